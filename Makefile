@@ -1,0 +1,90 @@
+# pvmmu: paravirtualized direct paging, hypervisor core + sim host + tools.
+#
+#   make          build build/release/pvmmu
+#   make test     every test, on a gcc build and an ASan+UBSan build, and a
+#                 clang -Werror build; ends with "N passed, N failed"
+#   make run      build, replay every scenario, run the core benchmark
+#   V=1           show the commands
+
+CC      ?= gcc
+CLANG   ?= clang
+WARN    := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes \
+           -Wold-style-definition -Wundef -Wredundant-decls -Wwrite-strings -Wshadow
+BASE    := -std=c11 -Iinclude $(WARN) -g
+FREESTANDING := -ffreestanding -fno-common -fno-builtin
+HOSTED  := -D_GNU_SOURCE -pthread
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+CORE += core/audit.c
+CORE += core/domain.c
+CORE += core/fmt.c
+CORE += core/frame.c
+CORE += core/hypercall.c
+CORE += core/mmu_update.c
+CORE += core/mmuext.c
+CORE += core/pt.c
+CORE += core/ptwr.c
+CORE += core/tlb.c
+CORE += core/update_va.c
+
+SIM += sim/machine.c
+SIM += sim/mmu.c
+
+TOOLS += tools/bench.c
+TOOLS += tools/pvmmu.c
+TOOLS += tools/replay.c
+TOOLS += tools/scenario.c
+
+UNIT += tests/unit/main.c
+UNIT += tests/unit/test_frame.c
+UNIT += tests/unit/test_mmu.c
+UNIT += tests/unit/test_concurrency.c
+
+HEADERS := $(wildcard include/pvmmu/*.h core/*.h sim/*.h tools/*.h tests/unit/*.h)
+
+# One build variant: $(1) name, $(2) compiler, $(3) extra flags.
+define variant
+$(1)_CORE_OBJ  := $$(CORE:%.c=build/$(1)/%.o)
+$(1)_HOST_OBJ  := $$(SIM:%.c=build/$(1)/%.o)
+build/$(1)/core/%.o: core/%.c $$(HEADERS)
+	@mkdir -p $$(dir $$@)
+	@$$(if $$(Q),echo "  CC [$(1)] $$<")
+	$$(Q)$(2) $$(BASE) $$(FREESTANDING) $(3) -c $$< -o $$@
+build/$(1)/%.o: %.c $$(HEADERS)
+	@mkdir -p $$(dir $$@)
+	@$$(if $$(Q),echo "  CC [$(1)] $$<")
+	$$(Q)$(2) $$(BASE) $$(HOSTED) $(3) -c $$< -o $$@
+build/$(1)/pvmmu: $$($(1)_CORE_OBJ) $$($(1)_HOST_OBJ) $$(TOOLS:%.c=build/$(1)/%.o)
+	@$$(if $$(Q),echo "  LD [$(1)] $$@")
+	$$(Q)$(2) $(3) -pthread -o $$@ $$^
+build/$(1)/test_unit: $$($(1)_CORE_OBJ) $$($(1)_HOST_OBJ) $$(UNIT:%.c=build/$(1)/%.o)
+	@$$(if $$(Q),echo "  LD [$(1)] $$@")
+	$$(Q)$(2) $(3) -pthread -o $$@ $$^
+build/$(1)/core.o: $$($(1)_CORE_OBJ)
+	$$(Q)ld -r -o $$@ $$^
+endef
+
+SAN := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+$(eval $(call variant,release,$(CC),-O2))
+$(eval $(call variant,asan,$(CC),$(SAN)))
+$(eval $(call variant,clang,$(CLANG),-O2))
+
+all: build/release/pvmmu
+
+test: build/release/pvmmu build/release/test_unit build/release/core.o \
+      build/asan/pvmmu build/asan/test_unit build/clang/pvmmu build/clang/test_unit
+	$(Q)tests/run.sh
+
+run: build/release/pvmmu
+	build/release/pvmmu replay tests/scenarios/*.pvs
+	build/release/pvmmu bench core
+
+clean:
+	rm -rf build
+
+.PHONY: all test run clean

@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT */
+/* The audit (what it checks: audit.h).  It derives every expected count
+ * from scratch and shares no code with the counting it checks, beyond the
+ * per-level flag rules and frame-word accessors. */
+#include "audit.h"
+#include "env.h"
+#include "fmt.h"
+#include "frame.h"
+#include "m2p.h"
+#include "pt.h"
+
+struct expect {
+	uint32_t count, tc, lin_entries, lin_uses;
+};
+
+struct audit {
+	struct machine *m;
+	struct expect *e;
+	char *msg;
+	size_t len;
+	bool ok;
+	struct domain *d; /* for the TLB visit */
+	struct vcpu *v;
+};
+
+static bool fail(struct audit *a, const char *what, uint64_t mfn, uint64_t x, uint64_t y)
+{
+	if (a->ok)
+		fmt(a->msg, a->len, "%s (mfn %lx: %lu, expected %lu)", what, mfn, x, y);
+	a->ok = false;
+	return false;
+}
+
+size_t audit_scratch_size(const struct machine *m)
+{
+	return m->nr_frames * sizeof(struct expect);
+}
+
+static bool owner_is_domain(struct machine *m, unsigned owner)
+{
+	return owner >= OWNER_FIRST && owner < OWNER_FIRST + MAX_DOMAINS &&
+	       m->domains[owner - OWNER_FIRST].live;
+}
+
+/* One present entry (e) in slot (i) of live table (t) of (level). */
+static bool audit_entry(struct audit *a, mfn_t t, unsigned level, uint64_t e)
+{
+	struct machine *m = a->m;
+	mfn_t f = pte_mfn(e);
+
+	if (!pt_flags_allowed(level, e))
+		return fail(a, "entry with disallowed flags", mfn_x(t), e, 0);
+	if (!frame_valid(m, f) || fw_owner(frame_word(m, f)) != fw_owner(frame_word(m, t)))
+		return fail(a, "entry reaches a frame its domain does not own", mfn_x(t), mfn_x(f), 0);
+	uint64_t fx = frame_word(m, f);
+	struct expect *x = &a->e[mfn_x(f)];
+	if (level == 1) {
+		x->count++;
+		if (!(e & PTE_RW))
+			return true;
+		x->tc++;
+		return fw_type(fx) == FT_WRITABLE ||
+		       fail(a, "frame mapped writable is not of writable type", mfn_x(f), fw_type(fx), FT_WRITABLE);
+	}
+	if (mfn_eq(f, t))
+		return !(e & PTE_RW) || fail(a, "writable self-referencing entry", mfn_x(t), e, 0);
+	if (fw_type(fx) == level) {
+		if (e & PTE_RW)
+			return fail(a, "writable linear entry", mfn_x(t), mfn_x(f), 0);
+		a->e[mfn_x(t)].lin_entries++;
+		x->lin_uses++;
+	} else if (fw_type(fx) != level - 1) {
+		return fail(a, "entry points at a table of the wrong level", mfn_x(f), fw_type(fx), level - 1);
+	}
+	if (!fw_live_table(fx))
+		return fail(a, "entry points at a table that is not validated", mfn_x(f), fx, 0);
+	x->count++;
+	x->tc++;
+	return true;
+}
+
+static bool audit_table(struct audit *a, mfn_t t, unsigned level)
+{
+	_Atomic uint64_t *p = pt_entries(a->m, t);
+	for (unsigned i = 0; i < PT_ENTRIES; i++) {
+		uint64_t e = atomic_load(&p[i]);
+		if (level == 4 && l4_slot_is_hv(i)) {
+			if (e != a->m->l4_template[i - HV_L4_FIRST_SLOT])
+				return fail(a, "hypervisor L4 slot differs from the template", mfn_x(t), i, e);
+			continue;
+		}
+		if (!pte_present(e)) {
+			if (pt_l1tf_unsafe(a->m, e))
+				return fail(a, "L1TF-unsafe not-present entry", mfn_x(t), i, e);
+			continue;
+		}
+		if (!audit_entry(a, t, level, e))
+			return false;
+	}
+	return true;
+}
+
+static bool audit_root(struct audit *a, struct domain *d, mfn_t r)
+{
+	if (mfn_eq(r, INVALID_MFN))
+		return true;
+	uint64_t x = frame_word(a->m, r);
+	if (fw_owner(x) != d->owner || fw_type(x) != FT_L4 || !fw_live_table(x))
+		return fail(a, "vCPU root is not a live L4 of its domain", mfn_x(r), x, 0);
+	a->e[mfn_x(r)].count++;
+	a->e[mfn_x(r)].tc++;
+	return true;
+}
+
+static void visit_tlb(void *arg, uint64_t va, mfn_t mfn, bool writable)
+{
+	struct audit *a = arg;
+	struct machine *m = a->m;
+	bool m2p = mfn_x(mfn) >= mfn_x(m->m2p_start) &&
+		   mfn_x(mfn) < mfn_x(m->m2p_start) + m->m2p_frames;
+
+	if (!frame_valid(m, mfn) ||
+	    (fw_owner(frame_word(m, mfn)) != a->d->owner && !(m2p && !writable))) {
+		fail(a, "vCPU caches a translation of a frame its domain does not own", mfn_x(mfn), va, a->v->id);
+		return;
+	}
+	uint64_t x = frame_word(m, mfn);
+	if (writable && type_is_pt(fw_type(x)) && fw_tc(x))
+		fail(a, "vCPU caches a writable translation of a pagetable", mfn_x(mfn), va, a->v->id);
+}
+
+/* Expected counts from the tables, pins and roots. */
+static bool derive(struct audit *a)
+{
+	struct machine *m = a->m;
+
+	for (uint64_t i = 0; i < m->nr_frames; i++) {
+		uint64_t x = frame_word(m, _mfn(i));
+		unsigned o = fw_owner(x);
+		if (o == OWNER_NOBODY && x)
+			return fail(a, "free frame has a non-zero frame word", i, x, 0);
+		if (o != OWNER_NOBODY && o != OWNER_HV && !owner_is_domain(m, o))
+			return fail(a, "frame owned by a domain that does not exist", i, o, 0);
+		a->e[i] = (struct expect){ o != OWNER_NOBODY, 0, 0, 0 };
+	}
+	for (uint64_t i = 0; i < m->nr_frames; i++) {
+		uint64_t x = frame_word(m, _mfn(i));
+		if (type_is_pt(fw_type(x)) && fw_tc(x) && !(x & FW_VALIDATED))
+			return fail(a, "table in use but not validated", i, x, 0);
+		if ((x & FW_PINNED) && !fw_live_table(x))
+			return fail(a, "pinned frame is not a live table", i, x, 0);
+		if (x & FW_PINNED) {
+			a->e[i].count++;
+			a->e[i].tc++;
+		}
+		if (owner_is_domain(m, fw_owner(x)) && fw_live_table(x) &&
+		    !audit_table(a, _mfn(i), fw_type(x)))
+			return false;
+	}
+	for (unsigned k = 0; k < MAX_DOMAINS; k++) {
+		struct domain *d = &m->domains[k];
+		for (unsigned j = 0; d->live && j < d->nr_vcpus; j++)
+			if (!audit_root(a, d, d->vcpus[j].kernel_root) ||
+			    !audit_root(a, d, d->vcpus[j].user_root))
+				return false;
+	}
+	return true;
+}
+
+static bool compare(struct audit *a)
+{
+	struct machine *m = a->m;
+
+	for (uint64_t i = 0; i < m->nr_frames; i++) {
+		uint64_t x = frame_word(m, _mfn(i));
+		struct expect *e = &a->e[i];
+		int32_t lin = atomic_load(&m->linear[i]);
+		if (fw_count(x) != e->count)
+			return fail(a, "reference count differs from the tables", i, fw_count(x), e->count);
+		if (fw_tc(x) != e->tc)
+			return fail(a, "type count differs from the tables", i, fw_tc(x), e->tc);
+		if (e->lin_entries && e->lin_uses)
+			return fail(a, "table both holds and is the target of linear entries", i,
+				    e->lin_entries, e->lin_uses);
+		if (lin != (int32_t)e->lin_entries - (int32_t)e->lin_uses)
+			return fail(a, "linear count differs from the tables", i, (uint64_t)(int64_t)lin,
+				    e->lin_entries - e->lin_uses);
+	}
+	return true;
+}
+
+bool audit_run(struct machine *m, void *scratch, char *msg, size_t len)
+{
+	struct audit a = { .m = m, .e = scratch, .msg = msg, .len = len, .ok = true };
+
+	if (len)
+		msg[0] = 0;
+	if (!derive(&a) || !compare(&a))
+		return false;
+	for (unsigned k = 0; k < MAX_DOMAINS && a.ok; k++) {
+		a.d = &m->domains[k];
+		for (unsigned j = 0; a.d->live && j < a.d->nr_vcpus && a.ok; j++) {
+			a.v = &a.d->vcpus[j];
+			env_tlb_for_each(a.v, visit_tlb, &a);
+		}
+	}
+	return a.ok;
+}

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Domains, vCPUs and the count modes (theory in machine.h and domain.h).
+ *
+ * The count-mode lock is a reader-writer lock with one reader flag per vCPU,
+ * each on its own cache line, so entering shared mode touches no line that
+ * another vCPU writes.  A reader sets its flag and then checks the domain's
+ * exclusive word; a writer takes the word and then waits for every flag to
+ * clear.  Both orders are sequentially consistent, so one side always sees
+ * the other.  No one waits while holding shared mode, so a writer's wait ends.
+ */
+#include "domain.h"
+#include "frame.h"
+#include "m2p.h"
+#include "tlb.h"
+
+void machine_init(struct machine *m, uint64_t nr_hv)
+{
+	for (uint64_t i = 0; i < nr_hv; i++)
+		ASSERT(frame_assign(m, _mfn(i), OWNER_HV));
+	atomic_store(&m->tlb_clock, 1);
+	for (unsigned i = 0; i < MAX_DOMAINS; i++)
+		m->domains[i].live = false;
+}
+
+struct domain *domain_create(struct machine *m, unsigned nr_vcpus)
+{
+	if (nr_vcpus == 0 || nr_vcpus > MAX_VCPUS)
+		return NULL;
+	for (unsigned i = 0; i < MAX_DOMAINS; i++) {
+		struct domain *d = &m->domains[i];
+		if (d->live)
+			continue;
+		d->m = m;
+		d->owner = OWNER_FIRST + i;
+		d->domid = (domid_t)(i + 1);
+		d->live = true;
+		d->crashed = false;
+		d->crash_reason = NULL;
+		d->nr_vcpus = nr_vcpus;
+		atomic_store(&d->excl, 0);
+		for (unsigned k = 0; k < nr_vcpus; k++) {
+			struct vcpu *v = &d->vcpus[k];
+			v->d = d;
+			v->id = k;
+			v->kernel_root = INVALID_MFN;
+			v->user_root = INVALID_MFN;
+			v->excl = false;
+			v->in_multicall = false;
+			v->reason = NULL;
+			atomic_store(&v->shared, 0);
+			atomic_store(&v->last_drop, 0);
+			atomic_store(&v->flush_time, atomic_load(&m->tlb_clock) + 1);
+		}
+		return d;
+	}
+	return NULL;
+}
+
+bool domain_add_frame(struct domain *d, mfn_t mfn, pfn_t pfn)
+{
+	if (!frame_valid(d->m, mfn) || !frame_assign(d->m, mfn, d->owner))
+		return false;
+	m2p_set(d->m, mfn, pfn_x(pfn));
+	return true;
+}
+
+struct domain *domain_by_id(struct machine *m, domid_t domid)
+{
+	if (domid == 0 || domid > MAX_DOMAINS)
+		return NULL;
+	struct domain *d = &m->domains[domid - 1];
+	return d->live ? d : NULL;
+}
+
+void domain_crash(struct domain *d, const char *reason)
+{
+	if (!d->crashed)
+		d->crash_reason = reason;
+	d->crashed = true;
+}
+
+static void drop_root(struct vcpu *ctx, mfn_t *root)
+{
+	if (mfn_eq(*root, INVALID_MFN))
+		return;
+	frame_put_type(ctx, *root, true);
+	*root = INVALID_MFN;
+}
+
+void domain_destroy(struct domain *d)
+{
+	struct machine *m = d->m;
+	struct vcpu *ctx = &d->vcpus[0];
+
+	ASSERT(dom_excl_begin(ctx));
+	for (unsigned k = 0; k < d->nr_vcpus; k++) {
+		drop_root(ctx, &d->vcpus[k].kernel_root);
+		drop_root(ctx, &d->vcpus[k].user_root);
+	}
+	for (uint64_t i = 0; i < m->nr_frames; i++) {
+		uint64_t x = frame_word(m, _mfn(i));
+		if (fw_owner(x) == d->owner && (x & FW_PINNED)) {
+			atomic_store_explicit(&m->ft[i], x & ~FW_PINNED, memory_order_relaxed);
+			frame_put_type(ctx, _mfn(i), true);
+		}
+	}
+	/* Tables form no cycles (linear entries chain one level at most), so
+	 * with roots and pins gone every table has been devalidated and only
+	 * allocation references remain. */
+	for (uint64_t i = 0; i < m->nr_frames; i++) {
+		if (fw_owner(frame_word(m, _mfn(i))) != d->owner)
+			continue;
+		frame_release(m, _mfn(i));
+		m2p_set(m, _mfn(i), M2P_INVALID);
+	}
+	for (unsigned k = 0; k < d->nr_vcpus; k++)
+		env_flush_tlb(&d->vcpus[k]);
+	dom_excl_end(ctx);
+	d->live = false;
+}
+
+void dom_shared_enter(struct vcpu *v)
+{
+	struct domain *d = v->d;
+	for (;;) {
+		atomic_store(&v->shared, 1);
+		if (!atomic_load(&d->excl))
+			return;
+		atomic_store_explicit(&v->shared, 0, memory_order_release);
+		while (atomic_load_explicit(&d->excl, memory_order_acquire))
+			env_relax();
+	}
+}
+
+void dom_shared_exit(struct vcpu *v)
+{
+	atomic_store_explicit(&v->shared, 0, memory_order_release);
+}
+
+bool dom_excl_begin(struct vcpu *v)
+{
+	struct domain *d = v->d;
+	if (v->excl)
+		return false;
+	v->excl_from_shared = atomic_load(&v->shared);
+	dom_shared_exit(v);
+	for (;;) {
+		uint32_t free = 0;
+		if (atomic_compare_exchange_strong(&d->excl, &free, v->id + 1))
+			break;
+		env_relax();
+	}
+	for (unsigned k = 0; k < d->nr_vcpus; k++) {
+		if (k == v->id)
+			continue;
+		while (atomic_load(&d->vcpus[k].shared))
+			env_relax();
+	}
+	v->excl = true;
+	return true;
+}
+
+void dom_excl_end(struct vcpu *v)
+{
+	v->excl = false;
+	atomic_store_explicit(&v->d->excl, 0, memory_order_release);
+	if (v->excl_from_shared)
+		dom_shared_enter(v);
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Domains and vCPUs: creation with N frames, destruction that devalidates
+ * every table and reclaims every frame, crashing a hopeless domain, and the
+ * two count modes of machine.h.
+ */
+#ifndef CORE_DOMAIN_H
+#define CORE_DOMAIN_H
+
+#include "machine.h"
+
+/* Initialise machine (m), whose frame table (ft) and linear counts have
+ * (m->nr_frames) zeroed entries, and give frames [0, nr_hv) to the
+ * hypervisor.  The host then builds its own tables and the m2p in those
+ * frames and fills m->l4_template. */
+void machine_init(struct machine *m, uint64_t nr_hv);
+
+/* Create a domain with (nr_vcpus) vCPUs (1..MAX_VCPUS) and no frames and no
+ * address space yet.  Returns NULL if every domain slot is taken or
+ * nr_vcpus is out of range. */
+struct domain *domain_create(struct machine *m, unsigned nr_vcpus);
+
+/* Give free frame (mfn) to (d) as its pseudo-physical frame (pfn), and
+ * record it in the m2p.  Returns false if the frame is not free. */
+bool domain_add_frame(struct domain *d, mfn_t mfn, pfn_t pfn);
+
+/* Destroy (d): drop every vCPU's roots and every pin, which devalidates
+ * every table, then take back every frame.  No vCPU of (d) may be running. */
+void domain_destroy(struct domain *d);
+
+/* Mark (d) crashed with (reason): its hypercalls stop at once and the host
+ * destroys it; other domains are not touched. */
+void domain_crash(struct domain *d, const char *reason);
+
+/* The domain with ABI id (domid), or NULL. */
+struct domain *domain_by_id(struct machine *m, domid_t domid);
+
+/* Count modes.  dom_shared_enter/exit bracket every hypercall.
+ * dom_excl_begin switches (v) to exclusive mode, waiting until no other vCPU
+ * of its domain is in shared mode; it returns false (and does nothing) if
+ * (v) is already exclusive.  dom_excl_end undoes a begin that returned true
+ * and puts (v) back in the mode it had before. */
+void dom_shared_enter(struct vcpu *v);
+void dom_shared_exit(struct vcpu *v);
+bool dom_excl_begin(struct vcpu *v);
+void dom_excl_end(struct vcpu *v);
+
+#endif

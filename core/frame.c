@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reference and type counting on the frame table (theory in frame.h).
+ *
+ * Every change is a read of the frame word, a decision on the snapshot, and
+ * an update that succeeds only if the word is still the snapshot (shared
+ * mode: CAS, retried on contention) or is known to be (exclusive mode).  A
+ * transition that needs exclusive mode (first type reference of a pagetable,
+ * a type change, last type reference of a pagetable) switches to it, reloads
+ * the word and decides again, so no decision is ever made on a stale word.
+ */
+#include "frame.h"
+#include "domain.h"
+#include "pt.h"
+#include "tlb.h"
+
+static _Atomic uint64_t *word(struct vcpu *v, mfn_t mfn)
+{
+	return &vcpu_machine(v)->ft[mfn_x(mfn)];
+}
+
+/* Replace (*x) by (n) in (w): unconditional in exclusive mode, a CAS in
+ * shared mode (on failure *x is the fresh word). */
+static bool fw_update(struct vcpu *v, _Atomic uint64_t *w, uint64_t *x, uint64_t n)
+{
+	if (v->excl) {
+		atomic_store_explicit(w, n, memory_order_relaxed);
+		return true;
+	}
+	return atomic_compare_exchange_weak_explicit(w, x, n, memory_order_acq_rel,
+						     memory_order_acquire);
+}
+
+static long check_owned(struct vcpu *v, uint64_t x, bool ref)
+{
+	if (fw_owner(x) != v->d->owner || fw_count(x) == 0)
+		return refuse(v, XEN_EINVAL, "frame is not the domain's own");
+	if (ref && fw_count(x) == FW_COUNT_MAX)
+		return refuse(v, XEN_EINVAL, "frame reference count would overflow");
+	return 0;
+}
+
+long frame_get(struct vcpu *v, mfn_t mfn)
+{
+	if (!frame_valid(vcpu_machine(v), mfn))
+		return refuse(v, XEN_EINVAL, "frame beyond machine memory");
+	_Atomic uint64_t *w = word(v, mfn);
+	uint64_t x = atomic_load_explicit(w, memory_order_acquire);
+	for (;;) {
+		long rc = check_owned(v, x, true);
+		if (rc)
+			return rc;
+		if (fw_update(v, w, &x, x + FW_COUNT_ONE))
+			return 0;
+	}
+}
+
+void frame_put(struct vcpu *v, mfn_t mfn)
+{
+	_Atomic uint64_t *w = word(v, mfn);
+	uint64_t x = atomic_load_explicit(w, memory_order_acquire);
+	do {
+		ASSERT(fw_count(x) >= 2);
+	} while (!fw_update(v, w, &x, x - FW_COUNT_ONE));
+}
+
+/* First type reference, in exclusive mode: set the type, flush translations
+ * a type change could leave stale, validate a pagetable. */
+static long get_type_first(struct vcpu *v, mfn_t mfn, uint64_t x, unsigned type, bool ref)
+{
+	_Atomic uint64_t *w = word(v, mfn);
+	uint64_t refs = 1 + (ref ? FW_COUNT_ONE : 0);
+	uint64_t n = (x & ~(FW_TYPE_MASK | FW_VALIDATED)) + refs;
+
+	n |= (uint64_t)type << FW_TYPE_SHIFT;
+	if (!type_is_pt(type))
+		n |= FW_VALIDATED;
+	atomic_store_explicit(w, n, memory_order_relaxed);
+	if (fw_type(x) != type)
+		tlb_before_type_change(v);
+	if (!type_is_pt(type))
+		return 0;
+
+	long rc = pt_promote(v, mfn, type);
+	/* Promotion may have taken references on this very frame (an L1
+	 * mapping itself read-only), so reload. */
+	x = atomic_load_explicit(w, memory_order_relaxed);
+	if (rc) {
+		atomic_store_explicit(w, x - refs, memory_order_relaxed);
+		return rc;
+	}
+	atomic_store_explicit(w, x | FW_VALIDATED, memory_order_release);
+	return 0;
+}
+
+long frame_get_type(struct vcpu *v, mfn_t mfn, unsigned type, bool ref)
+{
+	if (!frame_valid(vcpu_machine(v), mfn))
+		return refuse(v, XEN_EINVAL, "frame beyond machine memory");
+	_Atomic uint64_t *w = word(v, mfn);
+	uint64_t x = atomic_load_explicit(w, memory_order_acquire);
+	bool began = false;
+	long rc;
+
+	for (;;) {
+		rc = check_owned(v, x, ref);
+		if (rc)
+			break;
+		uint64_t tc = fw_tc(x);
+		if (tc == 0 && (type_is_pt(type) || fw_type(x) != type)) {
+			if (!v->excl) {
+				began = dom_excl_begin(v);
+				x = atomic_load_explicit(w, memory_order_acquire);
+				continue;
+			}
+			rc = get_type_first(v, mfn, x, type, ref);
+			break;
+		}
+		if (tc && fw_type(x) != type) {
+			rc = refuse(v, XEN_EINVAL, "frame is in use with another type");
+			break;
+		}
+		if (tc && !(x & FW_VALIDATED)) {
+			rc = refuse(v, XEN_EINVAL, "frame is being validated");
+			break;
+		}
+		if (tc == FW_TC_MASK) {
+			rc = refuse(v, XEN_EINVAL, "frame type count would overflow");
+			break;
+		}
+		uint64_t n = x + 1 + (ref ? FW_COUNT_ONE : 0);
+		if (fw_update(v, w, &x, n))
+			break;
+	}
+	if (began)
+		dom_excl_end(v);
+	return rc;
+}
+
+/* Last type reference of a pagetable, in exclusive mode: demote it. */
+static void put_type_last(struct vcpu *v, mfn_t mfn, uint64_t x, bool ref)
+{
+	_Atomic uint64_t *w = word(v, mfn);
+
+	ASSERT(!(x & FW_PINNED) && (x & FW_VALIDATED));
+	atomic_store_explicit(w, x & ~FW_VALIDATED, memory_order_relaxed);
+	pt_demote(v, mfn, fw_type(x));
+	x = atomic_load_explicit(w, memory_order_relaxed);
+	atomic_store_explicit(w, x - 1 - (ref ? FW_COUNT_ONE : 0), memory_order_release);
+}
+
+void frame_put_type(struct vcpu *v, mfn_t mfn, bool ref)
+{
+	_Atomic uint64_t *w = word(v, mfn);
+	uint64_t x = atomic_load_explicit(w, memory_order_acquire);
+	bool began = false;
+
+	for (;;) {
+		ASSERT(fw_tc(x) > 0 && (!ref || fw_count(x) >= 2));
+		if (fw_tc(x) == 1) {
+			if (type_is_pt(fw_type(x)) && !v->excl) {
+				began = dom_excl_begin(v);
+				x = atomic_load_explicit(w, memory_order_acquire);
+				continue;
+			}
+			tlb_note_drop(v);
+			if (type_is_pt(fw_type(x))) {
+				put_type_last(v, mfn, x, ref);
+				break;
+			}
+		}
+		if (fw_update(v, w, &x, x - 1 - (ref ? FW_COUNT_ONE : 0)))
+			break;
+	}
+	if (began)
+		dom_excl_end(v);
+}
+
+long frame_get_live_table(struct vcpu *v, mfn_t mfn, unsigned *level)
+{
+	if (!frame_valid(vcpu_machine(v), mfn))
+		return refuse(v, XEN_EINVAL, "frame beyond machine memory");
+	_Atomic uint64_t *w = word(v, mfn);
+	uint64_t x = atomic_load_explicit(w, memory_order_acquire);
+	do {
+		long rc = check_owned(v, x, false);
+		if (rc)
+			return rc;
+		if (!fw_live_table(x))
+			return refuse(v, XEN_EINVAL, "frame is not a validated pagetable");
+		if (fw_tc(x) == FW_TC_MASK)
+			return refuse(v, XEN_EINVAL, "frame type count would overflow");
+	} while (!fw_update(v, w, &x, x + 1));
+	*level = fw_type(x);
+	return 0;
+}
+
+long frame_pin(struct vcpu *v, mfn_t mfn, unsigned type)
+{
+	long rc = frame_get_type(v, mfn, type, true);
+	if (rc)
+		return rc;
+	_Atomic uint64_t *w = word(v, mfn);
+	uint64_t x = atomic_load_explicit(w, memory_order_acquire);
+	do {
+		if (x & FW_PINNED) {
+			frame_put_type(v, mfn, true);
+			return refuse(v, XEN_EINVAL, "table is already pinned");
+		}
+	} while (!fw_update(v, w, &x, x | FW_PINNED));
+	return 0;
+}
+
+long frame_unpin(struct vcpu *v, mfn_t mfn)
+{
+	if (!frame_valid(vcpu_machine(v), mfn))
+		return refuse(v, XEN_EINVAL, "frame beyond machine memory");
+	_Atomic uint64_t *w = word(v, mfn);
+	uint64_t x = atomic_load_explicit(w, memory_order_acquire);
+	do {
+		long rc = check_owned(v, x, false);
+		if (rc)
+			return rc;
+		if (!(x & FW_PINNED))
+			return refuse(v, XEN_EINVAL, "table is not pinned");
+	} while (!fw_update(v, w, &x, x & ~FW_PINNED));
+	frame_put_type(v, mfn, true);
+	return 0;
+}
+
+bool frame_assign(struct machine *m, mfn_t mfn, unsigned owner)
+{
+	uint64_t x = 0;
+	uint64_t n = FW_COUNT_ONE | ((uint64_t)owner << FW_OWNER_SHIFT);
+	return atomic_compare_exchange_strong(&m->ft[mfn_x(mfn)], &x, n);
+}
+
+void frame_release(struct machine *m, mfn_t mfn)
+{
+	uint64_t x = frame_word(m, mfn);
+	ASSERT(fw_count(x) == 1 && fw_tc(x) == 0 && !(x & FW_PINNED));
+	atomic_store_explicit(&m->ft[mfn_x(mfn)], 0, memory_order_release);
+	atomic_store_explicit(&m->linear[mfn_x(mfn)], 0, memory_order_relaxed);
+}

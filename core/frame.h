@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The frame table: per machine frame one 64-bit word that holds everything a
+ * reference-counting decision needs, so that one compare-and-swap decides it.
+ *
+ *   bits  0-21  type count            how many type references are held
+ *   bits 22-24  type                  none, L1..L4, writable
+ *   bit  25     validated             a pagetable type whose entries hold their references
+ *   bit  26     pinned                the pin holds one reference and one type reference
+ *   bit  27     (reserved)
+ *   bits 28-35  owner                 nobody, the hypervisor, or a domain
+ *   bits 36-63  general count         references of any kind, including the allocation
+ *
+ * The two counts (the vocabulary of core/README.md):
+ *  - get/put: the general count.  An owned frame holds one reference for
+ *    being allocated; every present entry of a validated table that points
+ *    at it holds one more; so do a pin and a vCPU root.
+ *  - get_type/put_type: the type count.  A frame's type may change only while
+ *    its type count is zero.  Taking the first reference of a pagetable type
+ *    validates the frame (core/pt.c promotes its entries); dropping the last
+ *    devalidates it (demotes them).  A writable mapping holds a writable type
+ *    reference, so a frame mapped writable can never be a pagetable and a
+ *    pagetable can never be mapped writable.
+ *
+ * Count modes (core/machine.h): in shared mode each change is one CAS; in
+ * exclusive mode a plain load and store.  Validation, devalidation and type
+ * changes run only in exclusive mode; the functions below switch to it
+ * themselves when they need to, and back.
+ */
+#ifndef CORE_FRAME_H
+#define CORE_FRAME_H
+
+#include "machine.h"
+
+enum frame_type {
+	FT_NONE = 0,
+	FT_L1 = 1,
+	FT_L2 = 2,
+	FT_L3 = 3,
+	FT_L4 = 4,
+	FT_WRITABLE = 7,
+};
+
+#define FW_TC_MASK     ((1ull << 22) - 1)
+#define FW_TYPE_SHIFT  22
+#define FW_TYPE_MASK   (7ull << FW_TYPE_SHIFT)
+#define FW_VALIDATED   (1ull << 25)
+#define FW_PINNED      (1ull << 26)
+#define FW_OWNER_SHIFT 28
+#define FW_OWNER_MASK  (0xffull << FW_OWNER_SHIFT)
+#define FW_COUNT_SHIFT 36
+#define FW_COUNT_ONE   (1ull << FW_COUNT_SHIFT)
+#define FW_COUNT_MAX   ((1ull << 28) - 1)
+
+static inline uint64_t fw_tc(uint64_t x) { return x & FW_TC_MASK; }
+static inline unsigned fw_type(uint64_t x) { return (unsigned)((x & FW_TYPE_MASK) >> FW_TYPE_SHIFT); }
+static inline unsigned fw_owner(uint64_t x) { return (unsigned)((x & FW_OWNER_MASK) >> FW_OWNER_SHIFT); }
+static inline uint64_t fw_count(uint64_t x) { return x >> FW_COUNT_SHIFT; }
+static inline bool type_is_pt(unsigned t) { return t >= FT_L1 && t <= FT_L4; }
+
+/* A snapshot of frame (mfn)'s word; (mfn) must be below the frame count. */
+static inline uint64_t frame_word(const struct machine *m, mfn_t mfn)
+{
+	return atomic_load_explicit(&m->ft[mfn_x(mfn)], memory_order_acquire);
+}
+
+/* Is (mfn) a frame of this machine? */
+static inline bool frame_valid(const struct machine *m, mfn_t mfn)
+{
+	return mfn_x(mfn) < m->nr_frames;
+}
+
+/* A live pagetable: a pagetable type with references, validated. */
+static inline bool fw_live_table(uint64_t x)
+{
+	return type_is_pt(fw_type(x)) && fw_tc(x) && (x & FW_VALIDATED);
+}
+
+/* Take a general reference on (mfn) for vCPU (v)'s domain.  Returns 0, or
+ * -XEN_EINVAL if the frame is not the domain's (beyond memory, free, another
+ * owner's) or its count would overflow. */
+long frame_get(struct vcpu *v, mfn_t mfn);
+
+/* Drop a general reference taken by frame_get or with a type reference.
+ * Never drops the allocation reference. */
+void frame_put(struct vcpu *v, mfn_t mfn);
+
+/* Take a type reference of (type) on (mfn), and with (ref) a general
+ * reference as well, in one step.  If the type count was zero the type may
+ * change (after flushing stale translations, core/tlb.c) and a pagetable
+ * type is validated, which takes references on everything its entries point
+ * at and may fail.  Returns 0 or a negative errno, with v->reason set and
+ * nothing changed. */
+long frame_get_type(struct vcpu *v, mfn_t mfn, unsigned type, bool ref);
+
+/* Drop a type reference (and with (ref) a general one).  Dropping the last
+ * type reference of a pagetable devalidates it. */
+void frame_put_type(struct vcpu *v, mfn_t mfn, bool ref);
+
+/* Take a type reference on (mfn) of whatever pagetable type it has now, if
+ * it is a live table of (v)'s domain, so it stays one while an entry is
+ * updated.  Returns 0 and its level in (*level), or -XEN_EINVAL. */
+long frame_get_live_table(struct vcpu *v, mfn_t mfn, unsigned *level);
+
+/* Pin (mfn) as a table of (type): take a reference and a type reference
+ * that the pin owns.  -XEN_EINVAL if it cannot take the type or is pinned. */
+long frame_pin(struct vcpu *v, mfn_t mfn, unsigned type);
+
+/* Unpin (mfn): drop the pin's references.  -XEN_EINVAL if not the domain's
+ * or not pinned. */
+long frame_unpin(struct vcpu *v, mfn_t mfn);
+
+/* Give free frame (mfn) to (owner) with its allocation reference; machine
+ * setup and domain building only.  Returns false if the frame is not free. */
+bool frame_assign(struct machine *m, mfn_t mfn, unsigned owner);
+
+/* Take back frame (mfn) whose only reference is its allocation; domain
+ * teardown only. */
+void frame_release(struct machine *m, mfn_t mfn);
+
+#endif

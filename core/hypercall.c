@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/* The hypercall entry, the dispatch table, and helpers shared by the
+ * hypercalls (theory in hypercall.h). */
+#include "domain.h"
+#include "env.h"
+#include "hypercall.h"
+#include "tlb.h"
+
+static long hc_mmu_update(struct vcpu *v, const uint64_t a[6])
+{
+	return do_mmu_update(v, a[0], (unsigned)a[1], a[2], (unsigned)a[3]);
+}
+
+static long hc_mmuext_op(struct vcpu *v, const uint64_t a[6])
+{
+	return do_mmuext_op(v, a[0], (unsigned)a[1], a[2], (unsigned)a[3]);
+}
+
+static long hc_update_va_mapping(struct vcpu *v, const uint64_t a[6])
+{
+	return do_update_va_mapping(v, a[0], a[1], a[2]);
+}
+
+static long hc_update_va_mapping_otherdomain(struct vcpu *v, const uint64_t a[6])
+{
+	return do_update_va_mapping_otherdomain(v, a[0], a[1], a[2], (unsigned)a[3]);
+}
+
+static long hc_multicall(struct vcpu *v, const uint64_t a[6])
+{
+	return do_multicall(v, a[0], a[1]);
+}
+
+typedef long (*hypercall_fn)(struct vcpu *v, const uint64_t a[6]);
+
+static const hypercall_fn hypercall_table[HYPERVISOR_NR] = {
+	[HYPERVISOR_mmu_update] = hc_mmu_update,
+	[HYPERVISOR_multicall] = hc_multicall,
+	[HYPERVISOR_update_va_mapping] = hc_update_va_mapping,
+	[HYPERVISOR_update_va_mapping_otherdomain] = hc_update_va_mapping_otherdomain,
+	[HYPERVISOR_mmuext_op] = hc_mmuext_op,
+};
+
+long hypercall_dispatch(struct vcpu *v, uint64_t nr, const uint64_t a[6])
+{
+	if (nr >= HYPERVISOR_NR || !hypercall_table[nr])
+		return refuse(v, XEN_ENOSYS, "unknown hypercall");
+	return hypercall_table[nr](v, a);
+}
+
+long hypercall(struct vcpu *v, uint64_t nr, const uint64_t a[6])
+{
+	if (!v->d->live || v->d->crashed)
+		return refuse(v, XEN_ESRCH, "domain is not running");
+	v->reason = NULL;
+	dom_shared_enter(v);
+	long rc = hypercall_dispatch(v, nr, a);
+	dom_shared_exit(v);
+	return rc;
+}
+
+long hc_foreign(struct vcpu *v, unsigned domid)
+{
+	if (domid == DOMID_SELF)
+		return 0;
+	struct domain *d = domid < DOMID_FIRST_RESERVED ? domain_by_id(v->d->m, (domid_t)domid) : NULL;
+	if (!d || d == v->d)
+		return refuse(v, XEN_ESRCH, "no such foreign domain");
+	return refuse(v, XEN_EPERM, "no privilege over another domain");
+}
+
+long hc_batch(struct vcpu *v, uint64_t reqs, unsigned count, size_t size,
+	      uint64_t done, batch_fn fn, void *ctx)
+{
+	uint64_t req[4];
+	unsigned i;
+	long rc = 0;
+
+	ASSERT(size <= sizeof(req));
+	for (i = 0; i < count && !v->d->crashed; i++) {
+		if (env_copy_from_guest(v, req, reqs + (uint64_t)i * size, size)) {
+			rc = refuse(v, XEN_EFAULT, "request array is not readable");
+			break;
+		}
+		rc = fn(v, req, ctx);
+		if (rc)
+			break;
+	}
+	uint32_t n = i;
+	if (done && env_copy_to_guest(v, done, &n, sizeof(n)) && !rc)
+		rc = refuse(v, XEN_EFAULT, "done count is not writable");
+	return rc;
+}
+
+long hc_vcpu_mask(struct vcpu *v, uint64_t scope, uint64_t *mask)
+{
+	if (scope == 0) {
+		*mask = 1ull << v->id;
+		return 0;
+	}
+	if (scope == UVMF_ALL) {
+		*mask = tlb_all(v->d);
+		return 0;
+	}
+	if (env_copy_from_guest(v, mask, scope, sizeof(*mask)))
+		return refuse(v, XEN_EFAULT, "vCPU mask is not readable");
+	*mask &= tlb_all(v->d);
+	return 0;
+}
+
+long do_multicall(struct vcpu *v, uint64_t list, uint64_t nr)
+{
+	struct multicall_entry e;
+	long rc = 0;
+
+	if (v->in_multicall)
+		return refuse(v, XEN_EINVAL, "multicall inside a multicall");
+	v->in_multicall = true;
+	for (uint64_t i = 0; i < nr && !v->d->crashed; i++) {
+		uint64_t at = list + i * sizeof(e);
+		if (env_copy_from_guest(v, &e, at, sizeof(e))) {
+			rc = refuse(v, XEN_EFAULT, "multicall list is not readable");
+			break;
+		}
+		e.result = (uint64_t)hypercall_dispatch(v, e.op, e.args);
+		if (env_copy_to_guest(v, at + 8, &e.result, sizeof(e.result))) {
+			rc = refuse(v, XEN_EFAULT, "multicall list is not writable");
+			break;
+		}
+	}
+	v->in_multicall = false;
+	return rc;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The hypercalls core/ serves, with Xen's 64-bit PV signatures.  Guest
+ * pointers are guest virtual addresses (uint64_t), read and written only
+ * through env_copy_from_guest / env_copy_to_guest, each request copied in
+ * once and checked on the copy.
+ *
+ * Batches (mmu_update, mmuext_op) stop at the first failing request, report
+ * how many completed through (done) when it is not 0, and return that
+ * request's error; completed requests stay done.  multicall runs every entry
+ * and stores each one's result in it.
+ */
+#ifndef CORE_HYPERCALL_H
+#define CORE_HYPERCALL_H
+
+#include "machine.h"
+
+/* The hypercall entry: run hypercall (nr) with arguments (a) for vCPU (v)
+ * of a live domain, in shared count mode.  Unknown numbers: -XEN_ENOSYS.
+ * A crashed or dead domain: -XEN_ESRCH. */
+long hypercall(struct vcpu *v, uint64_t nr, const uint64_t a[6]);
+
+/* Dispatch without the entry's bookkeeping (multicall uses it). */
+long hypercall_dispatch(struct vcpu *v, uint64_t nr, const uint64_t a[6]);
+
+long do_mmu_update(struct vcpu *v, uint64_t reqs, unsigned count, uint64_t done,
+		   unsigned foreigndom);
+long do_mmuext_op(struct vcpu *v, uint64_t ops, unsigned count, uint64_t done,
+		  unsigned foreigndom);
+long do_update_va_mapping(struct vcpu *v, uint64_t va, uint64_t val, uint64_t flags);
+long do_update_va_mapping_otherdomain(struct vcpu *v, uint64_t va, uint64_t val,
+				      uint64_t flags, unsigned domid);
+long do_multicall(struct vcpu *v, uint64_t list, uint64_t nr);
+
+/* Resolve a foreign-domain argument (Xen's get_pg_owner): DOMID_SELF is the
+ * caller; the caller's own numeric id and unknown ids are -XEN_ESRCH; any
+ * other domain is -XEN_EPERM, as no domain here is privileged. */
+long hc_foreign(struct vcpu *v, unsigned domid);
+
+/* Run (count) fixed-size requests of (size) bytes from guest array (reqs)
+ * through (fn), stopping at the first error, and store the number done at
+ * (done) unless it is 0.  (fn) gets a copy of the request. */
+typedef long (*batch_fn)(struct vcpu *v, const void *req, void *ctx);
+long hc_batch(struct vcpu *v, uint64_t reqs, unsigned count, size_t size,
+	      uint64_t done, batch_fn fn, void *ctx);
+
+/* The flush scope of an update_va_mapping or mmuext MULTI: a vCPU mask
+ * for (scope) (0: this vCPU, UVMF_ALL: all, else a guest pointer to a
+ * bitmap).  Returns 0 or -XEN_EFAULT. */
+long hc_vcpu_mask(struct vcpu *v, uint64_t scope, uint64_t *mask);
+
+#endif

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The hypervisor's global state: machine memory, the frame table, the m2p,
+ * the domains and their vCPUs.
+ *
+ * Ownership of frames: every machine frame has an owner in its frame word
+ * (core/frame.h): nobody (free), the hypervisor, or one domain.  A domain's
+ * pagetables may reference only frames it owns; the hypervisor's own tables
+ * are reachable from a guest only through the reserved L4 slots 256..271,
+ * whose contents are the machine's template and which no guest can change.
+ *
+ * Count modes (the concurrency design, see docs/ARCHITECTURE.md): a vCPU
+ * changes the counts of its domain's frames either in shared mode, with one
+ * compare-and-swap per change, concurrently with the domain's other vCPUs, or
+ * in exclusive mode, with plain loads and stores while every other vCPU of
+ * the domain is outside shared mode.  Validation and devalidation (type count
+ * 0 <-> 1 of a pagetable, and any type change) happen only in exclusive mode;
+ * everything else happens in either.  A vCPU never waits while in shared
+ * mode, which makes the scheme deadlock-free.
+ */
+#ifndef CORE_MACHINE_H
+#define CORE_MACHINE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <pvmmu/abi.h>
+#include <pvmmu/pte.h>
+#include <pvmmu/types.h>
+#include "env.h"
+
+#define MAX_DOMAINS 64
+#define MAX_VCPUS   16
+
+/* Owners as stored in a frame word. */
+#define OWNER_NOBODY 0u
+#define OWNER_HV     1u
+#define OWNER_FIRST  2u
+
+struct domain;
+struct machine;
+
+struct vcpu {
+	/* Fixed at creation. */
+	struct domain *d;
+	unsigned id;
+	void *host;                 /* the host's per-vCPU state */
+
+	/* Touched only by hypercalls running on this vCPU. */
+	mfn_t kernel_root;          /* guest_table: a ref + an L4 type ref, or INVALID_MFN */
+	mfn_t user_root;            /* guest_table_user: likewise */
+	bool excl;                  /* holds its domain's exclusive count mode */
+	bool excl_from_shared;      /* was in shared mode when it took exclusive */
+	bool in_multicall;
+	const char *reason;         /* why the last refusal happened */
+
+	/* Read by other vCPUs: atomics, on a line of their own. */
+	_Alignas(64) _Atomic uint32_t shared;   /* in shared count mode */
+	_Atomic uint64_t flush_time;            /* tlb clock at this vCPU's last full flush */
+	_Atomic uint64_t last_drop;             /* tlb clock at this vCPU's latest type-count drop */
+};
+
+struct domain {
+	struct machine *m;
+	unsigned owner;             /* owner number in frame words (OWNER_FIRST + slot) */
+	domid_t domid;
+	bool live;
+	bool crashed;
+	const char *crash_reason;
+	unsigned nr_vcpus;
+	_Atomic uint32_t excl;      /* exclusive count mode is held */
+	struct vcpu vcpus[MAX_VCPUS];
+};
+
+struct machine {
+	uint64_t nr_frames;
+	_Atomic uint64_t *ft;       /* frame words, one per frame (core/frame.h) */
+	_Atomic int32_t *linear;    /* linear-pagetable count per frame (core/pt.c) */
+	mfn_t m2p_start;            /* the m2p: contiguous hypervisor frames */
+	uint64_t m2p_frames;
+	uint64_t l4_template[HV_L4_NR_SLOTS]; /* what slots 256..271 hold */
+	uint64_t l1tf_safe_maddr;   /* not-present entries must point at or above this; 0: no check */
+	_Atomic uint64_t tlb_clock; /* core/tlb.c */
+	struct domain domains[MAX_DOMAINS];
+};
+
+static inline struct machine *vcpu_machine(const struct vcpu *v) { return v->d->m; }
+
+/* Refuse a guest request: remember why, return the negative errno. */
+static inline long refuse(struct vcpu *v, int err, const char *why)
+{
+	v->reason = why;
+	return -err;
+}
+
+#endif

@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Per-level entry rules, the references entries hold, promotion and
+ * demotion of whole tables, and single-entry updates (theory in pt.h).
+ *
+ * One walk serves every level: the level is a parameter, and what differs
+ * per level is data (the allow masks) or one branch (an L1 entry points at
+ * data, an Ln entry at a table of level n-1 or, linearly, of level n).
+ */
+#include "domain.h"
+#include "env.h"
+#include "frame.h"
+#include "pt.h"
+
+/* Flags a present entry may carry, per level.  Everything else (PWT, PCD
+ * and PAT/PSE, which need I/O privilege this design never grants, PSE
+ * superpages at L2/L3, G above L1) is refused with -EINVAL. */
+#define ALLOW_COMMON (PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D | PTE_AVAIL | \
+		      PTE_AVAIL_HIGH | PTE_NX)
+static const uint64_t allow_mask[5] = {
+	[1] = ALLOW_COMMON | PTE_G, /* G: global kernel mappings */
+	[2] = ALLOW_COMMON,         /* no PSE: no 2 MiB superpages */
+	[3] = ALLOW_COMMON,         /* no PSE: no 1 GiB superpages */
+	[4] = ALLOW_COMMON,
+};
+
+/* Bits an update may change while keeping the frame, without revalidation
+ * (Xen's FASTPATH_FLAG_WHITELIST, the lesson of XSA-182): none of them
+ * grants access a validated entry did not have.  RW, P, the cache bits and
+ * PSE are not here: changing them always takes the full path. */
+#define FASTPATH_ALLOW (PTE_NX | PTE_AVAIL_HIGH | PTE_AVAIL | PTE_G | PTE_D | \
+			PTE_A | PTE_US)
+
+static const char *const bad_flags[5] = {
+	[1] = "L1 entry has disallowed flags",
+	[2] = "L2 entry has disallowed flags (PSE, G or cache bits)",
+	[3] = "L3 entry has disallowed flags (PSE, G or cache bits)",
+	[4] = "L4 entry has disallowed flags (PSE, G or cache bits)",
+};
+
+_Atomic uint64_t *pt_entries(struct machine *m, mfn_t mfn)
+{
+	(void)m;
+	return env_frame(mfn);
+}
+
+bool pt_flags_allowed(unsigned level, uint64_t e)
+{
+	return (pte_flags(e) & ~allow_mask[level]) == 0;
+}
+
+uint64_t pt_adjust(unsigned level, uint64_t e)
+{
+	if (level == 1)
+		return (e & PTE_US) ? e : e | PTE_US | PTE_GUEST_KERNEL;
+	if (level == 4)
+		return e | PTE_US | PTE_A;
+	return e | PTE_US;
+}
+
+bool pt_l1tf_unsafe(const struct machine *m, uint64_t e)
+{
+	uint64_t addr = e & PTE_ADDR_MASK;
+	return m->l1tf_safe_maddr && addr && addr < m->l1tf_safe_maddr;
+}
+
+/* The linear-pagetable counts (Xen's linear_pt_count): positive, the table
+ * holds that many linear entries; negative, that many linear entries point
+ * at it.  Never both, which keeps chains one level deep (XSA-240).
+ * linear_take adds one link in direction (step) if the sign allows it;
+ * linear_drop removes one taken before. */
+static bool linear_take(_Atomic int32_t *c, int32_t step)
+{
+	int32_t x = atomic_load(c);
+	do {
+		if ((step > 0 && (x < 0 || x == INT16_MAX)) ||
+		    (step < 0 && (x > 0 || x == INT16_MIN)))
+			return false;
+	} while (!atomic_compare_exchange_weak(c, &x, x + step));
+	return true;
+}
+
+static void linear_drop(_Atomic int32_t *c, int32_t step)
+{
+	int32_t was = atomic_fetch_sub(c, step);
+	ASSERT(step > 0 ? was > 0 : was < 0);
+}
+
+static long get_linear(struct vcpu *v, mfn_t table, mfn_t target, unsigned level, uint64_t e)
+{
+	struct machine *m = vcpu_machine(v);
+
+	if (e & PTE_RW)
+		return refuse(v, XEN_EINVAL, "linear pagetable entry must be read-only");
+	if (mfn_eq(target, table))
+		return 0;
+	uint64_t x = frame_word(m, target);
+	if (fw_type(x) != level || !fw_live_table(x))
+		return refuse(v, XEN_EINVAL, "entry points at a frame of the wrong type");
+	if (!linear_take(&m->linear[mfn_x(table)], 1))
+		return refuse(v, XEN_EINVAL, "table is a linear target and cannot hold linear entries");
+	if (!linear_take(&m->linear[mfn_x(target)], -1)) {
+		linear_drop(&m->linear[mfn_x(table)], 1);
+		return refuse(v, XEN_EINVAL, "linear target holds linear entries itself");
+	}
+	long rc = frame_get_type(v, target, level, true);
+	if (rc) {
+		linear_drop(&m->linear[mfn_x(target)], -1);
+		linear_drop(&m->linear[mfn_x(table)], 1);
+	}
+	return rc;
+}
+
+/* Take the references present entry (e) of (table) at (level) holds. */
+static long get_entry_refs(struct vcpu *v, mfn_t table, unsigned level, uint64_t e)
+{
+	struct machine *m = vcpu_machine(v);
+	mfn_t mfn = pte_mfn(e);
+
+	if (level == 1) {
+		if (!frame_valid(m, mfn))
+			return refuse(v, XEN_EPERM, "L1 entry maps I/O space beyond memory");
+		long rc = (e & PTE_RW) ? frame_get_type(v, mfn, FT_WRITABLE, true)
+				       : frame_get(v, mfn);
+		if (rc)
+			v->reason = (e & PTE_RW) && fw_owner(frame_word(m, mfn)) == v->d->owner
+					    ? "writable mapping of a frame in use as a pagetable"
+					    : "mapping of a frame the domain does not own";
+		return rc ? -XEN_EBUSY : 0;
+	}
+	if (!frame_valid(m, mfn))
+		return refuse(v, XEN_EINVAL, "entry points beyond machine memory");
+	/* A same-level target in use is a linear entry.  Its type count cannot
+	 * fall to zero before get_linear takes its reference: that needs
+	 * exclusive mode, which excludes this vCPU's shared mode. */
+	uint64_t x = frame_word(m, mfn);
+	if (mfn_eq(mfn, table) || (fw_type(x) == level && fw_tc(x)))
+		return get_linear(v, table, mfn, level, e);
+	return frame_get_type(v, mfn, level - 1, true);
+}
+
+/* Drop the references present entry (e) of (table) at (level) holds. */
+static void put_entry_refs(struct vcpu *v, mfn_t table, unsigned level, uint64_t e)
+{
+	struct machine *m = vcpu_machine(v);
+	mfn_t mfn = pte_mfn(e);
+
+	if (level == 1) {
+		if (e & PTE_RW)
+			frame_put_type(v, mfn, true);
+		else
+			frame_put(v, mfn);
+		return;
+	}
+	if (mfn_eq(mfn, table))
+		return;
+	if (fw_type(frame_word(m, mfn)) == level) {
+		linear_drop(&m->linear[mfn_x(mfn)], -1);
+		linear_drop(&m->linear[mfn_x(table)], 1);
+	}
+	frame_put_type(v, mfn, true);
+}
+
+/* Check a new entry's own bits; may crash the domain (L1TF). */
+static long check_new_entry(struct vcpu *v, unsigned level, uint64_t e)
+{
+	if (pte_present(e))
+		return pt_flags_allowed(level, e) ? 0 : refuse(v, XEN_EINVAL, bad_flags[level]);
+	if (pt_l1tf_unsafe(vcpu_machine(v), e)) {
+		domain_crash(v->d, "not-present entry with an L1TF-unsafe address");
+		return refuse(v, XEN_EINVAL, "not-present entry with an L1TF-unsafe address");
+	}
+	return 0;
+}
+
+/* Whole-table walks touch the frame word of every frame the table points
+ * at, in an order only the guest knows: fetch them a few entries ahead so
+ * the misses overlap instead of queueing. */
+#define PREFETCH_AHEAD 8
+static void prefetch_target(const struct machine *m, _Atomic uint64_t *t, unsigned i)
+{
+	if (i >= PT_ENTRIES)
+		return;
+	mfn_t f = pte_mfn(atomic_load_explicit(&t[i], memory_order_relaxed));
+	if (frame_valid(m, f))
+		__builtin_prefetch(&m->ft[mfn_x(f)], 1);
+}
+
+long pt_promote(struct vcpu *v, mfn_t mfn, unsigned level)
+{
+	struct machine *m = vcpu_machine(v);
+	_Atomic uint64_t *t = pt_entries(m, mfn);
+	unsigned i;
+	long rc = 0;
+
+	for (i = 0; i < PT_ENTRIES; i++) {
+		prefetch_target(m, t, i + PREFETCH_AHEAD);
+		if (level == 4 && l4_slot_is_hv(i))
+			continue;
+		uint64_t e = atomic_load_explicit(&t[i], memory_order_relaxed);
+		rc = check_new_entry(v, level, e);
+		if (rc)
+			break;
+		if (!pte_present(e))
+			continue;
+		uint64_t adjusted = pt_adjust(level, e);
+		rc = get_entry_refs(v, mfn, level, adjusted);
+		if (rc)
+			break;
+		if (adjusted != e)
+			atomic_store_explicit(&t[i], adjusted, memory_order_relaxed);
+	}
+	if (rc) {
+		while (i-- > 0) {
+			uint64_t e = atomic_load_explicit(&t[i], memory_order_relaxed);
+			if (!(level == 4 && l4_slot_is_hv(i)) && pte_present(e))
+				put_entry_refs(v, mfn, level, e);
+		}
+		return rc;
+	}
+	if (level == 4)
+		for (unsigned s = 0; s < HV_L4_NR_SLOTS; s++)
+			atomic_store_explicit(&t[HV_L4_FIRST_SLOT + s], m->l4_template[s],
+					      memory_order_relaxed);
+	return 0;
+}
+
+void pt_demote(struct vcpu *v, mfn_t mfn, unsigned level)
+{
+	struct machine *m = vcpu_machine(v);
+	_Atomic uint64_t *t = pt_entries(m, mfn);
+
+	for (unsigned i = 0; i < PT_ENTRIES; i++) {
+		prefetch_target(m, t, i + PREFETCH_AHEAD);
+		if (level == 4 && l4_slot_is_hv(i))
+			continue;
+		uint64_t e = atomic_load_explicit(&t[i], memory_order_relaxed);
+		if (pte_present(e))
+			put_entry_refs(v, mfn, level, e);
+	}
+}
+
+static bool fast_path(uint64_t old, uint64_t new)
+{
+	return pte_present(old) && pte_present(new) && ((old ^ new) & ~FASTPATH_ALLOW) == 0;
+}
+
+long pt_update(struct vcpu *v, mfn_t table, unsigned level, unsigned slot,
+	       uint64_t val, bool preserve_ad)
+{
+	_Atomic uint64_t *p = &pt_entries(vcpu_machine(v), table)[slot];
+	bool have_refs = false;
+
+	if (level == 4 && l4_slot_is_hv(slot))
+		return refuse(v, XEN_EINVAL, "L4 update in the hypervisor's slots");
+	long rc = check_new_entry(v, level, val);
+	if (rc)
+		return rc;
+	if (pte_present(val))
+		val = pt_adjust(level, val);
+
+	uint64_t old = atomic_load_explicit(p, memory_order_acquire);
+	for (;;) {
+		uint64_t new = preserve_ad ? val | (old & (PTE_A | PTE_D)) : val;
+		if (fast_path(old, new)) {
+			if (!atomic_compare_exchange_weak(p, &old, new))
+				continue;
+			if (have_refs)
+				put_entry_refs(v, table, level, new);
+			return 0;
+		}
+		if (pte_present(new) && !have_refs) {
+			rc = get_entry_refs(v, table, level, new);
+			if (rc)
+				return rc;
+			have_refs = true;
+		}
+		if (!atomic_compare_exchange_weak(p, &old, new))
+			continue;
+		if (pte_present(old))
+			put_entry_refs(v, table, level, old);
+		return 0;
+	}
+}
+
+long pt_walk_l1(struct vcpu *v, uint64_t va, mfn_t *l1)
+{
+	struct machine *m = vcpu_machine(v);
+	mfn_t t = v->kernel_root;
+
+	if (mfn_eq(t, INVALID_MFN))
+		return refuse(v, XEN_EINVAL, "no pagetable loaded");
+	for (unsigned level = 4; level > 1; level--) {
+		uint64_t e = atomic_load(&pt_entries(m, t)[pt_index(va, level)]);
+		if (!pte_present(e) || (e & PTE_PSE) || !frame_valid(m, pte_mfn(e)))
+			return refuse(v, XEN_EINVAL, "address has no L1 table");
+		t = pte_mfn(e);
+	}
+	*l1 = t;
+	return 0;
+}

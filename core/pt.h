@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Pagetables: the per-level rules, and what "validated" means.
+ *
+ * A frame validated as an Ln table satisfies, for every entry it holds now
+ * (slots 256..271 of an L4 excepted, which always equal the machine's
+ * template):
+ *  - a not-present entry carries no frame address below the L1TF-safe limit;
+ *  - a present entry has only the flags its level allows (allow masks in
+ *    pt.c), and holds references on the frame it points at:
+ *      L1: a general reference, plus a writable type reference if RW is set;
+ *          the frame must be the domain's (so free, foreign and hypervisor
+ *          frames are refused) and, if RW, must be able to take the
+ *          writable type (so a pagetable is only ever mapped read-only);
+ *      L2..L4: a general and an L(n-1) type reference (validating the
+ *          child first if needed); or, for a read-only entry pointing at an
+ *          Ln table, a linear (recursive) reference under Xen's XSA-240
+ *          rules: the target is itself (no reference), or an already
+ *          validated Ln table of the domain that has no linear entries of
+ *          its own, in a table that is not itself a linear target.
+ * Stored entries are adjusted as Xen does for 64-bit PV kernels, which run
+ * in ring 3: L1 kernel mappings gain US and the guest-kernel bit, L2/L3
+ * entries gain US, L4 entries gain US and A.
+ */
+#ifndef CORE_PT_H
+#define CORE_PT_H
+
+#include "machine.h"
+
+static inline bool l4_slot_is_hv(unsigned slot)
+{
+	return slot >= HV_L4_FIRST_SLOT && slot <= HV_L4_LAST_SLOT;
+}
+
+/* The entries of frame (mfn), as the hypervisor sees them. */
+_Atomic uint64_t *pt_entries(struct machine *m, mfn_t mfn);
+
+/* Promote (mfn) to a validated table of (level): check every entry and take
+ * the references it holds, adjusting stored entries; on failure drop what
+ * was taken and return a negative errno.  Exclusive mode. */
+long pt_promote(struct vcpu *v, mfn_t mfn, unsigned level);
+
+/* Demote table (mfn) of (level): drop every reference its entries hold.
+ * Exclusive mode. */
+void pt_demote(struct vcpu *v, mfn_t mfn, unsigned level);
+
+/* Replace entry (slot) of the live table (table) of (level) by (val), as
+ * mmu_update does: check it, take the new entry's references, swap it in
+ * atomically, drop the old entry's.  Changes of A, D, G, US, NX and
+ * software bits alone keep the frame and skip revalidation (the fast path).
+ * With (preserve_ad) the entry's A and D bits survive.  The caller holds a
+ * type reference on (table).  Returns 0 or a negative errno with nothing
+ * changed. */
+long pt_update(struct vcpu *v, mfn_t table, unsigned level, unsigned slot,
+	       uint64_t val, bool preserve_ad);
+
+/* Would the not-present entry (e) expose memory to L1TF speculation? */
+bool pt_l1tf_unsafe(const struct machine *m, uint64_t e);
+
+/* Check present entry (e) against the flags level (level) allows. */
+bool pt_flags_allowed(unsigned level, uint64_t e);
+
+/* (e) as stored after Xen's adjustment for a ring-3 PV kernel. */
+uint64_t pt_adjust(unsigned level, uint64_t e);
+
+#endif
+
+/* Find the L1 table that maps (va) in vCPU (v)'s kernel pagetables: every
+ * entry on the way present, no superpage.  Returns 0 and the L1 frame, or
+ * -XEN_EINVAL.  The L1 found is not referenced: take a type reference
+ * (frame_get_live_table) before relying on it. */
+long pt_walk_l1(struct vcpu *v, uint64_t va, mfn_t *l1);

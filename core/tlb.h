@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * TLB flushes, and the rule that keeps stale translations harmless.
+ *
+ * The danger: a vCPU's TLB may hold a translation after the entry that made
+ * it is gone.  That is the guest's business as long as the frame keeps its
+ * type; it becomes ours when the frame changes type, above all when a frame
+ * once mapped writable becomes a pagetable.
+ *
+ * The rule (Xen's tlbflush clock, kept per vCPU instead of per frame): a
+ * global clock ticks at every full flush; each vCPU records the tick of its
+ * last full flush (flush_time).  Whoever drops a type count to zero first
+ * records the clock in its own vCPU's last_drop, after the mappings are gone
+ * and before the count reaches zero.  Before a frame changes type, every
+ * vCPU of the domain whose flush_time is not later than the latest last_drop
+ * of any vCPU of the domain is flushed.  Every translation of the frame that
+ * could survive was made before its count dropped, hence before that
+ * last_drop, hence is gone after the flush.  Only vCPUs that have not
+ * flushed since are flushed.
+ */
+#ifndef CORE_TLB_H
+#define CORE_TLB_H
+
+#include "machine.h"
+
+/* Flush every translation of vCPU (u) and advance its flush_time. */
+void tlb_flush_vcpu(struct vcpu *u);
+
+/* Flush every vCPU of (d) whose bit is set in (mask) (bit k = vCPU k). */
+void tlb_flush_mask(struct domain *d, uint64_t mask);
+
+/* Drop the translation of (va) on every vCPU of (d) in (mask). */
+void tlb_invlpg_mask(struct domain *d, uint64_t mask, uint64_t va);
+
+/* Record that (v) is about to drop a type count to zero. */
+void tlb_note_drop(struct vcpu *v);
+
+/* A frame of (v)'s domain is about to change type: flush every vCPU that
+ * may still hold a translation from before the frame's last drop. */
+void tlb_before_type_change(struct vcpu *v);
+
+/* All vCPUs of (d), as a mask. */
+static inline uint64_t tlb_all(const struct domain *d)
+{
+	return (d->nr_vcpus >= 64) ? ~0ull : ((1ull << d->nr_vcpus) - 1);
+}
+
+#endif

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The PV MMU ABI: the subset of Xen's public interface (xen/include/public/
+ * xen.h, errno.h, arch-x86/xen-x86_64.h) that pvmmu implements.  Every number
+ * and layout here is Xen's own, so that a guest built for Xen's 64-bit PV ABI
+ * can issue these hypercalls unchanged.  Shared by core, guest, sim, hv and
+ * the tests.
+ *
+ * 64-bit PV calling convention: hypercall number in rax, arguments in rdi,
+ * rsi, rdx, r10, r8 (r9); result in rax.  Errors are negative errno values.
+ */
+#ifndef PVMMU_ABI_H
+#define PVMMU_ABI_H
+
+#include <stdint.h>
+
+#define PVMMU_ABI_VERSION 1
+
+/* Hypercall numbers. */
+#define HYPERVISOR_set_trap_table                0
+#define HYPERVISOR_mmu_update                    1
+#define HYPERVISOR_console_io                    18
+#define HYPERVISOR_multicall                     13
+#define HYPERVISOR_update_va_mapping             14
+#define HYPERVISOR_update_va_mapping_otherdomain 22
+#define HYPERVISOR_iret                          23
+#define HYPERVISOR_mmuext_op                     26
+#define HYPERVISOR_sched_op                      29
+#define HYPERVISOR_NR                            64 /* size of dispatch tables */
+
+/*
+ * mmu_update(const struct mmu_update *reqs, unsigned count,
+ *            unsigned *done, unsigned foreigndom)
+ * The command is in the low 3 bits of ptr; the rest is a machine address:
+ *   MMU_NORMAL_PT_UPDATE      checked *ptr = val, ptr = maddr of an entry
+ *   MMU_MACHPHYS_UPDATE       m2p[ptr >> 12] = val (a pfn)
+ *   MMU_PT_UPDATE_PRESERVE_AD as NORMAL, keeping the entry's A and D bits
+ *   MMU_PT_UPDATE_NO_TRANSLATE as NORMAL (val is never translated for PV)
+ * foreigndom: bits 0-15 the owner of the frames mapped (DOMID_SELF),
+ * bits 16-31 the owner of the pagetable plus one (0 = self).
+ * count with MMU_UPDATE_PREEMPTED set marks a continuation.
+ */
+#define MMU_NORMAL_PT_UPDATE       0
+#define MMU_MACHPHYS_UPDATE        1
+#define MMU_PT_UPDATE_PRESERVE_AD  2
+#define MMU_PT_UPDATE_NO_TRANSLATE 3
+#define MMU_UPDATE_CMD_MASK        7ull
+#define MMU_UPDATE_PREEMPTED       0x80000000u
+
+struct mmu_update {
+	uint64_t ptr;
+	uint64_t val;
+};
+
+/*
+ * mmuext_op(struct mmuext_op *ops, unsigned count, unsigned *done,
+ *           unsigned foreigndom)
+ *   cmd                     arg1          arg2
+ *   PIN_L1..L4_TABLE        mfn           -
+ *   UNPIN_TABLE             mfn           -
+ *   NEW_BASEPTR             mfn (kernel)  -
+ *   TLB_FLUSH_LOCAL         -             -
+ *   INVLPG_LOCAL            linear_addr   -
+ *   TLB_FLUSH_MULTI         -             vcpumask (pointer to a bitmap)
+ *   INVLPG_MULTI            linear_addr   vcpumask
+ *   TLB_FLUSH_ALL           -             -
+ *   INVLPG_ALL              linear_addr   -
+ *   FLUSH_CACHE             -             -
+ *   SET_LDT                 linear_addr   nr_ents
+ *   NEW_USER_BASEPTR        mfn (0: none) -
+ *   CLEAR_PAGE              mfn           -
+ *   COPY_PAGE               mfn (dst)     src_mfn
+ *   FLUSH_CACHE_GLOBAL      -             -
+ *   MARK_SUPER/UNMARK_SUPER mfn           - (obsolete: -EOPNOTSUPP)
+ */
+#define MMUEXT_PIN_L1_TABLE      0
+#define MMUEXT_PIN_L2_TABLE      1
+#define MMUEXT_PIN_L3_TABLE      2
+#define MMUEXT_PIN_L4_TABLE      3
+#define MMUEXT_UNPIN_TABLE       4
+#define MMUEXT_NEW_BASEPTR       5
+#define MMUEXT_TLB_FLUSH_LOCAL   6
+#define MMUEXT_INVLPG_LOCAL      7
+#define MMUEXT_TLB_FLUSH_MULTI   8
+#define MMUEXT_INVLPG_MULTI      9
+#define MMUEXT_TLB_FLUSH_ALL     10
+#define MMUEXT_INVLPG_ALL        11
+#define MMUEXT_FLUSH_CACHE       12
+#define MMUEXT_SET_LDT           13
+#define MMUEXT_NEW_USER_BASEPTR  15
+#define MMUEXT_CLEAR_PAGE        16
+#define MMUEXT_COPY_PAGE         17
+#define MMUEXT_FLUSH_CACHE_GLOBAL 18
+#define MMUEXT_MARK_SUPER        19
+#define MMUEXT_UNMARK_SUPER      20
+#define MMUEXT_NR                21
+
+struct mmuext_op {
+	uint32_t cmd;
+	uint32_t pad;
+	union {
+		uint64_t mfn;
+		uint64_t linear_addr;
+	} arg1;
+	union {
+		uint32_t nr_ents;
+		uint64_t vcpumask;
+		uint64_t src_mfn;
+	} arg2;
+};
+
+/*
+ * update_va_mapping(unsigned long va, uint64_t val, unsigned long flags)
+ * update_va_mapping_otherdomain(va, val, flags, domid_t domid)
+ * flags & UVMF_FLUSHTYPE_MASK: what to flush after a successful update;
+ * flags & ~UVMF_FLUSHTYPE_MASK: where: LOCAL, ALL, or else a pointer to a
+ * vCPU bitmap (UVMF_MULTI | ptr).
+ */
+#define UVMF_NONE           0ull
+#define UVMF_TLB_FLUSH      1ull
+#define UVMF_INVLPG         2ull
+#define UVMF_FLUSHTYPE_MASK 3ull
+#define UVMF_MULTI          0ull
+#define UVMF_LOCAL          0ull
+#define UVMF_ALL            4ull
+
+/* multicall(struct multicall_entry *list, unsigned long nr) */
+struct multicall_entry {
+	uint64_t op;
+	uint64_t result;
+	uint64_t args[6];
+};
+
+/* console_io(int cmd, int count, char *buffer) */
+#define CONSOLEIO_write 0
+#define CONSOLEIO_read  1
+
+/* sched_op(int cmd, void *arg) */
+#define SCHEDOP_yield    0
+#define SCHEDOP_block    1
+#define SCHEDOP_shutdown 2
+struct sched_shutdown {
+	uint32_t reason;
+};
+#define SHUTDOWN_poweroff 0
+#define SHUTDOWN_reboot   1
+#define SHUTDOWN_suspend  2
+#define SHUTDOWN_crash    3
+
+/* Domain ids. */
+typedef uint16_t domid_t;
+#define DOMID_FIRST_RESERVED 0x7ff0u
+#define DOMID_SELF           0x7ff0u
+#define DOMID_IO             0x7ff1u
+#define DOMID_XEN            0x7ff2u
+#define DOMID_COW            0x7ff3u
+#define DOMID_INVALID        0x7ff4u
+
+/* Xen's errno values (returned negated). */
+#define XEN_EPERM      1
+#define XEN_ENOENT     2
+#define XEN_ESRCH      3
+#define XEN_EINTR      4
+#define XEN_ENOMEM     12
+#define XEN_EACCES     13
+#define XEN_EFAULT     14
+#define XEN_EBUSY      16
+#define XEN_EINVAL     22
+#define XEN_ERANGE     34
+#define XEN_ENOSYS     38
+#define XEN_EOPNOTSUPP 95
+
+/* The 64-bit PV virtual layout: L4 slots 256..271 belong to the hypervisor. */
+#define HV_L4_FIRST_SLOT      256u
+#define HV_L4_LAST_SLOT       271u
+#define HV_L4_NR_SLOTS        16u
+#define HV_VIRT_START         0xffff800000000000ull
+#define HV_VIRT_END           0xffff880000000000ull
+#define MACH2PHYS_VIRT_START  0xffff800000000000ull
+#define MACH2PHYS_VIRT_END    0xffff804000000000ull
+
+_Static_assert(sizeof(struct mmu_update) == 16, "mmu_update is 16 bytes");
+_Static_assert(sizeof(struct mmuext_op) == 24, "mmuext_op is 24 bytes on x86-64");
+_Static_assert(__builtin_offsetof(struct mmuext_op, arg1) == 8, "arg1 at +8");
+_Static_assert(__builtin_offsetof(struct mmuext_op, arg2) == 16, "arg2 at +16");
+_Static_assert(sizeof(struct multicall_entry) == 64, "multicall_entry is 64 bytes");
+_Static_assert(__builtin_offsetof(struct multicall_entry, result) == 8, "result at +8");
+
+#endif

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of the software MMU and TLB (sim/mmu.c), writable-pagetable
+ * emulation (core/ptwr.c) and the formatter (core/fmt.c).
+ */
+#include <string.h>
+#include "../../core/fmt.h"
+#include "../../core/frame.h"
+#include "../../core/hypercall.h"
+#include "check.h"
+
+#define VA 0x400000ull
+
+/* L4 p0 -> L3 p1 -> L2 p2 -> L1 p3; VA maps p8 writable; pinned, loaded. */
+static struct sim *mapped_machine(struct sim_domain **sd)
+{
+	struct sim *s = test_machine(4096, 32, 2, sd);
+	mfn_t *p = (*sd)->p2m;
+	raw_write(p[0], 0, pte_make(p[1], PTE_P | PTE_RW | PTE_US));
+	raw_write(p[1], 0, pte_make(p[2], PTE_P | PTE_RW | PTE_US));
+	raw_write(p[2], 2, pte_make(p[3], PTE_P | PTE_RW | PTE_US));
+	raw_write(p[3], 0, pte_make(p[8], PTE_P | PTE_RW | PTE_US));
+	raw_write(p[3], 1, pte_make(p[3], PTE_P | PTE_US));
+	CHECK(hc_ext((*sd)->vcpus[0].v, MMUEXT_PIN_L4_TABLE, mfn_x(p[0])) == 0);
+	for (unsigned k = 0; k < 2; k++)
+		CHECK(hc_ext((*sd)->vcpus[k].v, MMUEXT_NEW_BASEPTR, mfn_x(p[0])) == 0);
+	return s;
+}
+
+/* The walk sets A on every level and D on the leaf of a write. */
+static void walk_sets_accessed_and_dirty(void)
+{
+	struct sim_domain *a;
+	struct sim *s = mapped_machine(&a);
+	uint64_t *l1 = env_frame(a->p2m[3]), *l4 = env_frame(a->p2m[0]);
+	CHECK(sim_store(s, &a->vcpus[0], VA, 42) == SIM_OK);
+	CHECK((l1[0] & (PTE_A | PTE_D)) == (PTE_A | PTE_D));
+	CHECK(l4[0] & PTE_A);
+	check_audit(s, __func__);
+	sim_destroy(s);
+}
+
+/* A cached translation survives an entry change until it is flushed. */
+static void tlb_stays_stale_until_flushed(void)
+{
+	struct sim_domain *a;
+	struct sim *s = mapped_machine(&a);
+	struct vcpu *v = a->vcpus[0].v;
+	uint64_t x;
+	((uint64_t *)env_frame(a->p2m[8]))[0] = 111;
+	((uint64_t *)env_frame(a->p2m[9]))[0] = 222;
+	CHECK(sim_load(s, &a->vcpus[0], VA, &x) == SIM_OK && x == 111);
+	CHECK(hc_update(v, a->p2m[3], 0, pte_make(a->p2m[9], PTE_P | PTE_US)) == 0);
+	CHECK(sim_load(s, &a->vcpus[0], VA, &x) == SIM_OK && x == 111);
+	CHECK(hc_ext(v, MMUEXT_INVLPG_LOCAL, VA) == 0);
+	CHECK(sim_load(s, &a->vcpus[0], VA, &x) == SIM_OK && x == 222);
+	check_audit(s, __func__);
+	sim_destroy(s);
+}
+
+/* Faults: not present, supervisor-only (the hypervisor's area), and a
+ * write through a read-only mapping of data. */
+static void faults_as_hardware(void)
+{
+	struct sim_domain *a;
+	struct sim *s = mapped_machine(&a);
+	uint64_t x;
+	CHECK(sim_load(s, &a->vcpus[0], 0x800000, &x) == SIM_FAULT_NP);
+	CHECK(sim_load(s, &a->vcpus[0], HV_VIRT_START + (1ull << 39), &x) == SIM_FAULT_PROT);
+	CHECK(sim_load(s, &a->vcpus[0], MACH2PHYS_VIRT_START + 8 * mfn_x(a->p2m[5]), &x) == SIM_OK &&
+	      x == 5);
+	CHECK(sim_store(s, &a->vcpus[0], MACH2PHYS_VIRT_START, 1) == SIM_FAULT_RO);
+	check_audit(s, __func__);
+	sim_destroy(s);
+}
+
+/* A store into the L1 through its read-only self-mapping is emulated and
+ * validated: a good entry lands, a writable mapping of a table faults. */
+static void ptwr_validates_stores(void)
+{
+	struct sim_domain *a;
+	struct sim *s = mapped_machine(&a);
+	uint64_t *l1 = env_frame(a->p2m[3]);
+	uint64_t self = VA + PAGE_SIZE;
+	CHECK(sim_store(s, &a->vcpus[0], self + 2 * 8, pte_make(a->p2m[10], PTE_P | PTE_RW)) == SIM_OK);
+	CHECK(pte_mfn(l1[2]).m == a->p2m[10].m && (l1[2] & PTE_US));
+	CHECK(fw_type(frame_word(s->m, a->p2m[10])) == FT_WRITABLE);
+	CHECK(sim_store(s, &a->vcpus[0], self + 3 * 8, pte_make(a->p2m[0], PTE_P | PTE_RW)) == SIM_FAULT_RO);
+	CHECK(l1[3] == 0);
+	check_audit(s, __func__);
+	sim_destroy(s);
+}
+
+static void fmt_formats(void)
+{
+	char buf[64];
+	fmt(buf, sizeof(buf), "%s %u %lu %lx %%", "x", 7u, (uint64_t)12345678901ull, (uint64_t)0xabcull);
+	CHECK(!strcmp(buf, "x 7 12345678901 0xabc %"));
+	fmt(buf, 5, "%s", "truncated");
+	CHECK(!strcmp(buf, "trun"));
+}
+
+void test_mmu(void)
+{
+	walk_sets_accessed_and_dirty();
+	tlb_stays_stale_until_flushed();
+	faults_as_hardware();
+	ptwr_validates_stores();
+	fmt_formats();
+}

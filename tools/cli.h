@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/* The pvmmu command's subcommands and shared command-line helpers. */
+#ifndef TOOLS_CLI_H
+#define TOOLS_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+int cmd_replay(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+
+/* Print "pvmmu: (why)" and (usage) to stderr; return exit status 2. */
+int cli_usage(const char *usage, const char *why);
+
+/* Parse a decimal or 0x-hex number that is the whole of (s). */
+bool cli_number(const char *s, uint64_t *out);
+
+#endif
