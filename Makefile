@@ -1,8 +1,8 @@
 # pvmmu: paravirtualized direct paging, hypervisor core + sim host + tools.
 #
 #   make          build build/release/pvmmu
-#   make test     every test, on a gcc build and an ASan+UBSan build, and a
-#                 clang -Werror build; ends with "N passed, N failed"
+#   make test     every test, on a gcc build, an ASan+UBSan build and a clang
+#                 build, the threaded tests under TSan; ends with "N passed, N failed"
 #   make run      build, replay every scenario, run the core benchmark
 #   V=1           show the commands
 
@@ -44,6 +44,7 @@ UNIT += tests/unit/main.c
 UNIT += tests/unit/test_frame.c
 UNIT += tests/unit/test_mmu.c
 UNIT += tests/unit/test_concurrency.c
+UNIT += tests/unit/test_hypercall.c
 
 HEADERS := $(wildcard include/pvmmu/*.h core/*.h sim/*.h tools/*.h tests/unit/*.h)
 
@@ -73,11 +74,13 @@ SAN := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 $(eval $(call variant,release,$(CC),-O2))
 $(eval $(call variant,asan,$(CC),$(SAN)))
 $(eval $(call variant,clang,$(CLANG),-O2))
+$(eval $(call variant,tsan,$(CLANG),-O1 -fsanitize=thread))
 
 all: build/release/pvmmu
 
 test: build/release/pvmmu build/release/test_unit build/release/core.o \
-      build/asan/pvmmu build/asan/test_unit build/clang/pvmmu build/clang/test_unit
+      build/asan/pvmmu build/asan/test_unit build/clang/pvmmu build/clang/test_unit \
+      build/tsan/test_unit
 	$(Q)tests/run.sh
 
 run: build/release/pvmmu

@@ -63,28 +63,42 @@ long hc_foreign(struct vcpu *v, unsigned domid)
 {
 	if (domid == DOMID_SELF)
 		return 0;
+	if (domid == DOMID_IO || domid == DOMID_XEN)
+		return refuse(v, XEN_EPERM, "no privilege over I/O or hypervisor frames");
 	struct domain *d = domid < DOMID_FIRST_RESERVED ? domain_by_id(v->d->m, (domid_t)domid) : NULL;
 	if (!d || d == v->d)
 		return refuse(v, XEN_ESRCH, "no such foreign domain");
 	return refuse(v, XEN_EPERM, "no privilege over another domain");
 }
 
+/* Requests are copied in chunks to spread the cost of a copy; a chunk that
+ * is not wholly readable is copied one request at a time, so every request
+ * before the first unreadable one still runs. */
+#define BATCH_CHUNK_BYTES 512
+
 long hc_batch(struct vcpu *v, uint64_t reqs, unsigned count, size_t size,
 	      uint64_t done, batch_fn fn, void *ctx)
 {
-	uint64_t req[4];
-	unsigned i;
+	uint64_t chunk[BATCH_CHUNK_BYTES / 8];
+	unsigned per = (unsigned)(sizeof(chunk) / size), i = 0;
 	long rc = 0;
 
-	ASSERT(size <= sizeof(req));
-	for (i = 0; i < count && !v->d->crashed; i++) {
-		if (env_copy_from_guest(v, req, reqs + (uint64_t)i * size, size)) {
-			rc = refuse(v, XEN_EFAULT, "request array is not readable");
-			break;
+	ASSERT(size % 8 == 0 && per >= 1);
+	while (i < count && !rc && !v->d->crashed) {
+		unsigned n = count - i < per ? count - i : per;
+		uint64_t at = reqs + (uint64_t)i * size;
+		if (env_copy_from_guest(v, chunk, at, n * size)) {
+			n = 1;
+			if (env_copy_from_guest(v, chunk, at, size)) {
+				rc = refuse(v, XEN_EFAULT, "request array is not readable");
+				break;
+			}
 		}
-		rc = fn(v, req, ctx);
-		if (rc)
-			break;
+		for (unsigned k = 0; k < n && !v->d->crashed; k++, i++) {
+			rc = fn(v, (const uint8_t *)chunk + k * size, ctx);
+			if (rc)
+				break;
+		}
 	}
 	uint32_t n = i;
 	if (done && env_copy_to_guest(v, done, &n, sizeof(n)) && !rc)

@@ -34,7 +34,8 @@ long do_multicall(struct vcpu *v, uint64_t list, uint64_t nr);
 
 /* Resolve a foreign-domain argument (Xen's get_pg_owner): DOMID_SELF is the
  * caller; the caller's own numeric id and unknown ids are -XEN_ESRCH; any
- * other domain is -XEN_EPERM, as no domain here is privileged. */
+ * other domain, DOMID_IO and DOMID_XEN are -XEN_EPERM, as no domain here is
+ * privileged. */
 long hc_foreign(struct vcpu *v, unsigned domid);
 
 /* Run (count) fixed-size requests of (size) bytes from guest array (reqs)

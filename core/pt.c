@@ -11,6 +11,7 @@
 #include "env.h"
 #include "frame.h"
 #include "pt.h"
+#include "tlb.h"
 
 /* Flags a present entry may carry, per level.  Everything else (PWT, PCD
  * and PAT/PSE, which need I/O privilege this design never grants, PSE
@@ -111,6 +112,75 @@ static long get_linear(struct vcpu *v, mfn_t table, mfn_t target, unsigned level
 	return rc;
 }
 
+/* Whole-table walks touch the frame word of every frame the table points
+ * at, in an order only the guest knows: fetch them a few entries ahead so
+ * the misses overlap instead of queueing. */
+#define PREFETCH_AHEAD 16
+static void prefetch_target(const struct machine *m, _Atomic uint64_t *t, unsigned i)
+{
+	uint64_t f = mfn_x(pte_mfn(atomic_load_explicit(&t[i & (PT_ENTRIES - 1)],
+							memory_order_relaxed)));
+	/* clamp instead of branching: a prefetch never faults, the index
+	 * must only stay inside the table */
+	__builtin_prefetch(&m->ft[f < m->nr_frames ? f : 0], 1);
+}
+
+/* The bulk fast path: in exclusive mode no one else changes frame words,
+ * so the references of an L1 entry whose frame needs no decision (the
+ * domain's own, no type change, no overflow) are one plain load and store.
+ * Every other case returns false and takes the general path, which decides
+ * and refuses.  Used only by whole-table promote and demote. */
+static bool l1_get_excl(const struct machine *m, unsigned owner, uint64_t e)
+{
+	mfn_t f = pte_mfn(e);
+	if (!frame_valid(m, f))
+		return false;
+	_Atomic uint64_t *w = &m->ft[mfn_x(f)];
+	uint64_t x = atomic_load_explicit(w, memory_order_relaxed);
+	uint64_t rw = (e & PTE_RW) ? 1 : 0;
+	/* owner, and for a writable entry the writable type, in one compare */
+	uint64_t mask = FW_OWNER_MASK | (rw ? FW_TYPE_MASK : 0);
+	uint64_t want = ((uint64_t)owner << FW_OWNER_SHIFT) |
+			(rw ? (uint64_t)FT_WRITABLE << FW_TYPE_SHIFT : 0);
+	if ((x & mask) != want || fw_count(x) == 0 || fw_count(x) == FW_COUNT_MAX ||
+	    fw_tc(x) == FW_TC_MASK)
+		return false;
+	atomic_store_explicit(w, x + FW_COUNT_ONE + rw, memory_order_relaxed);
+	return true;
+}
+
+/* The demote twin: drop an L1 entry's references when no pagetable
+ * devalidation can follow (a writable frame, or a general reference).  The
+ * caller has noted the drop for the TLB rule. */
+static void l1_put_excl(const struct machine *m, uint64_t e)
+{
+	_Atomic uint64_t *w = &m->ft[mfn_x(pte_mfn(e))];
+	uint64_t x = atomic_load_explicit(w, memory_order_relaxed);
+	ASSERT(fw_count(x) >= 2 && (!(e & PTE_RW) || (fw_type(x) == FT_WRITABLE && fw_tc(x))));
+	atomic_store_explicit(w, x - FW_COUNT_ONE - ((e & PTE_RW) ? 1 : 0), memory_order_relaxed);
+}
+
+/* Settle L1 entries from (i) on with the bulk fast path, in exclusive mode,
+ * until one needs the general path (or the table ends); return its index. */
+static unsigned l1_bulk_get(const struct machine *m, unsigned owner, _Atomic uint64_t *t, unsigned i)
+{
+	for (; i < PT_ENTRIES; i++) {
+		prefetch_target(m, t, i + PREFETCH_AHEAD);
+		uint64_t e = atomic_load_explicit(&t[i], memory_order_relaxed);
+		if (!pte_present(e)) {
+			if (pt_l1tf_unsafe(m, e))
+				return i;
+			continue;
+		}
+		uint64_t adjusted = pt_adjust(1, e);
+		if (!pt_flags_allowed(1, e) || !l1_get_excl(m, owner, adjusted))
+			return i;
+		if (adjusted != e)
+			atomic_store_explicit(&t[i], adjusted, memory_order_relaxed);
+	}
+	return i;
+}
+
 /* Take the references present entry (e) of (table) at (level) holds. */
 static long get_entry_refs(struct vcpu *v, mfn_t table, unsigned level, uint64_t e)
 {
@@ -173,19 +243,6 @@ static long check_new_entry(struct vcpu *v, unsigned level, uint64_t e)
 	return 0;
 }
 
-/* Whole-table walks touch the frame word of every frame the table points
- * at, in an order only the guest knows: fetch them a few entries ahead so
- * the misses overlap instead of queueing. */
-#define PREFETCH_AHEAD 8
-static void prefetch_target(const struct machine *m, _Atomic uint64_t *t, unsigned i)
-{
-	if (i >= PT_ENTRIES)
-		return;
-	mfn_t f = pte_mfn(atomic_load_explicit(&t[i], memory_order_relaxed));
-	if (frame_valid(m, f))
-		__builtin_prefetch(&m->ft[mfn_x(f)], 1);
-}
-
 long pt_promote(struct vcpu *v, mfn_t mfn, unsigned level)
 {
 	struct machine *m = vcpu_machine(v);
@@ -194,7 +251,8 @@ long pt_promote(struct vcpu *v, mfn_t mfn, unsigned level)
 	long rc = 0;
 
 	for (i = 0; i < PT_ENTRIES; i++) {
-		prefetch_target(m, t, i + PREFETCH_AHEAD);
+		if (level == 1 && (i = l1_bulk_get(m, v->d->owner, t, i)) == PT_ENTRIES)
+			break;
 		if (level == 4 && l4_slot_is_hv(i))
 			continue;
 		uint64_t e = atomic_load_explicit(&t[i], memory_order_relaxed);
@@ -230,8 +288,20 @@ void pt_demote(struct vcpu *v, mfn_t mfn, unsigned level)
 	struct machine *m = vcpu_machine(v);
 	_Atomic uint64_t *t = pt_entries(m, mfn);
 
+	ASSERT(v->excl);
+	if (level == 1) {
+		/* Data frames and read-only table mappings: no devalidation can
+		 * follow, so every entry takes the bulk path. */
+		tlb_note_drop(v);
+		for (unsigned i = 0; i < PT_ENTRIES; i++) {
+			prefetch_target(m, t, i + PREFETCH_AHEAD);
+			uint64_t e = atomic_load_explicit(&t[i], memory_order_relaxed);
+			if (pte_present(e))
+				l1_put_excl(m, e);
+		}
+		return;
+	}
 	for (unsigned i = 0; i < PT_ENTRIES; i++) {
-		prefetch_target(m, t, i + PREFETCH_AHEAD);
 		if (level == 4 && l4_slot_is_hv(i))
 			continue;
 		uint64_t e = atomic_load_explicit(&t[i], memory_order_relaxed);

@@ -76,6 +76,8 @@ if [ -z "$undef" ]; then ok; else bad "core/ needs symbols beyond env_*: $undef"
 suite release
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 suite asan
 suite clang
+echo "== tsan build"
+TSAN_OPTIONS=halt_on_error=1 counted "unit [tsan]" build/tsan/test_unit
 
 echo
 echo "$passed passed, $failed failed"

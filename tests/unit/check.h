@@ -38,5 +38,6 @@ void raw_write(mfn_t mfn, unsigned slot, uint64_t e);
 void test_frame(void);
 void test_mmu(void);
 void test_concurrency(void);
+void test_hypercall(void);
 
 #endif
