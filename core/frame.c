@@ -19,11 +19,24 @@ static _Atomic uint64_t *word(struct vcpu *v, mfn_t mfn)
 	return &vcpu_machine(v)->ft[mfn_x(mfn)];
 }
 
+/* The word of (mfn) and a snapshot of it in (*x), or NULL (with the reason
+ * set) if (mfn) is beyond memory. */
+static _Atomic uint64_t *lookup(struct vcpu *v, mfn_t mfn, uint64_t *x)
+{
+	if (!frame_valid(vcpu_machine(v), mfn)) {
+		refuse(v, XEN_EINVAL, "frame beyond machine memory");
+		return NULL;
+	}
+	_Atomic uint64_t *w = word(v, mfn);
+	*x = atomic_load_explicit(w, memory_order_acquire);
+	return w;
+}
+
 /* Replace (*x) by (n) in (w): unconditional in exclusive mode, a CAS in
  * shared mode (on failure *x is the fresh word). */
 static bool fw_update(struct vcpu *v, _Atomic uint64_t *w, uint64_t *x, uint64_t n)
 {
-	if (v->excl) {
+	if (v->excl && !vcpu_machine(v)->locked_counts) {
 		atomic_store_explicit(w, n, memory_order_relaxed);
 		return true;
 	}
@@ -42,10 +55,10 @@ static long check_owned(struct vcpu *v, uint64_t x, bool ref)
 
 long frame_get(struct vcpu *v, mfn_t mfn)
 {
-	if (!frame_valid(vcpu_machine(v), mfn))
-		return refuse(v, XEN_EINVAL, "frame beyond machine memory");
-	_Atomic uint64_t *w = word(v, mfn);
-	uint64_t x = atomic_load_explicit(w, memory_order_acquire);
+	uint64_t x;
+	_Atomic uint64_t *w = lookup(v, mfn, &x);
+	if (!w)
+		return -XEN_EINVAL;
 	for (;;) {
 		long rc = check_owned(v, x, true);
 		if (rc)
@@ -95,10 +108,10 @@ static long get_type_first(struct vcpu *v, mfn_t mfn, uint64_t x, unsigned type,
 
 long frame_get_type(struct vcpu *v, mfn_t mfn, unsigned type, bool ref)
 {
-	if (!frame_valid(vcpu_machine(v), mfn))
-		return refuse(v, XEN_EINVAL, "frame beyond machine memory");
-	_Atomic uint64_t *w = word(v, mfn);
-	uint64_t x = atomic_load_explicit(w, memory_order_acquire);
+	uint64_t x;
+	_Atomic uint64_t *w = lookup(v, mfn, &x);
+	if (!w)
+		return -XEN_EINVAL;
 	bool began = false;
 	long rc;
 
@@ -178,10 +191,10 @@ void frame_put_type(struct vcpu *v, mfn_t mfn, bool ref)
 
 long frame_get_live_table(struct vcpu *v, mfn_t mfn, unsigned *level)
 {
-	if (!frame_valid(vcpu_machine(v), mfn))
-		return refuse(v, XEN_EINVAL, "frame beyond machine memory");
-	_Atomic uint64_t *w = word(v, mfn);
-	uint64_t x = atomic_load_explicit(w, memory_order_acquire);
+	uint64_t x;
+	_Atomic uint64_t *w = lookup(v, mfn, &x);
+	if (!w)
+		return -XEN_EINVAL;
 	do {
 		long rc = check_owned(v, x, false);
 		if (rc)
@@ -213,10 +226,10 @@ long frame_pin(struct vcpu *v, mfn_t mfn, unsigned type)
 
 long frame_unpin(struct vcpu *v, mfn_t mfn)
 {
-	if (!frame_valid(vcpu_machine(v), mfn))
-		return refuse(v, XEN_EINVAL, "frame beyond machine memory");
-	_Atomic uint64_t *w = word(v, mfn);
-	uint64_t x = atomic_load_explicit(w, memory_order_acquire);
+	uint64_t x;
+	_Atomic uint64_t *w = lookup(v, mfn, &x);
+	if (!w)
+		return -XEN_EINVAL;
 	do {
 		long rc = check_owned(v, x, false);
 		if (rc)

@@ -81,6 +81,8 @@ struct machine {
 	uint64_t m2p_frames;
 	uint64_t l4_template[HV_L4_NR_SLOTS]; /* what slots 256..271 hold */
 	uint64_t l1tf_safe_maddr;   /* not-present entries must point at or above this; 0: no check */
+	bool locked_counts;         /* for measurement only: every count change is a CAS,
+				     * even in exclusive mode, and no bulk path */
 	_Atomic uint64_t tlb_clock; /* core/tlb.c */
 	struct domain domains[MAX_DOMAINS];
 };

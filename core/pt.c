@@ -251,7 +251,8 @@ long pt_promote(struct vcpu *v, mfn_t mfn, unsigned level)
 	long rc = 0;
 
 	for (i = 0; i < PT_ENTRIES; i++) {
-		if (level == 1 && (i = l1_bulk_get(m, v->d->owner, t, i)) == PT_ENTRIES)
+		if (level == 1 && !m->locked_counts &&
+		    (i = l1_bulk_get(m, v->d->owner, t, i)) == PT_ENTRIES)
 			break;
 		if (level == 4 && l4_slot_is_hv(i))
 			continue;
@@ -289,7 +290,7 @@ void pt_demote(struct vcpu *v, mfn_t mfn, unsigned level)
 	_Atomic uint64_t *t = pt_entries(m, mfn);
 
 	ASSERT(v->excl);
-	if (level == 1) {
+	if (level == 1 && !m->locked_counts) {
 		/* Data frames and read-only table mappings: no devalidation can
 		 * follow, so every entry takes the bulk path. */
 		tlb_note_drop(v);

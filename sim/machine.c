@@ -212,6 +212,7 @@ struct sim *sim_create(const struct sim_options *o)
 	s->mem = sim_mem = mem;
 	s->nr_hv = hv;
 	s->seed = o->seed;
+	s->contiguous = o->contiguous;
 	machine_init(s->m, hv);
 	build_hv(s);
 	if (o->l1tf) {
@@ -266,7 +267,7 @@ struct sim_domain *sim_domain_create(struct sim *s, uint64_t frames, unsigned vc
 	sd->nr_frames = frames;
 	sd->p2m = malloc(frames * sizeof(*sd->p2m) + 1);
 	for (uint64_t i = 0; i < frames; i++) {
-		uint64_t j = i + next_random(&s->seed) % (nfree - i);
+		uint64_t j = s->contiguous ? i : i + next_random(&s->seed) % (nfree - i);
 		mfn_t t = pool[i];
 		pool[i] = pool[j];
 		pool[j] = t;

@@ -44,6 +44,7 @@ struct sim {
 	uint8_t *mem;
 	uint64_t nr_hv;                /* frames [0, nr_hv) are the hypervisor's */
 	uint64_t seed;                 /* frame shuffle */
+	bool contiguous;
 	struct sim_domain doms[MAX_DOMAINS];
 	void *audit_scratch;
 };
@@ -52,6 +53,7 @@ struct sim_options {
 	uint64_t frames;               /* machine memory in 4 KiB frames */
 	uint64_t seed;
 	bool l1tf;                     /* crash domains that write L1TF-unsafe entries */
+	bool contiguous;               /* hand out frames in machine order, not shuffled */
 };
 
 /* Build a machine.  Returns NULL with a message on stderr if (frames) is
@@ -60,7 +62,8 @@ struct sim *sim_create(const struct sim_options *o);
 void sim_destroy(struct sim *s);
 
 /* Create a domain of (frames) frames and (vcpus) vCPUs, frames drawn from
- * the free ones in seeded-shuffle order.  NULL if it does not fit. */
+ * the free ones in seeded-shuffle order (or in machine order for a
+ * contiguous sim).  NULL if it does not fit. */
 struct sim_domain *sim_domain_create(struct sim *s, uint64_t frames, unsigned vcpus);
 void sim_domain_destroy(struct sim *s, struct sim_domain *sd);
 

@@ -69,6 +69,11 @@ suite() {
 	if grep -q '"pin_unpin_over_read"' /tmp/pvmmu-test.out; then ok; else bad "bench --json output [$v]"; fi
 }
 
+# The README's scenario example runs as written.
+awk '/^domain A frames=16$/{on=1} on&&/^```$/{exit} on' README.md > /tmp/pvmmu-readme.pvs
+if [ -s /tmp/pvmmu-readme.pvs ] && build/release/pvmmu replay /tmp/pvmmu-readme.pvs >/dev/null; then ok
+else bad "README scenario example"; fi
+
 # core/ links against nothing but the platform interface.
 undef=$(nm -u build/release/core.o | awk '{print $2}' | grep -v '^env_' | tr '\n' ' ')
 if [ -z "$undef" ]; then ok; else bad "core/ needs symbols beyond env_*: $undef"; fi
