@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The software x86-64 MMU: a 4-level walk from the vCPU's kernel root with
- * the hardware's present, RW, US and NX checks (CR0.WP set), setting A on
+ * the hardware's present, RW, US and NX checks (CR0.WP and EFER.NXE set), setting A on
  * every entry used and D on the leaf of a write; and a per-vCPU TLB of
  * final translations that stays as it is, stale or not, until a flush.
  *
@@ -16,10 +16,10 @@ static struct tlb_entry *tlb_slot(struct sim_vcpu *sv, uint64_t vpn)
 	return &sv->tlb[vpn % SIM_TLB_SIZE];
 }
 
-static enum sim_fault walk(struct sim_vcpu *sv, uint64_t va, bool write, struct tlb_entry *out)
+static enum sim_fault walk(struct sim_vcpu *sv, uint64_t va, enum sim_access acc, struct tlb_entry *out)
 {
 	mfn_t t = sv->v->kernel_root;
-	bool rw = true, us = true;
+	bool rw = true, us = true, nx = false, write = acc == SIM_WRITE;
 	unsigned level;
 	_Atomic uint64_t *p = NULL;
 
@@ -32,6 +32,7 @@ static enum sim_fault walk(struct sim_vcpu *sv, uint64_t va, bool write, struct 
 			return SIM_FAULT_NP;
 		rw = rw && (e & PTE_RW);
 		us = us && (e & PTE_US);
+		nx = nx || (e & PTE_NX);
 		if (!(e & PTE_A))
 			atomic_fetch_or(p, PTE_A);
 		t = pte_mfn(e);
@@ -41,29 +42,30 @@ static enum sim_fault walk(struct sim_vcpu *sv, uint64_t va, bool write, struct 
 			break;
 		}
 	}
-	if (!us)
+	if (!us || (acc == SIM_FETCH && nx))
 		return SIM_FAULT_PROT;
 	if (write && !rw)
 		return SIM_FAULT_RO;
 	if (write)
 		atomic_fetch_or(p, PTE_D);
-	*out = (struct tlb_entry){ va >> PAGE_SHIFT, t, true, rw, write };
+	*out = (struct tlb_entry){ va >> PAGE_SHIFT, t, true, rw, nx, write };
 	return SIM_OK;
 }
 
-enum sim_fault sim_translate(struct sim_vcpu *sv, uint64_t va, bool write, mfn_t *mfn)
+enum sim_fault sim_translate(struct sim_vcpu *sv, uint64_t va, enum sim_access acc, mfn_t *mfn)
 {
 	uint64_t vpn = va >> PAGE_SHIFT;
 	enum sim_fault f = SIM_OK;
 
 	pthread_mutex_lock(&sv->lock);
 	struct tlb_entry *e = tlb_slot(sv, vpn);
-	bool hit = e->valid && e->vpn == vpn && (!write || (e->rw && e->dirty));
+	bool hit = e->valid && e->vpn == vpn && (acc != SIM_WRITE || (e->rw && e->dirty)) &&
+		   (acc != SIM_FETCH || !e->nx);
 	if (!hit) {
-		/* A miss walks; so does a write the entry cannot take, as the
-		 * hardware does before it raises #PF (dropping the entry). */
+		/* A miss walks; so does an access the entry cannot take, as
+		 * the hardware does before it raises #PF (dropping the entry). */
 		struct tlb_entry fresh;
-		f = walk(sv, va, write, &fresh);
+		f = walk(sv, va, acc, &fresh);
 		if (f == SIM_OK)
 			*e = fresh;
 		else if (e->vpn == vpn)
@@ -83,7 +85,7 @@ static _Atomic uint64_t *word_at(struct sim *s, mfn_t mfn, uint64_t va)
 enum sim_fault sim_load(struct sim *s, struct sim_vcpu *sv, uint64_t va, uint64_t *val)
 {
 	mfn_t mfn;
-	enum sim_fault f = sim_translate(sv, va, false, &mfn);
+	enum sim_fault f = sim_translate(sv, va, SIM_READ, &mfn);
 	if (f == SIM_OK)
 		*val = atomic_load(word_at(s, mfn, va));
 	return f;
@@ -92,7 +94,7 @@ enum sim_fault sim_load(struct sim *s, struct sim_vcpu *sv, uint64_t va, uint64_
 enum sim_fault sim_store(struct sim *s, struct sim_vcpu *sv, uint64_t va, uint64_t val)
 {
 	mfn_t mfn;
-	enum sim_fault f = sim_translate(sv, va, true, &mfn);
+	enum sim_fault f = sim_translate(sv, va, SIM_WRITE, &mfn);
 	if (f == SIM_OK)
 		atomic_store(word_at(s, mfn, va), val);
 	else if (f == SIM_FAULT_RO && ptwr_emulate(sv->v, va, val, 8) == 0)

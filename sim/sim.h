@@ -22,7 +22,7 @@
 struct tlb_entry {
 	uint64_t vpn;
 	mfn_t mfn;
-	bool valid, rw, dirty;
+	bool valid, rw, nx, dirty;
 };
 
 struct sim_vcpu {
@@ -76,9 +76,11 @@ bool sim_audit(struct sim *s, char *msg, size_t len);
 /* Let hypercalls read and write host memory [p, p+len) as guest memory. */
 void sim_guest_region(const void *p, size_t len);
 
-/* The software MMU: a ring-3 (PV guest kernel) access of 8 bytes at (va). */
+/* The software MMU: a ring-3 (PV guest kernel) access at (va): a read, a
+ * write, or an instruction fetch (which NX forbids). */
+enum sim_access { SIM_READ, SIM_WRITE, SIM_FETCH };
 enum sim_fault { SIM_OK = 0, SIM_FAULT_NP, SIM_FAULT_PROT, SIM_FAULT_RO };
-enum sim_fault sim_translate(struct sim_vcpu *sv, uint64_t va, bool write, mfn_t *mfn);
+enum sim_fault sim_translate(struct sim_vcpu *sv, uint64_t va, enum sim_access acc, mfn_t *mfn);
 enum sim_fault sim_load(struct sim *s, struct sim_vcpu *sv, uint64_t va, uint64_t *val);
 /* A store; one through a read-only mapping of a live pagetable is emulated
  * by core (ptwr) and faults only if the update is refused. */

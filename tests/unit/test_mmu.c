@@ -91,6 +91,68 @@ static void ptwr_validates_stores(void)
 	sim_destroy(s);
 }
 
+/* An instruction fetch through an NX mapping faults; a read does not. */
+static void nx_forbids_fetch(void)
+{
+	struct sim_domain *a;
+	struct sim *s = mapped_machine(&a);
+	mfn_t m;
+	CHECK(sim_translate(&a->vcpus[0], VA, SIM_FETCH, &m) == SIM_OK);
+	CHECK(hc_update(a->vcpus[0].v, a->p2m[3], 0, pte_make(a->p2m[8], PTE_P | PTE_RW | PTE_US | PTE_NX)) == 0);
+	CHECK(hc_ext(a->vcpus[0].v, MMUEXT_INVLPG_LOCAL, VA) == 0);
+	CHECK(sim_translate(&a->vcpus[0], VA, SIM_READ, &m) == SIM_OK);
+	CHECK(sim_translate(&a->vcpus[0], VA, SIM_FETCH, &m) == SIM_FAULT_PROT);
+	check_audit(s, __func__);
+	sim_destroy(s);
+}
+
+/* UVMF_MULTI and TLB_FLUSH_MULTI flush exactly the vCPUs in the bitmap. */
+static void multi_flushes_only_the_mask(void)
+{
+	struct sim_domain *a;
+	struct sim *s = mapped_machine(&a);
+	static uint64_t mask;
+	static struct mmuext_op op;
+	uint64_t x;
+	sim_guest_region(&mask, sizeof(mask));
+	sim_guest_region(&op, sizeof(op));
+	((uint64_t *)env_frame(a->p2m[8]))[0] = 111;
+	((uint64_t *)env_frame(a->p2m[9]))[0] = 222;
+	for (unsigned k = 0; k < 2; k++)
+		CHECK(sim_load(s, &a->vcpus[k], VA, &x) == SIM_OK && x == 111);
+	mask = 1u << 1;
+	CHECK(hypercall(a->vcpus[0].v, HYPERVISOR_update_va_mapping,
+			(uint64_t[6]){ VA, pte_make(a->p2m[9], PTE_P | PTE_US), UVMF_INVLPG | (uintptr_t)&mask }) == 0);
+	CHECK(sim_load(s, &a->vcpus[0], VA, &x) == SIM_OK && x == 111); /* not in the mask: stale */
+	CHECK(sim_load(s, &a->vcpus[1], VA, &x) == SIM_OK && x == 222);
+	mask = 1u << 0;
+	op = (struct mmuext_op){ .cmd = MMUEXT_TLB_FLUSH_MULTI, .arg2.vcpumask = (uintptr_t)&mask };
+	CHECK(hypercall(a->vcpus[1].v, HYPERVISOR_mmuext_op,
+			(uint64_t[6]){ (uintptr_t)&op, 1, 0, DOMID_SELF }) == 0);
+	CHECK(sim_load(s, &a->vcpus[0], VA, &x) == SIM_OK && x == 222);
+	check_audit(s, __func__);
+	sim_destroy(s);
+}
+
+/* A type change flushes only the vCPUs that have not flushed since the
+ * last drop: a vCPU that reloaded its root afterwards is left alone. */
+static void type_change_flushes_only_whom_it_must(void)
+{
+	struct sim_domain *a;
+	struct sim *s = mapped_machine(&a);
+	struct vcpu *v0 = a->vcpus[0].v, *v1 = a->vcpus[1].v;
+	uint64_t x;
+	CHECK(sim_load(s, &a->vcpus[0], VA, &x) == SIM_OK);
+	CHECK(hc_update(v0, a->p2m[3], 0, 0) == 0);        /* drop: A:8 writable count 0 */
+	CHECK(hc_ext(v1, MMUEXT_NEW_BASEPTR, mfn_x(a->p2m[0])) == 0); /* v1 flushes after it */
+	uint64_t t0 = atomic_load(&v0->flush_time), t1 = atomic_load(&v1->flush_time);
+	CHECK(hc_ext(v0, MMUEXT_PIN_L1_TABLE, mfn_x(a->p2m[8])) == 0); /* type change */
+	CHECK(atomic_load(&v0->flush_time) > t0);
+	CHECK(atomic_load(&v1->flush_time) == t1);
+	check_audit(s, __func__);
+	sim_destroy(s);
+}
+
 static void fmt_formats(void)
 {
 	char buf[64];
@@ -106,5 +168,8 @@ void test_mmu(void)
 	tlb_stays_stale_until_flushed();
 	faults_as_hardware();
 	ptwr_validates_stores();
+	nx_forbids_fetch();
+	multi_flushes_only_the_mask();
+	type_change_flushes_only_whom_it_must();
 	fmt_formats();
 }
