@@ -34,10 +34,25 @@ CORE += core/update_va.c
 
 SIM += sim/machine.c
 SIM += sim/mmu.c
+SIM += sim/guest_host.c
+
+GUEST += guest/mmu/lazy.c
+GUEST += guest/mmu/mmu.c
+GUEST += guest/mmu/native.c
+GUEST += guest/mmu/p2m.c
+GUEST += guest/mmu/pin.c
+GUEST += guest/mmu/pv.c
+GUEST += guest/mmu/walk.c
+GUEST += guest/os/boot.c
+GUEST += guest/os/palloc.c
+GUEST += guest/os/proc.c
+GUEST += guest/os/vm.c
+GUEST += guest/os/workloads.c
 
 TOOLS += tools/bench.c
 TOOLS += tools/pvmmu.c
 TOOLS += tools/replay.c
+TOOLS += tools/run.c
 TOOLS += tools/scenario.c
 
 UNIT += tests/unit/main.c
@@ -45,14 +60,19 @@ UNIT += tests/unit/test_frame.c
 UNIT += tests/unit/test_mmu.c
 UNIT += tests/unit/test_concurrency.c
 UNIT += tests/unit/test_hypercall.c
+UNIT += tests/unit/test_guest.c
 
-HEADERS := $(wildcard include/pvmmu/*.h core/*.h sim/*.h tools/*.h tests/unit/*.h)
+HEADERS := $(wildcard include/pvmmu/*.h core/*.h sim/*.h tools/*.h tests/unit/*.h guest/*.h guest/*/*.h)
 
 # One build variant: $(1) name, $(2) compiler, $(3) extra flags.
 define variant
-$(1)_CORE_OBJ  := $$(CORE:%.c=build/$(1)/%.o)
+$(1)_CORE_OBJ  := $$(CORE:%.c=build/$(1)/%.o) $$(GUEST:%.c=build/$(1)/%.o)
 $(1)_HOST_OBJ  := $$(SIM:%.c=build/$(1)/%.o)
 build/$(1)/core/%.o: core/%.c $$(HEADERS)
+	@mkdir -p $$(dir $$@)
+	@$$(if $$(Q),echo "  CC [$(1)] $$<")
+	$$(Q)$(2) $$(BASE) $$(FREESTANDING) $(3) -c $$< -o $$@
+build/$(1)/guest/%.o: guest/%.c $$(HEADERS)
 	@mkdir -p $$(dir $$@)
 	@$$(if $$(Q),echo "  CC [$(1)] $$<")
 	$$(Q)$(2) $$(BASE) $$(FREESTANDING) $(3) -c $$< -o $$@
@@ -66,7 +86,9 @@ build/$(1)/pvmmu: $$($(1)_CORE_OBJ) $$($(1)_HOST_OBJ) $$(TOOLS:%.c=build/$(1)/%.
 build/$(1)/test_unit: $$($(1)_CORE_OBJ) $$($(1)_HOST_OBJ) $$(UNIT:%.c=build/$(1)/%.o)
 	@$$(if $$(Q),echo "  LD [$(1)] $$@")
 	$$(Q)$(2) $(3) -pthread -o $$@ $$^
-build/$(1)/core.o: $$($(1)_CORE_OBJ)
+build/$(1)/core.o: $$(CORE:%.c=build/$(1)/%.o)
+	$$(Q)ld -r -o $$@ $$^
+build/$(1)/guest.o: $$(GUEST:%.c=build/$(1)/%.o)
 	$$(Q)ld -r -o $$@ $$^
 endef
 
@@ -78,7 +100,7 @@ $(eval $(call variant,tsan,$(CLANG),-O1 -fsanitize=thread))
 
 all: build/release/pvmmu
 
-test: build/release/pvmmu build/release/test_unit build/release/core.o \
+test: build/release/pvmmu build/release/test_unit build/release/core.o build/release/guest.o \
       build/asan/pvmmu build/asan/test_unit build/clang/pvmmu build/clang/test_unit \
       build/tsan/test_unit
 	$(Q)tests/run.sh

@@ -221,6 +221,7 @@ long frame_pin(struct vcpu *v, mfn_t mfn, unsigned type)
 			return refuse(v, XEN_EINVAL, "table is already pinned");
 		}
 	} while (!fw_update(v, w, &x, x | FW_PINNED));
+	v->stats.pins++;
 	return 0;
 }
 
@@ -238,6 +239,7 @@ long frame_unpin(struct vcpu *v, mfn_t mfn)
 			return refuse(v, XEN_EINVAL, "table is not pinned");
 	} while (!fw_update(v, w, &x, x & ~FW_PINNED));
 	frame_put_type(v, mfn, true);
+	v->stats.unpins++;
 	return 0;
 }
 

@@ -53,6 +53,7 @@ long hypercall(struct vcpu *v, uint64_t nr, const uint64_t a[6])
 	if (!v->d->live || v->d->crashed)
 		return refuse(v, XEN_ESRCH, "domain is not running");
 	v->reason = NULL;
+	v->stats.hypercalls++;
 	dom_shared_enter(v);
 	long rc = hypercall_dispatch(v, nr, a);
 	dom_shared_exit(v);

@@ -41,6 +41,16 @@
 struct domain;
 struct machine;
 
+/* What the hypervisor did on behalf of one vCPU: written only by that
+ * vCPU's hypercalls, read while it is quiescent. */
+struct vcpu_stats {
+	uint64_t hypercalls;        /* hypercall entries, multicall entries excluded */
+	uint64_t validated;         /* entries whose references a validation took */
+	uint64_t pins, unpins;
+	uint64_t flushes;           /* vCPU TLBs flushed whole, any vCPU's */
+	uint64_t emulated;          /* writable-pagetable stores emulated */
+};
+
 struct vcpu {
 	/* Fixed at creation. */
 	struct domain *d;
@@ -54,6 +64,7 @@ struct vcpu {
 	bool excl_from_shared;      /* was in shared mode when it took exclusive */
 	bool in_multicall;
 	const char *reason;         /* why the last refusal happened */
+	struct vcpu_stats stats;
 
 	/* Read by other vCPUs: atomics, on a line of their own. */
 	_Alignas(64) _Atomic uint32_t shared;   /* in shared count mode */

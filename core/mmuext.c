@@ -46,7 +46,7 @@ static long op_new_baseptr(struct vcpu *v, const struct mmuext_op *op)
 		if (rc)
 			return rc;
 	}
-	tlb_flush_vcpu(v);
+	tlb_flush_for(v, v);
 	return 0;
 }
 
@@ -86,7 +86,7 @@ static long op_flush(struct vcpu *v, const struct mmuext_op *op)
 	uint64_t mask;
 	long rc = op_mask(v, op, &mask);
 	if (!rc)
-		tlb_flush_mask(v->d, mask);
+		tlb_flush_mask(v, mask);
 	return rc;
 }
 

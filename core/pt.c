@@ -243,6 +243,16 @@ static long check_new_entry(struct vcpu *v, unsigned level, uint64_t e)
 	return 0;
 }
 
+/* Present guest entries of a table, for the statistics. */
+static uint64_t count_present(_Atomic uint64_t *t, unsigned level)
+{
+	uint64_t n = 0;
+	for (unsigned i = 0; i < PT_ENTRIES; i++)
+		n += !(level == 4 && l4_slot_is_hv(i)) &&
+		     pte_present(atomic_load_explicit(&t[i], memory_order_relaxed));
+	return n;
+}
+
 long pt_promote(struct vcpu *v, mfn_t mfn, unsigned level)
 {
 	struct machine *m = vcpu_machine(v);
@@ -277,6 +287,7 @@ long pt_promote(struct vcpu *v, mfn_t mfn, unsigned level)
 		}
 		return rc;
 	}
+	v->stats.validated += count_present(t, level);
 	if (level == 4)
 		for (unsigned s = 0; s < HV_L4_NR_SLOTS; s++)
 			atomic_store_explicit(&t[HV_L4_FIRST_SLOT + s], m->l4_template[s],

@@ -30,6 +30,7 @@ static long store_into_table(struct vcpu *v, mfn_t mfn, unsigned offset, uint64_
 	uint64_t new = (old & ~mask) | ((value << shift) & mask);
 	rc = pt_update(v, mfn, level, slot, new, false);
 	frame_put_type(v, mfn, false);
+	v->stats.emulated += rc == 0;
 	return rc;
 }
 

@@ -13,11 +13,18 @@ void tlb_flush_vcpu(struct vcpu *u)
 	atomic_store(&u->flush_time, t);
 }
 
-void tlb_flush_mask(struct domain *d, uint64_t mask)
+void tlb_flush_for(struct vcpu *v, struct vcpu *u)
 {
+	tlb_flush_vcpu(u);
+	v->stats.flushes++;
+}
+
+void tlb_flush_mask(struct vcpu *v, uint64_t mask)
+{
+	struct domain *d = v->d;
 	for (unsigned k = 0; k < d->nr_vcpus; k++)
 		if (mask & (1ull << k))
-			tlb_flush_vcpu(&d->vcpus[k]);
+			tlb_flush_for(v, &d->vcpus[k]);
 }
 
 void tlb_invlpg_mask(struct domain *d, uint64_t mask, uint64_t va)
@@ -48,5 +55,5 @@ void tlb_before_type_change(struct vcpu *v)
 	}
 	for (unsigned k = 0; k < d->nr_vcpus; k++)
 		if (atomic_load(&d->vcpus[k].flush_time) <= need)
-			tlb_flush_vcpu(&d->vcpus[k]);
+			tlb_flush_for(v, &d->vcpus[k]);
 }

@@ -26,8 +26,12 @@
 /* Flush every translation of vCPU (u) and advance its flush_time. */
 void tlb_flush_vcpu(struct vcpu *u);
 
-/* Flush every vCPU of (d) whose bit is set in (mask) (bit k = vCPU k). */
-void tlb_flush_mask(struct domain *d, uint64_t mask);
+/* The same, on behalf of vCPU (v), counted in v's statistics. */
+void tlb_flush_for(struct vcpu *v, struct vcpu *u);
+
+/* Flush every vCPU of v's domain whose bit is set in (mask) (bit k = vCPU
+ * k), on behalf of (v). */
+void tlb_flush_mask(struct vcpu *v, uint64_t mask);
 
 /* Drop the translation of (va) on every vCPU of (d) in (mask). */
 void tlb_invlpg_mask(struct domain *d, uint64_t mask, uint64_t va);

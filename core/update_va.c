@@ -21,7 +21,7 @@ static long flush_after(struct vcpu *v, uint64_t va, uint64_t flags)
 	if (rc)
 		return rc;
 	if (kind == UVMF_TLB_FLUSH)
-		tlb_flush_mask(v->d, mask);
+		tlb_flush_mask(v, mask);
 	else
 		tlb_invlpg_mask(v->d, mask, va);
 	return 0;

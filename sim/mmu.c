@@ -5,8 +5,9 @@
  * every entry used and D on the leaf of a write; and a per-vCPU TLB of
  * final translations that stays as it is, stale or not, until a flush.
  *
- * Every access is a ring-3 access: a 64-bit PV guest kernel runs in ring 3,
- * so supervisor-only mappings (the hypervisor's area) fault.
+ * Every access of a PV guest is a ring-3 access: a 64-bit PV kernel runs in
+ * ring 3, so supervisor-only mappings (the hypervisor's area) fault.  A
+ * native guest runs in ring 0 from its own cr3 (native_root).
  */
 #include "../core/ptwr.h"
 #include "sim.h"
@@ -18,7 +19,7 @@ static struct tlb_entry *tlb_slot(struct sim_vcpu *sv, uint64_t vpn)
 
 static enum sim_fault walk(struct sim_vcpu *sv, uint64_t va, enum sim_access acc, struct tlb_entry *out)
 {
-	mfn_t t = sv->v->kernel_root;
+	mfn_t t = sv->native ? sv->native_root : sv->v->kernel_root;
 	bool rw = true, us = true, nx = false, write = acc == SIM_WRITE;
 	unsigned level;
 	_Atomic uint64_t *p = NULL;
@@ -42,7 +43,7 @@ static enum sim_fault walk(struct sim_vcpu *sv, uint64_t va, enum sim_access acc
 			break;
 		}
 	}
-	if (!us || (acc == SIM_FETCH && nx))
+	if ((!us && !sv->native) || (acc == SIM_FETCH && nx))
 		return SIM_FAULT_PROT;
 	if (write && !rw)
 		return SIM_FAULT_RO;
@@ -97,7 +98,7 @@ enum sim_fault sim_store(struct sim *s, struct sim_vcpu *sv, uint64_t va, uint64
 	enum sim_fault f = sim_translate(sv, va, SIM_WRITE, &mfn);
 	if (f == SIM_OK)
 		atomic_store(word_at(s, mfn, va), val);
-	else if (f == SIM_FAULT_RO && ptwr_emulate(sv->v, va, val, 8) == 0)
+	else if (f == SIM_FAULT_RO && !sv->native && ptwr_emulate(sv->v, va, val, 8) == 0)
 		f = SIM_OK;
 	return f;
 }

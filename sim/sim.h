@@ -30,6 +30,8 @@ struct sim_vcpu {
 	pthread_mutex_t lock;          /* guards tlb */
 	struct tlb_entry tlb[SIM_TLB_SIZE];
 	pthread_t thread;
+	bool native;                   /* a native guest: ring 0, its own cr3 */
+	mfn_t native_root;
 };
 
 struct sim_domain {

@@ -56,6 +56,16 @@ suite() {
 	expect 0 "--help [$v]" "$bin" --help
 	expect 0 "replay --help [$v]" "$bin" replay --help
 	expect 0 "bench --help [$v]" "$bin" bench --help
+	expect 0 "run --help [$v]" "$bin" run --help
+	expect 2 "run unknown workload [$v]" "$bin" run --workload frob
+	expect 2 "run unknown mode [$v]" "$bin" run --mode frob
+	expect 2 "run --host qemu (not built) [$v]" "$bin" run --host qemu
+	expect 2 "run --ops 0 [$v]" "$bin" run --ops 0
+	expect 2 "run --pages junk [$v]" "$bin" run --pages x
+	expect 2 "run option without value [$v]" "$bin" run --workload
+	expect 0 "run every workload, every mode [$v]" "$bin" run --workload all --ops 3 --pages 32768
+	expect 0 "run --json [$v]" "$bin" run --workload fork-exit --ops 2 --json
+	if grep -q '"audit":true' /tmp/pvmmu-test.out; then ok; else bad "run --json output [$v]"; fi
 	expect 2 "replay without files [$v]" "$bin" replay
 	expect 2 "replay --seed without number [$v]" "$bin" replay --seed
 	expect 2 "replay --seed junk [$v]" "$bin" replay --seed x tests/scenarios/own-frames-only.pvs
@@ -74,9 +84,11 @@ awk '/^domain A frames=16$/{on=1} on&&/^```$/{exit} on' README.md > /tmp/pvmmu-r
 if [ -s /tmp/pvmmu-readme.pvs ] && build/release/pvmmu replay /tmp/pvmmu-readme.pvs >/dev/null; then ok
 else bad "README scenario example"; fi
 
-# core/ links against nothing but the platform interface.
+# core/ and guest/ link against nothing but their platform interfaces.
 undef=$(nm -u build/release/core.o | awk '{print $2}' | grep -v '^env_' | tr '\n' ' ')
 if [ -z "$undef" ]; then ok; else bad "core/ needs symbols beyond env_*: $undef"; fi
+undef=$(nm -u build/release/guest.o | awk '{print $2}' | grep -v '^hostif_' | tr '\n' ' ')
+if [ -z "$undef" ]; then ok; else bad "guest/ needs symbols beyond hostif_*: $undef"; fi
 
 suite release
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 suite asan

@@ -11,6 +11,7 @@ static const struct {
 	int (*fn)(int, char **);
 	const char *what;
 } commands[] = {
+	{ "run", cmd_run, "boot the guest kernel and run a workload (pv, unbatched, native)" },
 	{ "replay", cmd_replay, "run scenario files against the hypervisor core (sim host)" },
 	{ "bench", cmd_bench, "measure the core: batched updates, pin/unpin against a read pass" },
 };

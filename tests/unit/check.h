@@ -39,5 +39,6 @@ void test_frame(void);
 void test_mmu(void);
 void test_concurrency(void);
 void test_hypercall(void);
+void test_guest(void);
 
 #endif

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The "pv" backend: every change to a live pagetable is a hypercall (queued
+ * in lazy mode), and pinned tables are read-only in the kernel's mapping.
+ */
+#include "mmu.h"
+
+static void pv_set_entry(gva_t entry, uint64_t val, bool pinned)
+{
+	if (!pinned) {
+		if (hostif_store(entry, val))
+			hostif_panic("store into an unpinned table faulted");
+		return;
+	}
+	mc_mmu_update(maddr_x(virt_to_machine(entry)) | MMU_NORMAL_PT_UPDATE, val, "mmu_update of an entry");
+}
+
+static void pv_set_pte_current(uint64_t va, gva_t entry, uint64_t val)
+{
+	(void)entry;
+	mc_update_va(va, val, UVMF_NONE, "update_va_mapping");
+}
+
+static void pv_load_root(pfn_t pgd)
+{
+	mc_mmuext(MMUEXT_NEW_BASEPTR, mfn_x(pfn_to_mfn(pgd)), 0, "new_baseptr");
+}
+
+static void pv_flush_all(void)
+{
+	mc_mmuext(MMUEXT_TLB_FLUSH_LOCAL, 0, 0, "tlb_flush_local");
+}
+
+static void pv_flush_one(uint64_t va)
+{
+	mc_mmuext(MMUEXT_INVLPG_LOCAL, va, 0, "invlpg_local");
+}
+
+static void pv_protect_kernel_page(pfn_t pfn, bool readonly)
+{
+	uint64_t e = (pfn_x(pfn) << PAGE_SHIFT) | (readonly ? KERNEL_RO : KERNEL_RW);
+	mc_update_va(gva_x(pfn_to_virt(pfn)), make_pte(e), UVMF_NONE,
+		     readonly ? "make_page_readonly" : "make_page_readwrite");
+}
+
+static void make_ro(unsigned level, pfn_t pfn, void *arg)
+{
+	(void)level;
+	(void)arg;
+	pv_protect_kernel_page(pfn, true);
+}
+
+static void make_rw(unsigned level, pfn_t pfn, void *arg)
+{
+	(void)level;
+	(void)arg;
+	pv_protect_kernel_page(pfn, false);
+}
+
+static void pv_pin(struct mm *mm)
+{
+	pt_walk(mm->pgd, USER_LIMIT, make_ro, NULL);
+	mc_mmuext(MMUEXT_PIN_L4_TABLE, mfn_x(pfn_to_mfn(mm->pgd)), 0, "pin_l4_table");
+}
+
+static void pv_unpin(struct mm *mm)
+{
+	mc_mmuext(MMUEXT_UNPIN_TABLE, mfn_x(pfn_to_mfn(mm->pgd)), 0, "unpin_table");
+	pt_walk(mm->pgd, USER_LIMIT, make_rw, NULL);
+}
+
+const struct mmu_ops pv_mmu_ops = {
+	.name = "pv",
+	.set_entry = pv_set_entry,
+	.set_pte_current = pv_set_pte_current,
+	.load_root = pv_load_root,
+	.flush_all = pv_flush_all,
+	.flush_one = pv_flush_one,
+	.pin = pv_pin,
+	.unpin = pv_unpin,
+	.protect_kernel_page = pv_protect_kernel_page,
+};

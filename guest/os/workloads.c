@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: MIT */
+/* The workloads (what each measures: workloads.h and the table below). */
+#include "workloads.h"
+
+#define MiB (1ull << 20)
+#define TEXT_PAGES 4
+
+unsigned fork_parent_pages = 256;
+
+static struct proc *parent;
+static struct proc *spaces[16];
+static unsigned nr_spaces;
+
+static void touch_range(struct proc *p, uint64_t start, uint64_t len)
+{
+	for (uint64_t va = start; va < start + len; va += PAGE_SIZE)
+		if (vm_touch(p, va, va, true))
+			hostif_panic("touch of a mapped page failed");
+}
+
+static void exit_parent(void)
+{
+	proc_exit(parent);
+	parent = NULL;
+}
+
+/* fork+exit and fork+exec+exit: a parent with fork_parent_pages written pages. */
+static void fork_setup(unsigned ops)
+{
+	(void)ops;
+	parent = proc_spawn(TEXT_PAGES);
+	proc_switch(parent);
+	vm_mmap(parent, USER_MMAP, (uint64_t)fork_parent_pages * PAGE_SIZE, true, true);
+	touch_range(parent, USER_MMAP, (uint64_t)fork_parent_pages * PAGE_SIZE);
+}
+
+static void fork_exit_run(unsigned vcpu, unsigned ops)
+{
+	(void)vcpu;
+	for (unsigned i = 0; i < ops; i++)
+		proc_exit(proc_fork(parent));
+}
+
+static void fork_exec_exit_run(unsigned vcpu, unsigned ops)
+{
+	(void)vcpu;
+	for (unsigned i = 0; i < ops; i++) {
+		struct proc *child = proc_fork(parent);
+		proc_exec(child, TEXT_PAGES);
+		proc_exit(child);
+	}
+}
+
+/* Page-fault storm: one demand-zero fault per operation. */
+static void fault_setup(unsigned ops)
+{
+	parent = proc_spawn(TEXT_PAGES);
+	proc_switch(parent);
+	vm_mmap(parent, USER_MMAP, (uint64_t)ops * PAGE_SIZE, true, false);
+}
+
+static void fault_run(unsigned vcpu, unsigned ops)
+{
+	(void)vcpu;
+	for (unsigned i = 0; i < ops; i++)
+		if (vm_touch(parent, USER_MMAP + (uint64_t)i * PAGE_SIZE, i, true))
+			hostif_panic("demand fault failed");
+}
+
+static void plain_setup(unsigned ops)
+{
+	(void)ops;
+	parent = proc_spawn(TEXT_PAGES);
+	proc_switch(parent);
+}
+
+/* mmap 64 MiB (populated), touch every page, munmap. */
+static void mmap_run(unsigned vcpu, unsigned ops)
+{
+	(void)vcpu;
+	for (unsigned i = 0; i < ops; i++) {
+		vm_mmap(parent, USER_MMAP, 64 * MiB, true, true);
+		touch_range(parent, USER_MMAP, 64 * MiB);
+		vm_munmap(parent, USER_MMAP, 64 * MiB);
+	}
+}
+
+/* mprotect of 64 MiB, read-only and back. */
+static void mprotect_setup(unsigned ops)
+{
+	plain_setup(ops);
+	vm_mmap(parent, USER_MMAP, 64 * MiB, true, true);
+}
+
+static void mprotect_run(unsigned vcpu, unsigned ops)
+{
+	(void)vcpu;
+	for (unsigned i = 0; i < ops; i++)
+		vm_mprotect(parent, USER_MMAP, 64 * MiB, i % 2 == 1);
+}
+
+/* Context switches round a ring of N pinned address spaces. */
+static void ctxsw_setup_n(unsigned n)
+{
+	nr_spaces = n;
+	for (unsigned i = 0; i < n; i++) {
+		spaces[i] = proc_spawn(TEXT_PAGES);
+		proc_switch(spaces[i]);
+		vm_mmap(spaces[i], USER_MMAP, PAGE_SIZE, true, true);
+	}
+}
+
+static void ctxsw_run(unsigned vcpu, unsigned ops)
+{
+	(void)vcpu;
+	for (unsigned i = 0; i < ops; i++) {
+		struct proc *p = spaces[i % nr_spaces];
+		proc_switch(p);
+		if (vm_touch(p, USER_MMAP, i, true))
+			hostif_panic("touch after switch failed");
+	}
+}
+
+static void ctxsw_teardown(void)
+{
+	for (unsigned i = 0; i < nr_spaces; i++)
+		proc_exit(spaces[i]);
+	nr_spaces = 0;
+}
+
+static void ctxsw2_setup(unsigned ops) { (void)ops; ctxsw_setup_n(2); }
+static void ctxsw4_setup(unsigned ops) { (void)ops; ctxsw_setup_n(4); }
+static void ctxsw8_setup(unsigned ops) { (void)ops; ctxsw_setup_n(8); }
+static void ctxsw16_setup(unsigned ops) { (void)ops; ctxsw_setup_n(16); }
+
+/* Mixed, on 2 vCPUs: processes taken from a shared ring, so they migrate;
+ * each turn touches pages, every fourth forks and exits a child. */
+#define MIXED_PROCS 8
+static _Atomic int mixed_busy[MIXED_PROCS];
+static _Atomic unsigned mixed_next, mixed_done;
+
+static void mixed_setup(unsigned ops)
+{
+	(void)ops;
+	ctxsw_setup_n(MIXED_PROCS);
+	for (unsigned i = 0; i < MIXED_PROCS; i++) {
+		vm_mmap(spaces[i], USER_MMAP + PAGE_SIZE, 16 * PAGE_SIZE, true, false);
+		atomic_store(&mixed_busy[i], 0);
+	}
+	atomic_store(&mixed_next, 0);
+	atomic_store(&mixed_done, 0);
+}
+
+static struct proc *mixed_take(unsigned *slot)
+{
+	for (;;) {
+		unsigned i = atomic_fetch_add(&mixed_next, 1) % MIXED_PROCS;
+		int idle = 0;
+		if (atomic_compare_exchange_strong(&mixed_busy[i], &idle, 1)) {
+			*slot = i;
+			return spaces[i];
+		}
+		proc_serve_drops();
+	}
+}
+
+static void mixed_run(unsigned vcpu, unsigned ops)
+{
+	(void)vcpu;
+	for (unsigned i = 0; i < ops; i++) {
+		unsigned slot;
+		struct proc *p = mixed_take(&slot);
+		proc_switch(p);
+		for (unsigned k = 0; k < 16; k++)
+			if (vm_touch(p, USER_MMAP + PAGE_SIZE * (1 + k), i, true))
+				hostif_panic("mixed touch failed");
+		if (i % 4 == 3) {
+			struct proc *child = proc_fork(p);
+			proc_exit(child);
+		}
+		atomic_store(&mixed_busy[slot], 0);
+		proc_serve_drops();
+	}
+	/* stay responsive until every vCPU is done: others may ask us to drop */
+	atomic_fetch_add(&mixed_done, 1);
+	while (atomic_load(&mixed_done) < 2)
+		proc_serve_drops();
+	proc_idle();
+}
+
+const struct workload workloads[] = {
+	{ "fork-exit", "fork + exit", 1, 200, fork_setup, fork_exit_run, exit_parent },
+	{ "fork-exec-exit", "fork + exec + exit", 1, 200, fork_setup, fork_exec_exit_run, exit_parent },
+	{ "fault-storm", "demand-zero page fault", 1, 8192, fault_setup, fault_run, exit_parent },
+	{ "mmap-64m", "mmap + touch + munmap of 64 MiB", 1, 4, plain_setup, mmap_run, exit_parent },
+	{ "mprotect-64m", "mprotect of 64 MiB", 1, 16, mprotect_setup, mprotect_run, exit_parent },
+	{ "ctxsw-2", "switch between 2 spaces", 1, 20000, ctxsw2_setup, ctxsw_run, ctxsw_teardown },
+	{ "ctxsw-4", "switch between 4 spaces", 1, 20000, ctxsw4_setup, ctxsw_run, ctxsw_teardown },
+	{ "ctxsw-8", "switch between 8 spaces", 1, 20000, ctxsw8_setup, ctxsw_run, ctxsw_teardown },
+	{ "ctxsw-16", "switch between 16 spaces", 1, 20000, ctxsw16_setup, ctxsw_run, ctxsw_teardown },
+	{ "mixed", "turn of a migrating process (touch 16 pages; fork+exit every 4th)", 2, 2000,
+	  mixed_setup, mixed_run, ctxsw_teardown },
+};
+const unsigned nr_workloads = sizeof(workloads) / sizeof(workloads[0]);
+
+const struct workload *workload_find(const char *name)
+{
+	for (unsigned i = 0; i < nr_workloads; i++) {
+		const char *a = workloads[i].name, *b = name;
+		while (*a && *a == *b)
+			a++, b++;
+		if (!*a && !*b)
+			return &workloads[i];
+	}
+	return 0;
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The workloads: each a measured loop of one kind of operation, with an
+ * unmeasured setup and teardown, run on the vCPUs it asks for.  After the
+ * teardown every process has exited and every frame is back in the
+ * allocator.
+ */
+#ifndef GUEST_WORKLOADS_H
+#define GUEST_WORKLOADS_H
+
+#include "kernel.h"
+
+struct workload {
+	const char *name;
+	const char *op;             /* what one operation is */
+	unsigned vcpus;
+	unsigned default_ops;
+	void (*setup)(unsigned ops);          /* vCPU 0 */
+	void (*run)(unsigned vcpu, unsigned ops); /* every vCPU, measured */
+	void (*teardown)(void);               /* vCPU 0 */
+};
+
+extern const struct workload workloads[];
+extern const unsigned nr_workloads;
+
+const struct workload *workload_find(const char *name);
+
+/* Pages the fork workloads give their parent (tests change it). */
+extern unsigned fork_parent_pages;
+
+#endif
