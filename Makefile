@@ -3,7 +3,8 @@
 #   make          build build/release/pvmmu
 #   make test     every test, on a gcc build, an ASan+UBSan build and a clang
 #                 build, the threaded tests under TSan; ends with "N passed, N failed"
-#   make run      build, replay every scenario, run the core benchmark
+#   make run      build, replay every scenario, run the core benchmark and the
+#                 default guest workload (sim host)
 #   V=1           show the commands
 
 CC      ?= gcc
@@ -108,6 +109,7 @@ test: build/release/pvmmu build/release/test_unit build/release/core.o build/rel
 run: build/release/pvmmu
 	build/release/pvmmu replay tests/scenarios/*.pvs
 	build/release/pvmmu bench core
+	build/release/pvmmu run --host sim --workload fork-exit
 
 clean:
 	rm -rf build

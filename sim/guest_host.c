@@ -233,7 +233,7 @@ int guest_run(const struct workload *w, enum guest_mode mode, uint64_t pages, un
 	      struct guest_result *r)
 {
 	struct sim *s = sim_create(&(struct sim_options){ .frames = pages + pages / 8 + 4096, .seed = 1,
-							  .l1tf = true });
+							  .l1tf = true, .prefault = true });
 	struct sim_domain *sd = s ? sim_domain_create(s, pages, w->vcpus) : NULL;
 	uint64_t *p2m = malloc(pages * sizeof(*p2m));
 	struct start_info si;

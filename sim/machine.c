@@ -196,7 +196,8 @@ struct sim *sim_create(const struct sim_options *o)
 	}
 	struct sim *s = calloc(1, sizeof(*s));
 	void *mem = mmap(NULL, o->frames * PAGE_SIZE, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | (o->prefault ? MAP_POPULATE : 0),
+			 -1, 0);
 	if (!s || mem == MAP_FAILED) {
 		fprintf(stderr, "pvmmu: cannot map %lu frames of machine memory\n",
 			(unsigned long)o->frames);

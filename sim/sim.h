@@ -56,6 +56,7 @@ struct sim_options {
 	uint64_t seed;
 	bool l1tf;                     /* crash domains that write L1TF-unsafe entries */
 	bool contiguous;               /* hand out frames in machine order, not shuffled */
+	bool prefault;                 /* touch all memory up front (fair timings) */
 };
 
 /* Build a machine.  Returns NULL with a message on stderr if (frames) is

@@ -59,6 +59,11 @@ static struct mc_buf *buf(void)
 	return &bufs[hostif_vcpu()];
 }
 
+void mmu_report_failure(const struct mmu_failure *f)
+{
+	on_failure(f);
+}
+
 static void fail(const char *what, uint64_t a0, uint64_t a1, long rc)
 {
 	struct mmu_failure f = { what, a0, a1, rc };

@@ -28,10 +28,12 @@ void pte_clear(struct mm *mm, gva_t entry) { set_entry(mm, entry, 0); }
 void set_pte_at(struct mm *mm, uint64_t va, gva_t entry, uint64_t e)
 {
 	bool current = atomic_load(&mm->active) & (1u << hostif_vcpu());
-	if (current && mm->pinned)
+	if (!mm->pinned)
+		set_entry(mm, entry, e);
+	else if (current)
 		mmu_ops->set_pte_current(va, entry, make_pte(e));
 	else
-		set_entry(mm, entry, e);
+		mmu_ops->set_pte_other(entry, make_pte(e));
 }
 
 uint64_t read_entry(gva_t entry)

@@ -78,6 +78,9 @@ struct mmu_ops {
 	void (*set_entry)(gva_t entry, uint64_t val, bool pinned);
 	/* The same for the L1 entry mapping (va) in the current space. */
 	void (*set_pte_current)(uint64_t va, gva_t entry, uint64_t val);
+	/* The same for an L1 entry of a pinned space that is not current: a
+	 * plain store, which the hypervisor emulates. */
+	void (*set_pte_other)(gva_t entry, uint64_t val);
 	void (*load_root)(pfn_t pgd);
 	void (*flush_all)(void);
 	void (*flush_one)(uint64_t va);
@@ -138,6 +141,8 @@ struct mmu_failure {
 	long rc;
 };
 void mmu_on_failure(void (*fn)(const struct mmu_failure *f));
+/* Report a failure found outside a batch. */
+void mmu_report_failure(const struct mmu_failure *f);
 
 /* --- walking and pinning (walk.c, pin.c) ------------------------------- */
 

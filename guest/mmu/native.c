@@ -19,6 +19,11 @@ static void native_set_pte_current(uint64_t va, gva_t entry, uint64_t val)
 	native_set_entry(entry, val, true);
 }
 
+static void native_set_pte_other(gva_t entry, uint64_t val)
+{
+	native_set_entry(entry, val, true);
+}
+
 static void native_load_root(pfn_t pgd)
 {
 	hostif_native_load_cr3(pfn_to_mfn(pgd));
@@ -39,6 +44,7 @@ const struct mmu_ops native_mmu_ops = {
 	.name = "native",
 	.set_entry = native_set_entry,
 	.set_pte_current = native_set_pte_current,
+	.set_pte_other = native_set_pte_other,
 	.load_root = native_load_root,
 	.flush_all = hostif_native_flush,
 	.flush_one = hostif_native_invlpg,

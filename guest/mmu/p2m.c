@@ -8,11 +8,13 @@
 
 static const uint64_t *p2m;
 static uint64_t nr_pages;
+static pfn_t kernel_root;
 
 void p2m_init(const struct start_info *si)
 {
 	p2m = si->p2m;
 	nr_pages = si->nr_pages;
+	kernel_root = _pfn(si->pt_base_pfn);
 }
 
 mfn_t pfn_to_mfn(pfn_t pfn)
@@ -44,11 +46,26 @@ uint64_t pte_val(uint64_t e)
 	return (pfn_x(mfn_to_pfn(pte_mfn(e))) << PAGE_SHIFT) | pte_flags(e);
 }
 
+/* Any other kernel address the guest maps itself: walk its own tables. */
+static maddr_t walk_to_machine(uint64_t v)
+{
+	pfn_t t = kernel_root;
+	for (unsigned level = 4; level >= 1; level--) {
+		uint64_t e = read_entry(_gva(gva_x(pfn_to_virt(t)) + pt_index(v, level) * 8));
+		t = _pfn((e & PTE_ADDR_MASK) >> PAGE_SHIFT);
+		/* not mapped, or through frames that are not the guest's own
+		 * (the hypervisor's area) */
+		if (!pte_present(e) || pfn_x(t) >= nr_pages)
+			return _maddr(0);
+	}
+	return _maddr((mfn_x(pfn_to_mfn(t)) << PAGE_SHIFT) | (v & (PAGE_SIZE - 1)));
+}
+
 maddr_t virt_to_machine(gva_t va)
 {
 	uint64_t v = gva_x(va);
 	if (v >= DIRECT_BASE && v < DIRECT_BASE + (nr_pages << PAGE_SHIFT))
 		return _maddr((mfn_x(pfn_to_mfn(_pfn((v - DIRECT_BASE) >> PAGE_SHIFT))) << PAGE_SHIFT) |
 			      (v & (PAGE_SIZE - 1)));
-	return _maddr(0);
+	return walk_to_machine(v);
 }

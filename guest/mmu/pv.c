@@ -21,6 +21,17 @@ static void pv_set_pte_current(uint64_t va, gva_t entry, uint64_t val)
 	mc_update_va(va, val, UVMF_NONE, "update_va_mapping");
 }
 
+static void pv_set_pte_other(gva_t entry, uint64_t val)
+{
+	/* the store must not overtake what is queued before it */
+	lazy_mmu_flush();
+	mmu_stats[hostif_vcpu()].emulated_stores++;
+	if (hostif_store(entry, val)) {
+		struct mmu_failure f = { "emulated pagetable store", gva_x(entry), val, -XEN_EFAULT };
+		mmu_report_failure(&f);
+	}
+}
+
 static void pv_load_root(pfn_t pgd)
 {
 	mc_mmuext(MMUEXT_NEW_BASEPTR, mfn_x(pfn_to_mfn(pgd)), 0, "new_baseptr");
@@ -73,6 +84,7 @@ const struct mmu_ops pv_mmu_ops = {
 	.name = "pv",
 	.set_entry = pv_set_entry,
 	.set_pte_current = pv_set_pte_current,
+	.set_pte_other = pv_set_pte_other,
 	.load_root = pv_load_root,
 	.flush_all = pv_flush_all,
 	.flush_one = pv_flush_one,

@@ -130,7 +130,6 @@ static void first_failure_is_the_update(unsigned vcpu, unsigned ops)
  * hypervisor's counts checked at each step by the audit at the end. */
 static void lifecycle(unsigned vcpu, unsigned ops)
 {
-	(void)vcpu;
 	(void)ops;
 	uint64_t free0 = palloc_nr_free();
 	struct proc *p = proc_spawn(4);
@@ -149,6 +148,33 @@ static void lifecycle(unsigned vcpu, unsigned ops)
 	CHECK(hostif_load(_gva(USER_MMAP), &v) == 0 && v == 7);
 	CHECK(vm_touch(c, USER_MMAP + 4096, 1, false) == 0);
 	CHECK(vm_touch(c, USER_TEXT, 1, true) == -1);     /* text is read-only */
+	/* set_pte_at on a pinned space that is not current: an emulated store */
+	gva_t pe2 = vm_entry(&p->mm, USER_MMAP + 4096, true);
+	uint64_t before = mmu_stats[vcpu].emulated_stores;
+	pfn_t extra = palloc();
+	set_pte_at(&p->mm, USER_MMAP + 4096, pe2, (pfn_x(extra) << PAGE_SHIFT) | USER_FLAGS | PTE_RW);
+	CHECK((read_entry(pe2) & PTE_ADDR_MASK) >> PAGE_SHIFT == pfn_x(extra));
+	CHECK(mmu_stats[vcpu].emulated_stores == before + (mmu_ops == &pv_mmu_ops && p->mm.pinned));
+	/* virt_to_machine of a kernel address outside the direct map */
+	uint64_t kva = DIRECT_BASE + (512ull << 20); /* past the direct map, same L2 */
+	pfn_t kpage = palloc();
+	set_pte(&kernel_mm, vm_entry(&kernel_mm, kva, true), (pfn_x(kpage) << PAGE_SHIFT) | KERNEL_RW);
+	lazy_mmu_flush();
+	CHECK(maddr_x(virt_to_machine(_gva(kva + 40))) == ((mfn_x(pfn_to_mfn(kpage)) << PAGE_SHIFT) | 40));
+	CHECK(maddr_x(virt_to_machine(_gva(kva + PAGE_SIZE))) == 0);
+	CHECK(maddr_x(virt_to_machine(_gva(MACH2PHYS_VIRT_START))) == 0);
+	/* take the new L1 out of the kernel's L2 again, and free both */
+	gva_t l1e = vm_entry(&kernel_mm, kva, false);
+	pfn_t l1 = _pfn(pfn_x(_pfn((gva_x(l1e) - DIRECT_BASE) >> PAGE_SHIFT)));
+	uint64_t l4e = read_entry(_gva(gva_x(pfn_to_virt(kernel_mm.pgd)) + KERNEL_L4_SLOT * 8));
+	uint64_t l3e = read_entry(pfn_to_virt(_pfn((l4e & PTE_ADDR_MASK) >> PAGE_SHIFT)));
+	gva_t l2e = _gva(DIRECT_BASE + (l3e & PTE_ADDR_MASK) + pt_index(kva, 2) * 8);
+	pte_clear(&kernel_mm, l1e);
+	set_pmd(&kernel_mm, l2e, 0);
+	make_page_readwrite(l1);
+	lazy_mmu_flush();
+	pput(l1);
+	pput(kpage);
 	proc_exec(c, 2);
 	CHECK(vm_entry(&c->mm, USER_MMAP, false).v == 0);
 	proc_exit(c);
