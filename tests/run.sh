@@ -50,6 +50,7 @@ suite() {
 	echo "== $v build"
 	counted "unit [$v]" "build/$v/test_unit"
 	counted "scenarios [$v]" "$bin" replay tests/scenarios/*.pvs
+	counted "attacks [$v]" "$bin" replay tests/attacks/*.pvs
 	for f in tests/replay/*.pvs; do golden "$f" "$bin"; done
 	expect 2 "no command [$v]" "$bin"
 	expect 2 "unknown command [$v]" "$bin" frobnicate

@@ -40,5 +40,6 @@ void test_mmu(void);
 void test_concurrency(void);
 void test_hypercall(void);
 void test_guest(void);
+void test_attacks(void);
 
 #endif

@@ -53,6 +53,7 @@ int main(void)
 	test_mmu();
 	test_hypercall();
 	test_guest();
+	test_attacks();
 	test_concurrency();
 	printf("unit: %u passed, %u failed\n", checks_passed, checks_failed);
 	return checks_failed ? 1 : 0;
