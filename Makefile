@@ -5,6 +5,7 @@
 #                 build, the threaded tests under TSan; ends with "N passed, N failed"
 #   make run      build, replay every scenario, run the core benchmark and the
 #                 default guest workload (sim host)
+#   make fuzz     run the fuzzers (FUZZ_SECONDS each, default 300)
 #   V=1           show the commands
 
 CC      ?= gcc
@@ -100,11 +101,30 @@ $(eval $(call variant,asan,$(CC),$(SAN)))
 $(eval $(call variant,clang,$(CLANG),-O2))
 $(eval $(call variant,tsan,$(CLANG),-O1 -fsanitize=thread))
 
+# Fuzzing (clang's libFuzzer).  make fuzz FUZZ_SECONDS=N runs each harness
+# for N seconds (default 300) on its corpus in build/fuzz/; findings are
+# written there and belong in fuzz/regressions/ once fixed.
+FUZZ_SECONDS ?= 300
+FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_SIM := $(CORE) sim/machine.c sim/mmu.c
+
+build/fuzz/fuzz_hypercalls: fuzz/fuzz_hypercalls.c $(FUZZ_SIM) $(HEADERS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZ  $@")
+	$(Q)$(CLANG) $(BASE) $(HOSTED) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_hypercalls.c $(FUZZ_SIM)
+build/fuzz/fuzz_scenario: fuzz/fuzz_scenario.c tools/scenario.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZ  $@")
+	$(Q)$(CLANG) $(BASE) $(HOSTED) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_scenario.c tools/scenario.c
+
+fuzz: build/fuzz/fuzz_hypercalls build/fuzz/fuzz_scenario
+	fuzz/run.sh $(FUZZ_SECONDS)
+
 all: build/release/pvmmu
 
 test: build/release/pvmmu build/release/test_unit build/release/core.o build/release/guest.o \
       build/asan/pvmmu build/asan/test_unit build/clang/pvmmu build/clang/test_unit \
-      build/tsan/test_unit
+      build/tsan/test_unit build/fuzz/fuzz_hypercalls build/fuzz/fuzz_scenario
 	$(Q)tests/run.sh
 
 run: build/release/pvmmu
@@ -115,4 +135,4 @@ run: build/release/pvmmu
 clean:
 	rm -rf build
 
-.PHONY: all test run clean
+.PHONY: all test run clean fuzz

@@ -80,6 +80,14 @@ void domain_crash(struct domain *d, const char *reason)
 	d->crashed = true;
 }
 
+/* Nothing of a domain survives into the next owner of its frames. */
+static void scrub(mfn_t mfn)
+{
+	_Atomic uint64_t *p = env_frame(mfn);
+	for (unsigned i = 0; i < PT_ENTRIES; i++)
+		atomic_store_explicit(&p[i], 0, memory_order_relaxed);
+}
+
 static void drop_root(struct vcpu *ctx, mfn_t *root)
 {
 	if (mfn_eq(*root, INVALID_MFN))
@@ -111,6 +119,7 @@ void domain_destroy(struct domain *d)
 	for (uint64_t i = 0; i < m->nr_frames; i++) {
 		if (fw_owner(frame_word(m, _mfn(i))) != d->owner)
 			continue;
+		scrub(_mfn(i));
 		frame_release(m, _mfn(i));
 		m2p_set(m, _mfn(i), M2P_INVALID);
 	}

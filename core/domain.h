@@ -25,7 +25,8 @@ struct domain *domain_create(struct machine *m, unsigned nr_vcpus);
 bool domain_add_frame(struct domain *d, mfn_t mfn, pfn_t pfn);
 
 /* Destroy (d): drop every vCPU's roots and every pin, which devalidates
- * every table, then take back every frame.  No vCPU of (d) may be running. */
+ * every table, then take back every frame, scrubbed, so the next owner sees
+ * nothing of this one.  No vCPU of (d) may be running. */
 void domain_destroy(struct domain *d);
 
 /* Mark (d) crashed with (reason): its hypercalls stop at once and the host

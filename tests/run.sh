@@ -91,6 +91,16 @@ if [ -z "$undef" ]; then ok; else bad "core/ needs symbols beyond env_*: $undef"
 undef=$(nm -u build/release/guest.o | awk '{print $2}' | grep -v '^hostif_' | tr '\n' ' ')
 if [ -z "$undef" ]; then ok; else bad "guest/ needs symbols beyond hostif_*: $undef"; fi
 
+# The fuzzers: every saved finding runs clean, then a short run of each.
+for h in hypercalls scenario; do
+	files=$(ls fuzz/regressions/$h/* 2>/dev/null)
+	if [ -z "$files" ]; then ok; continue; fi
+	# shellcheck disable=SC2086
+	if build/fuzz/fuzz_$h $files >/tmp/pvmmu-fuzz.log 2>&1; then ok
+	else bad "fuzz regression ($h)"; tail -20 /tmp/pvmmu-fuzz.log; fi
+done
+if fuzz/run.sh "${PVMMU_FUZZ_SECONDS:-20}"; then ok; else bad "short fuzz run"; fi
+
 suite release
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 suite asan
 suite clang

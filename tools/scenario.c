@@ -201,8 +201,11 @@ static int parse_slot(struct parser *p, const char *s, struct frame_ref *f, unsi
 	buf[br - s] = 0;
 	if (parse_frame(p, buf, f))
 		return -1;
-	memcpy(buf, br + 1, len - (size_t)(br - s) - 2);
-	buf[len - (size_t)(br - s) - 2] = 0;
+	size_t idx_len = len - (size_t)(br - s) - 2;
+	if (idx_len >= sizeof(buf))
+		return perr(p, "index in '%s' must be 0..511", s);
+	memcpy(buf, br + 1, idx_len);
+	buf[idx_len] = 0;
 	if (!parse_num(buf, &n) || n >= 512)
 		return perr(p, "index in '%s' must be 0..511", s);
 	*idx = (unsigned)n;
@@ -531,7 +534,9 @@ static int parse_line(struct parser *p, char *line, struct stmt *st, bool *empty
 		return -1;
 	if ((st->op == OP_MACHINE || st->op == OP_DOMAIN || st->op == OP_MULTICALL) && arrow >= 0)
 		return perr(p, "'%s' takes no expectation", tok[0]);
-	return parse_expect(p, st, tok + arrow + 1, arrow < 0 ? 0 : n - arrow - 1);
+	if (arrow < 0)
+		return parse_expect(p, st, tok + n, 0);
+	return parse_expect(p, st, tok + arrow + 1, n - arrow - 1);
 }
 
 int scenario_parse(struct scenario *sc, const char *file, const char *text,

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Run each fuzzer for $1 seconds on its corpus; print libFuzzer's last
+# status line (coverage, executions per second).  Exits non-zero on a finding.
+set -u
+cd "$(dirname "$0")/.."
+secs=${1:-300}
+status=0
+for h in hypercalls scenario; do
+	corpus=build/fuzz/corpus-$h
+	mkdir -p "$corpus"
+	seeds=fuzz/regressions/$h
+	[ "$h" = scenario ] && seeds="$seeds tests/scenarios tests/attacks"
+	# shellcheck disable=SC2086
+	build/fuzz/fuzz_$h -max_total_time="$secs" -print_final_stats=1 -artifact_prefix=build/fuzz/ \
+		"$corpus" $seeds > "build/fuzz/$h.log" 2>&1 || status=1
+	echo "fuzz_$h: $(grep -E '^#[0-9]+' "build/fuzz/$h.log" | tail -1)"
+	grep -E 'stat::(number_of_executed_units|average_exec_per_sec)' "build/fuzz/$h.log" | sed 's/^/    /'
+	[ $status = 0 ] || { tail -40 "build/fuzz/$h.log"; break; }
+done
+exit $status
