@@ -64,6 +64,7 @@ UNIT += tests/unit/test_concurrency.c
 UNIT += tests/unit/test_hypercall.c
 UNIT += tests/unit/test_guest.c
 UNIT += tests/unit/test_attacks.c
+UNIT += tests/unit/test_preempt.c
 
 HEADERS := $(wildcard include/pvmmu/*.h core/*.h sim/*.h tools/*.h tests/unit/*.h guest/*.h guest/*/*.h)
 

@@ -79,11 +79,14 @@ static bool audit_entry(struct audit *a, mfn_t t, unsigned level, uint64_t e)
 	return true;
 }
 
-static bool audit_table(struct audit *a, mfn_t t, unsigned level)
+/* The entries of table (t) of (level) below (upto), which hold references. */
+static bool audit_table(struct audit *a, mfn_t t, unsigned level, unsigned upto)
 {
 	_Atomic uint64_t *p = pt_entries(a->m, t);
-	for (unsigned i = 0; i < PT_ENTRIES; i++) {
+	for (unsigned i = 0; i < upto; i++) {
 		uint64_t e = atomic_load(&p[i]);
+		if (level == 4 && l4_slot_is_hv(i) && upto < PT_ENTRIES)
+			continue;
 		if (level == 4 && l4_slot_is_hv(i)) {
 			if (e != a->m->l4_template[i - HV_L4_FIRST_SLOT])
 				return fail(a, "hypervisor L4 slot differs from the template", mfn_x(t), i, e);
@@ -145,16 +148,27 @@ static bool derive(struct audit *a)
 	}
 	for (uint64_t i = 0; i < m->nr_frames; i++) {
 		uint64_t x = frame_word(m, _mfn(i));
-		if (type_is_pt(fw_type(x)) && fw_tc(x) && !(x & FW_VALIDATED))
+		bool unfinished = x & (FW_PARTIAL | FW_DEMOTING);
+		if (type_is_pt(fw_type(x)) && fw_tc(x) && !(x & FW_VALIDATED) && !unfinished)
 			return fail(a, "table in use but not validated", i, x, 0);
+		if (unfinished && (!type_is_pt(fw_type(x)) || (x & (FW_VALIDATED | FW_PINNED)) ||
+				   ((x & FW_PARTIAL) && (x & FW_DEMOTING))))
+			return fail(a, "partial or demoting frame in an impossible state", i, x, 0);
 		if ((x & FW_PINNED) && !fw_live_table(x))
 			return fail(a, "pinned frame is not a live table", i, x, 0);
 		if (x & FW_PINNED) {
 			a->e[i].count++;
 			a->e[i].tc++;
 		}
-		if (owner_is_domain(m, fw_owner(x)) && fw_live_table(x) &&
-		    !audit_table(a, _mfn(i), fw_type(x)))
+		/* an interrupted validation holds a reference and a type
+		 * reference; a queued devalidation holds a type reference */
+		a->e[i].count += (x & FW_PARTIAL) != 0;
+		a->e[i].tc += unfinished;
+		if (!owner_is_domain(m, fw_owner(x)))
+			continue;
+		if (fw_live_table(x) && !audit_table(a, _mfn(i), fw_type(x), PT_ENTRIES))
+			return false;
+		if (unfinished && !audit_table(a, _mfn(i), fw_type(x), m->progress[i]))
 			return false;
 	}
 	for (unsigned k = 0; k < MAX_DOMAINS; k++) {

@@ -12,6 +12,8 @@
 #include "domain.h"
 #include "frame.h"
 #include "m2p.h"
+#include "preempt.h"
+#include "pt.h"
 #include "tlb.h"
 
 void machine_init(struct machine *m, uint64_t nr_hv)
@@ -39,6 +41,7 @@ struct domain *domain_create(struct machine *m, unsigned nr_vcpus)
 		d->crash_reason = NULL;
 		d->nr_vcpus = nr_vcpus;
 		atomic_store(&d->excl, 0);
+		atomic_store(&d->demoting, 0);
 		for (unsigned k = 0; k < nr_vcpus; k++) {
 			struct vcpu *v = &d->vcpus[k];
 			v->d = d;
@@ -51,6 +54,7 @@ struct domain *domain_create(struct machine *m, unsigned nr_vcpus)
 			atomic_store(&v->shared, 0);
 			atomic_store(&v->last_drop, 0);
 			atomic_store(&v->flush_time, atomic_load(&m->tlb_clock) + 1);
+			v->budget = PREEMPT_DEFAULT_BUDGET;
 		}
 		return d;
 	}
@@ -102,17 +106,28 @@ void domain_destroy(struct domain *d)
 	struct vcpu *ctx = &d->vcpus[0];
 
 	ASSERT(dom_excl_begin(ctx));
+	ctx->budget = INT64_MAX;
 	for (unsigned k = 0; k < d->nr_vcpus; k++) {
 		drop_root(ctx, &d->vcpus[k].kernel_root);
 		drop_root(ctx, &d->vcpus[k].user_root);
 	}
 	for (uint64_t i = 0; i < m->nr_frames; i++) {
 		uint64_t x = frame_word(m, _mfn(i));
-		if (fw_owner(x) == d->owner && (x & FW_PINNED)) {
+		if (fw_owner(x) != d->owner)
+			continue;
+		if (x & FW_PINNED) {
 			atomic_store_explicit(&m->ft[i], x & ~FW_PINNED, memory_order_relaxed);
 			frame_put_type(ctx, _mfn(i), true);
+		} else if (x & FW_PARTIAL) {
+			/* an interrupted validation: its entries give back what
+			 * they took, through the queue, which holds the type
+			 * reference; the partial state's general one goes now */
+			atomic_store_explicit(&m->ft[i], ((x & ~FW_PARTIAL) | FW_DEMOTING) - FW_COUNT_ONE,
+					      memory_order_relaxed);
+			pt_demote_queue(ctx, _mfn(i), m->progress[i]);
 		}
 	}
+	ASSERT(pt_demote_run(ctx));
 	/* Tables form no cycles (linear entries chain one level at most), so
 	 * with roots and pins gone every table has been devalidated and only
 	 * allocation references remain. */

@@ -11,6 +11,7 @@
  */
 #include "frame.h"
 #include "domain.h"
+#include "preempt.h"
 #include "pt.h"
 #include "tlb.h"
 
@@ -77,8 +78,30 @@ void frame_put(struct vcpu *v, mfn_t mfn)
 	} while (!fw_update(v, w, &x, x - FW_COUNT_ONE));
 }
 
+/* After pt_promote returned (rc): validated, partial, or undone.  With
+ * (took_over), the caller's general reference comes on top of the partial
+ * state's own, and one of the two goes. */
+static long finish_validation(struct vcpu *v, mfn_t mfn, long rc, bool took_over)
+{
+	_Atomic uint64_t *w = word(v, mfn);
+	/* promotion may have taken references on this very frame (an L1
+	 * mapping itself read-only), so reload */
+	uint64_t x = atomic_load_explicit(w, memory_order_relaxed);
+	uint64_t extra = took_over ? FW_COUNT_ONE : 0;
+
+	if (rc == 0)
+		x = (x | FW_VALIDATED) - extra;
+	else if (rc == -XEN_ERESTART)
+		x = (x | FW_PARTIAL) - extra;
+	else
+		x = x - 1 - FW_COUNT_ONE - extra;
+	atomic_store_explicit(w, x, memory_order_release);
+	return rc;
+}
+
 /* First type reference, in exclusive mode: set the type, flush translations
- * a type change could leave stale, validate a pagetable. */
+ * a type change could leave stale, validate a pagetable.  An interrupted
+ * validation leaves the frame partial, holding the references taken here. */
 static long get_type_first(struct vcpu *v, mfn_t mfn, uint64_t x, unsigned type, bool ref)
 {
 	_Atomic uint64_t *w = word(v, mfn);
@@ -93,17 +116,18 @@ static long get_type_first(struct vcpu *v, mfn_t mfn, uint64_t x, unsigned type,
 		tlb_before_type_change(v);
 	if (!type_is_pt(type))
 		return 0;
+	ASSERT(ref);
+	return finish_validation(v, mfn, pt_promote(v, mfn, type, 0), false);
+}
 
-	long rc = pt_promote(v, mfn, type);
-	/* Promotion may have taken references on this very frame (an L1
-	 * mapping itself read-only), so reload. */
-	x = atomic_load_explicit(w, memory_order_relaxed);
-	if (rc) {
-		atomic_store_explicit(w, x - refs, memory_order_relaxed);
-		return rc;
-	}
-	atomic_store_explicit(w, x | FW_VALIDATED, memory_order_release);
-	return 0;
+/* Take over an interrupted validation, in exclusive mode: the caller's type
+ * reference is the one the partial state held. */
+static long take_over(struct vcpu *v, mfn_t mfn, uint64_t x, bool ref)
+{
+	ASSERT(ref && fw_tc(x) == 1);
+	atomic_store_explicit(word(v, mfn), (x & ~FW_PARTIAL) + FW_COUNT_ONE, memory_order_relaxed);
+	unsigned start = vcpu_machine(v)->progress[mfn_x(mfn)];
+	return finish_validation(v, mfn, pt_promote(v, mfn, fw_type(x), start), true);
 }
 
 long frame_get_type(struct vcpu *v, mfn_t mfn, unsigned type, bool ref)
@@ -120,6 +144,19 @@ long frame_get_type(struct vcpu *v, mfn_t mfn, unsigned type, bool ref)
 		if (rc)
 			break;
 		uint64_t tc = fw_tc(x);
+		if ((x & FW_PARTIAL) && fw_type(x) == type) {
+			if (!v->excl) {
+				began = dom_excl_begin(v);
+				x = atomic_load_explicit(w, memory_order_acquire);
+				continue;
+			}
+			rc = take_over(v, mfn, x, ref);
+			break;
+		}
+		if (x & FW_DEMOTING) {
+			rc = refuse(v, XEN_EINVAL, "frame is being devalidated");
+			break;
+		}
 		if (tc == 0 && (type_is_pt(type) || fw_type(x) != type)) {
 			if (!v->excl) {
 				began = dom_excl_begin(v);
@@ -150,16 +187,15 @@ long frame_get_type(struct vcpu *v, mfn_t mfn, unsigned type, bool ref)
 	return rc;
 }
 
-/* Last type reference of a pagetable, in exclusive mode: demote it. */
+/* Last type reference of a pagetable, in exclusive mode: the devalidation
+ * queue takes it over, and runs as far as the budget allows. */
 static void put_type_last(struct vcpu *v, mfn_t mfn, uint64_t x, bool ref)
 {
-	_Atomic uint64_t *w = word(v, mfn);
-
 	ASSERT(!(x & FW_PINNED) && (x & FW_VALIDATED));
-	atomic_store_explicit(w, x & ~FW_VALIDATED, memory_order_relaxed);
-	pt_demote(v, mfn, fw_type(x));
-	x = atomic_load_explicit(w, memory_order_relaxed);
-	atomic_store_explicit(w, x - 1 - (ref ? FW_COUNT_ONE : 0), memory_order_release);
+	atomic_store_explicit(word(v, mfn), ((x & ~FW_VALIDATED) | FW_DEMOTING) - (ref ? FW_COUNT_ONE : 0),
+			      memory_order_relaxed);
+	pt_demote_queue(v, mfn, PT_ENTRIES);
+	pt_demote_run(v);
 }
 
 void frame_put_type(struct vcpu *v, mfn_t mfn, bool ref)
@@ -176,11 +212,11 @@ void frame_put_type(struct vcpu *v, mfn_t mfn, bool ref)
 				x = atomic_load_explicit(w, memory_order_acquire);
 				continue;
 			}
-			tlb_note_drop(v);
 			if (type_is_pt(fw_type(x))) {
 				put_type_last(v, mfn, x, ref);
 				break;
 			}
+			tlb_note_drop(v);
 		}
 		if (fw_update(v, w, &x, x - 1 - (ref ? FW_COUNT_ONE : 0)))
 			break;

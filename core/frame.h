@@ -3,11 +3,12 @@
  * The frame table: per machine frame one 64-bit word that holds everything a
  * reference-counting decision needs, so that one compare-and-swap decides it.
  *
- *   bits  0-21  type count            how many type references are held
+ *   bits  0-20  type count            how many type references are held
+ *   bit  21     demoting              devalidation queued (the queue holds the type reference)
  *   bits 22-24  type                  none, L1..L4, writable
  *   bit  25     validated             a pagetable type whose entries hold their references
  *   bit  26     pinned                the pin holds one reference and one type reference
- *   bit  27     (reserved)
+ *   bit  27     partial               validation interrupted (it holds one of each reference)
  *   bits 28-35  owner                 nobody, the hypervisor, or a domain
  *   bits 36-63  general count         references of any kind, including the allocation
  *
@@ -26,6 +27,15 @@
  * exclusive mode a plain load and store.  Validation, devalidation and type
  * changes run only in exclusive mode; the functions below switch to it
  * themselves when they need to, and back.
+ *
+ * Long work is bounded (core/preempt.h): a validation that runs out of
+ * budget leaves its table partial: entries below its progress hold their
+ * references, and the partial state holds the table's one type reference
+ * and one general reference, so the guest can neither write nor retype it.
+ * Whoever takes the type next resumes the validation and inherits the type
+ * reference.  A table whose last type reference goes is queued for
+ * devalidation (demoting); the queue holds the type reference until the
+ * table's entries have dropped theirs.
  */
 #ifndef CORE_FRAME_H
 #define CORE_FRAME_H
@@ -41,7 +51,9 @@ enum frame_type {
 	FT_WRITABLE = 7,
 };
 
-#define FW_TC_MASK     ((1ull << 22) - 1)
+#define FW_TC_MASK     ((1ull << 21) - 1)
+#define FW_DEMOTING    (1ull << 21)
+#define FW_PARTIAL     (1ull << 27)
 #define FW_TYPE_SHIFT  22
 #define FW_TYPE_MASK   (7ull << FW_TYPE_SHIFT)
 #define FW_VALIDATED   (1ull << 25)

@@ -4,6 +4,8 @@
 #include "domain.h"
 #include "env.h"
 #include "hypercall.h"
+#include "preempt.h"
+#include "pt.h"
 #include "tlb.h"
 
 static long hc_mmu_update(struct vcpu *v, const uint64_t a[6])
@@ -50,12 +52,21 @@ long hypercall_dispatch(struct vcpu *v, uint64_t nr, const uint64_t a[6])
 
 long hypercall(struct vcpu *v, uint64_t nr, const uint64_t a[6])
 {
+	long rc;
+
 	if (!v->d->live || v->d->crashed)
 		return refuse(v, XEN_ESRCH, "domain is not running");
 	v->reason = NULL;
 	v->stats.hypercalls++;
+	preempt_start(v);
 	dom_shared_enter(v);
-	long rc = hypercall_dispatch(v, nr, a);
+	/* devalidation queued earlier comes first: what follows may need it */
+	if (!pt_demote_run(v))
+		rc = preempt_continue(v, nr, a[0], a[1], a[2], a[3]);
+	else
+		rc = hypercall_dispatch(v, nr, a);
+	if (rc != -XEN_ERESTART)
+		pt_demote_run(v);
 	dom_shared_exit(v);
 	return rc;
 }
@@ -77,32 +88,47 @@ long hc_foreign(struct vcpu *v, unsigned domid)
  * before the first unreadable one still runs. */
 #define BATCH_CHUNK_BYTES 512
 
-long hc_batch(struct vcpu *v, uint64_t reqs, unsigned count, size_t size,
-	      uint64_t done, batch_fn fn, void *ctx)
+long hc_batch(struct vcpu *v, const struct batch *b, batch_fn fn, void *ctx)
 {
 	uint64_t chunk[BATCH_CHUNK_BYTES / 8];
-	unsigned per = (unsigned)(sizeof(chunk) / size), i = 0;
+	unsigned per = (unsigned)(sizeof(chunk) / b->size), i = 0, count = b->count;
+	uint32_t base = 0;
 	long rc = 0;
 
-	ASSERT(size % 8 == 0 && per >= 1);
+	ASSERT(b->size % 8 == 0 && per >= 1);
+	if ((count & MMU_UPDATE_PREEMPTED) && b->done)
+		env_copy_from_guest(v, &base, b->done, sizeof(base));
+	count &= ~MMU_UPDATE_PREEMPTED;
 	while (i < count && !rc && !v->d->crashed) {
 		unsigned n = count - i < per ? count - i : per;
-		uint64_t at = reqs + (uint64_t)i * size;
-		if (env_copy_from_guest(v, chunk, at, n * size)) {
+		uint64_t at = b->reqs + (uint64_t)i * b->size;
+		if (env_copy_from_guest(v, chunk, at, n * b->size)) {
 			n = 1;
-			if (env_copy_from_guest(v, chunk, at, size)) {
+			if (env_copy_from_guest(v, chunk, at, b->size)) {
 				rc = refuse(v, XEN_EFAULT, "request array is not readable");
 				break;
 			}
 		}
 		for (unsigned k = 0; k < n && !v->d->crashed; k++, i++) {
-			rc = fn(v, (const uint8_t *)chunk + k * size, ctx);
+			/* between requests: what they queued, then the budget */
+			if (i > 0 && (!pt_demote_run(v) || preempt_due(v))) {
+				rc = -XEN_ERESTART;
+				break;
+			}
+			preempt_spend(v, 1);
+			rc = fn(v, (const uint8_t *)chunk + k * b->size, ctx);
 			if (rc)
 				break;
 		}
 	}
-	uint32_t n = i;
-	if (done && env_copy_to_guest(v, done, &n, sizeof(n)) && !rc)
+	uint32_t n = base + i;
+	if (rc == -XEN_ERESTART) {
+		if (b->done)
+			env_copy_to_guest(v, b->done, &n, sizeof(n));
+		return preempt_continue(v, b->nr, b->reqs + (uint64_t)i * b->size,
+					(count - i) | MMU_UPDATE_PREEMPTED, b->done, b->foreigndom);
+	}
+	if (b->done && env_copy_to_guest(v, b->done, &n, sizeof(n)) && !rc)
 		rc = refuse(v, XEN_EFAULT, "done count is not writable");
 	return rc;
 }
@@ -137,7 +163,21 @@ long do_multicall(struct vcpu *v, uint64_t list, uint64_t nr)
 			rc = refuse(v, XEN_EFAULT, "multicall list is not readable");
 			break;
 		}
-		e.result = (uint64_t)hypercall_dispatch(v, e.op, e.args);
+		long r = hypercall_dispatch(v, e.op, e.args);
+		if (r == -XEN_ERESTART) {
+			/* this entry continues where it stopped: rewrite it, and
+			 * continue the multicall from it */
+			e.op = v->cont.nr;
+			for (unsigned k = 0; k < 6; k++)
+				e.args[k] = v->cont.a[k];
+			if (env_copy_to_guest(v, at, &e, sizeof(e))) {
+				rc = refuse(v, XEN_EFAULT, "multicall list is not writable");
+				break;
+			}
+			rc = preempt_continue(v, HYPERVISOR_multicall, at, nr - i, 0, 0);
+			break;
+		}
+		e.result = (uint64_t)r;
 		if (env_copy_to_guest(v, at + 8, &e.result, sizeof(e.result))) {
 			rc = refuse(v, XEN_EFAULT, "multicall list is not writable");
 			break;

@@ -38,12 +38,23 @@ long do_multicall(struct vcpu *v, uint64_t list, uint64_t nr);
  * privileged. */
 long hc_foreign(struct vcpu *v, unsigned domid);
 
-/* Run (count) fixed-size requests of (size) bytes from guest array (reqs)
- * through (fn), stopping at the first error, and store the number done at
- * (done) unless it is 0.  (fn) gets a copy of the request. */
+/* A batch hypercall's arguments: hypercall (nr) over (count) requests of
+ * (size) bytes at guest address (reqs), the number done reported at (done)
+ * unless it is 0.  (count) with MMU_UPDATE_PREEMPTED is a continuation: the
+ * number done so far is read back from (done). */
+struct batch {
+	uint64_t nr, reqs;
+	unsigned count;
+	size_t size;
+	uint64_t done;
+	unsigned foreigndom;
+};
+
+/* Run the requests of (b) through (fn), stopping at the first error; (fn)
+ * gets a copy of each request.  Between requests, when the budget is gone,
+ * returns -XEN_ERESTART with the rest of the batch as the continuation. */
 typedef long (*batch_fn)(struct vcpu *v, const void *req, void *ctx);
-long hc_batch(struct vcpu *v, uint64_t reqs, unsigned count, size_t size,
-	      uint64_t done, batch_fn fn, void *ctx);
+long hc_batch(struct vcpu *v, const struct batch *b, batch_fn fn, void *ctx);
 
 /* The flush scope of an update_va_mapping or mmuext MULTI: a vCPU mask
  * for (scope) (0: this vCPU, UVMF_ALL: all, else a guest pointer to a

@@ -65,6 +65,10 @@ struct vcpu {
 	bool in_multicall;
 	const char *reason;         /* why the last refusal happened */
 	struct vcpu_stats stats;
+	int64_t budget;             /* work left in this hypercall slice (core/preempt.h) */
+	struct {
+		uint64_t nr, a[6];  /* the hypercall to issue again, after -XEN_ERESTART */
+	} cont;
 
 	/* Read by other vCPUs: atomics, on a line of their own. */
 	_Alignas(64) _Atomic uint32_t shared;   /* in shared count mode */
@@ -81,6 +85,8 @@ struct domain {
 	const char *crash_reason;
 	unsigned nr_vcpus;
 	_Atomic uint32_t excl;      /* exclusive count mode is held */
+	_Atomic uint64_t demoting;  /* head of the devalidation queue: mfn + 1, 0 if empty;
+				     * changed only in exclusive mode */
 	struct vcpu vcpus[MAX_VCPUS];
 };
 
@@ -88,6 +94,10 @@ struct machine {
 	uint64_t nr_frames;
 	_Atomic uint64_t *ft;       /* frame words, one per frame (core/frame.h) */
 	_Atomic int32_t *linear;    /* linear-pagetable count per frame (core/pt.c) */
+	uint16_t *progress;         /* per frame: entries of a partial or demoting table that
+				     * hold references (exclusive mode only) */
+	uint32_t *queue_next;       /* per frame: the devalidation queue's links, mfn + 1 */
+	uint64_t preempt_budget;    /* entries of work per hypercall slice; 0: the default */
 	mfn_t m2p_start;            /* the m2p: contiguous hypervisor frames */
 	uint64_t m2p_frames;
 	uint64_t l4_template[HV_L4_NR_SLOTS]; /* what slots 256..271 hold */

@@ -92,8 +92,8 @@ long do_mmu_update(struct vcpu *v, uint64_t reqs, unsigned count, uint64_t done,
 	if (rc)
 		return rc;
 	struct table_hold h = { INVALID_MFN, 0 };
-	rc = hc_batch(v, reqs, count & ~MMU_UPDATE_PREEMPTED, sizeof(struct mmu_update),
-		      done, one_request, &h);
+	struct batch b = { HYPERVISOR_mmu_update, reqs, count, sizeof(struct mmu_update), done, foreigndom };
+	rc = hc_batch(v, &b, one_request, &h);
 	hold_release(v, &h);
 	return rc;
 }

@@ -28,8 +28,12 @@ static long op_unpin(struct vcpu *v, const struct mmuext_op *op)
 /* Make (mfn) (or nothing, for INVALID_MFN) the root in (*root). */
 static long set_root(struct vcpu *v, mfn_t *root, mfn_t mfn)
 {
-	if (!mfn_eq(mfn, INVALID_MFN) && frame_get_type(v, mfn, FT_L4, true))
-		return -XEN_EINVAL;
+	if (!mfn_eq(mfn, INVALID_MFN)) {
+		/* refused (-EINVAL), or continued later (-ERESTART) */
+		long rc = frame_get_type(v, mfn, FT_L4, true);
+		if (rc)
+			return rc;
+	}
 	mfn_t old = *root;
 	*root = mfn;
 	if (!mfn_eq(old, INVALID_MFN))
@@ -189,6 +193,6 @@ long do_mmuext_op(struct vcpu *v, uint64_t ops, unsigned count, uint64_t done,
 	long rc = hc_foreign(v, foreigndom);
 	if (rc)
 		return rc;
-	return hc_batch(v, ops, count & ~MMU_UPDATE_PREEMPTED, sizeof(struct mmuext_op),
-			done, one_op, NULL);
+	struct batch b = { HYPERVISOR_mmuext_op, ops, count, sizeof(struct mmuext_op), done, foreigndom };
+	return hc_batch(v, &b, one_op, NULL);
 }

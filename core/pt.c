@@ -10,6 +10,7 @@
 #include "domain.h"
 #include "env.h"
 #include "frame.h"
+#include "preempt.h"
 #include "pt.h"
 #include "tlb.h"
 
@@ -161,10 +162,11 @@ static void l1_put_excl(const struct machine *m, uint64_t e)
 }
 
 /* Settle L1 entries from (i) on with the bulk fast path, in exclusive mode,
- * until one needs the general path (or the table ends); return its index. */
-static unsigned l1_bulk_get(const struct machine *m, unsigned owner, _Atomic uint64_t *t, unsigned i)
+ * until one needs the general path (or (end)); return its index. */
+static unsigned l1_bulk_get(const struct machine *m, unsigned owner, _Atomic uint64_t *t, unsigned i,
+			    unsigned end)
 {
-	for (; i < PT_ENTRIES; i++) {
+	for (; i < end; i++) {
 		prefetch_target(m, t, i + PREFETCH_AHEAD);
 		uint64_t e = atomic_load_explicit(&t[i], memory_order_relaxed);
 		if (!pte_present(e)) {
@@ -253,17 +255,34 @@ static uint64_t count_present(_Atomic uint64_t *t, unsigned level)
 	return n;
 }
 
-long pt_promote(struct vcpu *v, mfn_t mfn, unsigned level)
+long pt_promote(struct vcpu *v, mfn_t mfn, unsigned level, unsigned start)
 {
 	struct machine *m = vcpu_machine(v);
 	_Atomic uint64_t *t = pt_entries(m, mfn);
 	unsigned i;
 	long rc = 0;
 
-	for (i = 0; i < PT_ENTRIES; i++) {
-		if (level == 1 && !m->locked_counts &&
-		    (i = l1_bulk_get(m, v->d->owner, t, i)) == PT_ENTRIES)
+	for (i = start; i < PT_ENTRIES; i++) {
+		/* at least one entry per call: the deepest table of a resumed
+		 * tree gets what the levels above left, maybe nothing */
+		if (i > start && preempt_due(v)) {
+			rc = -XEN_ERESTART;
 			break;
+		}
+		if (level == 1 && !m->locked_counts) {
+			int64_t room = v->budget > 0 ? v->budget : 1;
+			unsigned end = i + (unsigned)(room < PT_ENTRIES - i ? room : PT_ENTRIES - i);
+			unsigned j = l1_bulk_get(m, v->d->owner, t, i, end);
+			preempt_spend(v, j - i);
+			i = j;
+			if (i == PT_ENTRIES)
+				break;
+			if (i == end) {
+				i--;
+				continue;
+			}
+		}
+		preempt_spend(v, 1);
 		if (level == 4 && l4_slot_is_hv(i))
 			continue;
 		uint64_t e = atomic_load_explicit(&t[i], memory_order_relaxed);
@@ -278,6 +297,11 @@ long pt_promote(struct vcpu *v, mfn_t mfn, unsigned level)
 			break;
 		if (adjusted != e)
 			atomic_store_explicit(&t[i], adjusted, memory_order_relaxed);
+	}
+	if (rc == -XEN_ERESTART) {
+		/* entry i holds nothing; a partial child holds its own */
+		m->progress[mfn_x(mfn)] = (uint16_t)i;
+		return rc;
 	}
 	if (rc) {
 		while (i-- > 0) {
@@ -295,31 +319,96 @@ long pt_promote(struct vcpu *v, mfn_t mfn, unsigned level)
 	return 0;
 }
 
-void pt_demote(struct vcpu *v, mfn_t mfn, unsigned level)
+/* The devalidation queue: a stack of tables threaded through
+ * m->queue_next, each holding the type reference of the table, each with
+ * m->progress saying how many of its entries still hold references. */
+static void queue_push(struct vcpu *v, mfn_t mfn)
+{
+	struct machine *m = vcpu_machine(v);
+	m->queue_next[mfn_x(mfn)] = (uint32_t)atomic_load_explicit(&v->d->demoting, memory_order_relaxed);
+	atomic_store_explicit(&v->d->demoting, mfn_x(mfn) + 1, memory_order_relaxed);
+}
+
+static mfn_t queue_pop(struct vcpu *v)
+{
+	struct machine *m = vcpu_machine(v);
+	mfn_t mfn = _mfn(atomic_load_explicit(&v->d->demoting, memory_order_relaxed) - 1);
+	atomic_store_explicit(&v->d->demoting, m->queue_next[mfn_x(mfn)], memory_order_relaxed);
+	return mfn;
+}
+
+void pt_demote_queue(struct vcpu *v, mfn_t mfn, unsigned entries)
+{
+	ASSERT(v->excl);
+	vcpu_machine(v)->progress[mfn_x(mfn)] = (uint16_t)entries;
+	queue_push(v, mfn);
+}
+
+/* Drop the references of entries [0, progress) of (mfn), last first, until
+ * the budget runs out; returns true when none is left. */
+static bool demote_some(struct vcpu *v, mfn_t mfn, unsigned level)
 {
 	struct machine *m = vcpu_machine(v);
 	_Atomic uint64_t *t = pt_entries(m, mfn);
+	unsigned i = m->progress[mfn_x(mfn)];
+	bool bulk = level == 1 && !m->locked_counts;
 
-	ASSERT(v->excl);
-	if (level == 1 && !m->locked_counts) {
-		/* Data frames and read-only table mappings: no devalidation can
-		 * follow, so every entry takes the bulk path. */
-		tlb_note_drop(v);
-		for (unsigned i = 0; i < PT_ENTRIES; i++) {
-			prefetch_target(m, t, i + PREFETCH_AHEAD);
-			uint64_t e = atomic_load_explicit(&t[i], memory_order_relaxed);
-			if (pte_present(e))
-				l1_put_excl(m, e);
+	bool first = true;
+	while (i > 0) {
+		if (!first && preempt_due(v)) {
+			m->progress[mfn_x(mfn)] = (uint16_t)i;
+			return false;
 		}
-		return;
+		/* a chunk the budget covers (at least one entry), last first */
+		int64_t room = v->budget > 0 ? v->budget : 1;
+		unsigned stop = room < i ? i - (unsigned)room : 0;
+		first = false;
+		preempt_spend(v, i - stop);
+		while (i > stop) {
+			i--;
+			prefetch_target(m, t, i - PREFETCH_AHEAD); /* walking down: look below */
+			if (level == 4 && l4_slot_is_hv(i))
+				continue;
+			uint64_t e = atomic_load_explicit(&t[i], memory_order_relaxed);
+			if (!pte_present(e))
+				continue;
+			if (bulk)
+				l1_put_excl(m, e);
+			else
+				put_entry_refs(v, mfn, level, e);
+		}
 	}
-	for (unsigned i = 0; i < PT_ENTRIES; i++) {
-		if (level == 4 && l4_slot_is_hv(i))
-			continue;
-		uint64_t e = atomic_load_explicit(&t[i], memory_order_relaxed);
-		if (pte_present(e))
-			put_entry_refs(v, mfn, level, e);
+	m->progress[mfn_x(mfn)] = 0;
+	return true;
+}
+
+bool pt_demote_run(struct vcpu *v)
+{
+	struct machine *m = vcpu_machine(v);
+	bool began;
+
+	if (!atomic_load_explicit(&v->d->demoting, memory_order_relaxed))
+		return true;
+	began = dom_excl_begin(v);
+	while (atomic_load_explicit(&v->d->demoting, memory_order_relaxed)) {
+		mfn_t mfn = queue_pop(v);
+		uint64_t x = frame_word(m, mfn);
+		ASSERT((x & FW_DEMOTING) && fw_tc(x) == 1);
+		if (fw_type(x) == FT_L1)
+			tlb_note_drop(v);
+		if (!demote_some(v, mfn, fw_type(x))) {
+			queue_push(v, mfn);
+			break;
+		}
+		/* the queue's type reference goes last */
+		tlb_note_drop(v);
+		x = frame_word(m, mfn);
+		atomic_store_explicit(&m->ft[mfn_x(mfn)], (x & ~FW_DEMOTING) - 1, memory_order_release);
 	}
+	bool empty = !atomic_load_explicit(&v->d->demoting, memory_order_relaxed);
+	if (began)
+		dom_excl_end(v);
+	return empty;
 }
 
 static bool fast_path(uint64_t old, uint64_t new)

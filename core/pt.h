@@ -35,14 +35,21 @@ static inline bool l4_slot_is_hv(unsigned slot)
 /* The entries of frame (mfn), as the hypervisor sees them. */
 _Atomic uint64_t *pt_entries(struct machine *m, mfn_t mfn);
 
-/* Promote (mfn) to a validated table of (level): check every entry and take
- * the references it holds, adjusting stored entries; on failure drop what
- * was taken and return a negative errno.  Exclusive mode. */
-long pt_promote(struct vcpu *v, mfn_t mfn, unsigned level);
+/* Promote (mfn) to a validated table of (level): check every entry from
+ * (start) on and take the references it holds, adjusting stored entries
+ * (entries below (start) hold theirs already).  Returns 0; or -XEN_ERESTART
+ * when the budget runs out, with m->progress[mfn] the entries that hold
+ * references; or, on a refusal, drops everything the entries took and
+ * returns a negative errno.  Exclusive mode. */
+long pt_promote(struct vcpu *v, mfn_t mfn, unsigned level, unsigned start);
 
-/* Demote table (mfn) of (level): drop every reference its entries hold.
- * Exclusive mode. */
-void pt_demote(struct vcpu *v, mfn_t mfn, unsigned level);
+/* Queue table (mfn), whose word already says demoting, for devalidation of
+ * its first (entries) entries.  Exclusive mode. */
+void pt_demote_queue(struct vcpu *v, mfn_t mfn, unsigned entries);
+
+/* Devalidate queued tables of v's domain while the budget lasts (taking
+ * exclusive mode if there is work).  Returns true if the queue is empty. */
+bool pt_demote_run(struct vcpu *v);
 
 /* Replace entry (slot) of the live table (table) of (level) by (val), as
  * mmu_update does: check it, take the new entry's references, swap it in

@@ -12,6 +12,7 @@
  */
 #include "domain.h"
 #include "frame.h"
+#include "preempt.h"
 #include "ptwr.h"
 #include "pt.h"
 
@@ -41,8 +42,9 @@ long ptwr_emulate(struct vcpu *v, uint64_t va, uint64_t value, unsigned bytes)
 
 	if ((bytes != 1 && bytes != 2 && bytes != 4 && bytes != 8) || (va & (bytes - 1)))
 		return refuse(v, XEN_EFAULT, "store is not a naturally aligned 1, 2, 4 or 8 bytes");
+	preempt_start(v);
 	dom_shared_enter(v);
-	rc = pt_walk_l1(v, va, &l1);
+	rc = pt_demote_run(v) ? pt_walk_l1(v, va, &l1) : -XEN_ERESTART;
 	if (!rc) {
 		uint64_t e = atomic_load(&pt_entries(vcpu_machine(v), l1)[pt_index(va, 1)]);
 		if (!pte_present(e) || (e & PTE_RW))
@@ -51,6 +53,7 @@ long ptwr_emulate(struct vcpu *v, uint64_t va, uint64_t value, unsigned bytes)
 			rc = store_into_table(v, pte_mfn(e), (unsigned)(va & (PAGE_SIZE - 1)),
 					      value, bytes);
 	}
+	pt_demote_run(v);
 	dom_shared_exit(v);
 	return rc;
 }
@@ -63,8 +66,11 @@ long ptwr_write_frame(struct vcpu *v, mfn_t mfn, unsigned slot, uint64_t value)
 	if (slot >= PT_ENTRIES || !frame_valid(m, mfn) ||
 	    fw_owner(frame_word(m, mfn)) != v->d->owner)
 		return refuse(v, XEN_EFAULT, "frame is not the domain's");
+	preempt_start(v);
 	dom_shared_enter(v);
-	if (fw_live_table(frame_word(m, mfn))) {
+	if (!pt_demote_run(v)) {
+		rc = -XEN_ERESTART;
+	} else if (fw_live_table(frame_word(m, mfn))) {
 		rc = store_into_table(v, mfn, slot * 8, value, 8);
 	} else if (frame_get_type(v, mfn, FT_WRITABLE, false) == 0) {
 		atomic_store(&pt_entries(m, mfn)[slot], value);
@@ -73,6 +79,7 @@ long ptwr_write_frame(struct vcpu *v, mfn_t mfn, unsigned slot, uint64_t value)
 	} else {
 		rc = refuse(v, XEN_EFAULT, "frame can be neither written nor emulated");
 	}
+	pt_demote_run(v);
 	dom_shared_exit(v);
 	return rc;
 }

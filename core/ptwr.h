@@ -9,13 +9,15 @@
  * (value) at (va) on vCPU (v) faulted on a present read-only mapping.  If
  * the mapping is of one of the domain's live pagetables, validate and apply
  * the store as an update of the entry it lands in.  Returns 0 (emulated),
- * or a negative errno: the guest takes the fault. */
+ * -XEN_ERESTART (the work is bounded: run the store again, it resumes), or
+ * another negative errno: the guest takes the fault. */
 long ptwr_emulate(struct vcpu *v, uint64_t va, uint64_t value, unsigned bytes);
 
 /* A guest-kernel store of (value) into 64-bit slot (slot) of frame (mfn),
  * through some mapping of it: an emulated update if the frame is a live
  * pagetable, else a plain store if the frame can be writable.  Returns 0 or
- * -XEN_EFAULT (not the domain's frame) or the refused update's errno. */
+ * -XEN_EFAULT (not the domain's frame), -XEN_ERESTART (run it again), or
+ * the refused update's errno. */
 long ptwr_write_frame(struct vcpu *v, mfn_t mfn, unsigned slot, uint64_t value);
 
 #endif

@@ -5,8 +5,11 @@
  * built from own, foreign, hypervisor, free and out-of-range frames and any
  * flags), mmuext_op (every command), update_va_mapping, multicalls of those,
  * stores through the MMU (the writable-pagetable path), loads, and domain
- * destruction.  After every step the audit must hold; a crashed domain is
- * destroyed and built again.  Any audit failure or crash is a finding.
+ * destruction, with a work budget of a few entries per slice, so long work
+ * is split, and some hypercalls abandoned after their first slice (partial
+ * tables and queued devalidation then meet everything after them).  After
+ * every step the audit must hold; a crashed domain is destroyed and built
+ * again.  Any audit failure or crash is a finding.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,12 +136,22 @@ static void build(unsigned d)
 	l1[1] = pte_make(p[3], PTE_P | PTE_US);
 	buf.x[0] = (struct mmuext_op){ .cmd = MMUEXT_PIN_L4_TABLE, .arg1.mfn = mfn_x(p[0]) };
 	uint64_t a[6] = { (uintptr_t)&buf.x[0], 1, 0, DOMID_SELF };
-	if (hypercall(dom[d]->vcpus[0].v, HYPERVISOR_mmuext_op, a))
+	if (sim_hypercall(dom[d]->vcpus[0].v, HYPERVISOR_mmuext_op, a))
 		abort();
 	buf.x[0].cmd = MMUEXT_NEW_BASEPTR;
 	for (unsigned k = 0; k < 2; k++)
-		if (hypercall(dom[d]->vcpus[k].v, HYPERVISOR_mmuext_op, a))
+		if (sim_hypercall(dom[d]->vcpus[k].v, HYPERVISOR_mmuext_op, a))
 			abort();
+}
+
+/* Issue a hypercall and its continuations, or (abandon) only its first
+ * slice, leaving whatever partial state it made for the steps after. */
+static void issue(struct vcpu *v, uint64_t nr, const uint64_t a[6], bool abandon)
+{
+	if (abandon)
+		hypercall(v, nr, a);
+	else
+		sim_hypercall(v, nr, a);
 }
 
 static void step(struct input *in)
@@ -154,13 +167,13 @@ static void step(struct input *in)
 	case 1:
 	case 2:
 		one_call(in, d, 0);
-		hypercall(sv->v, buf.mc[0].op, buf.mc[0].args);
+		issue(sv->v, buf.mc[0].op, buf.mc[0].args, b & 0x40);
 		break;
 	case 3: {
 		unsigned n = 1 + byte(in) % MC_MAX;
 		for (unsigned i = 0; i < n; i++)
 			one_call(in, d, i);
-		hypercall(sv->v, HYPERVISOR_multicall, (uint64_t[6]){ (uintptr_t)buf.mc, n });
+		issue(sv->v, HYPERVISOR_multicall, (uint64_t[6]){ (uintptr_t)buf.mc, n }, b & 0x40);
 		break;
 	}
 	case 4:
@@ -171,7 +184,7 @@ static void step(struct input *in)
 		break;
 	case 6: {
 		mfn_t t = frame(in, d);
-		ptwr_write_frame(sv->v, t, byte(in) % 512, entry(in, d));
+		sim_write_frame(sv->v, t, byte(in) % 512, entry(in, d));
 		break;
 	}
 	default:
@@ -196,6 +209,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	s = sim_create(&(struct sim_options){ .frames = 1024, .seed = size, .l1tf = true });
 	sim_guest_region(&buf, sizeof(buf));
+	/* small budgets: long work is split, and left split when abandoned */
+	s->m->preempt_budget = 1 + byte(&in) % 64;
 	build(0);
 	build(1);
 	for (unsigned i = 0; in.n && i < 256; i++) {

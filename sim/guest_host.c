@@ -29,7 +29,7 @@ unsigned hostif_vcpu(void)
 
 long hostif_hypercall(uint64_t nr, const uint64_t a[6])
 {
-	return hypercall(cur->v, nr, a);
+	return sim_hypercall(cur->v, nr, a);
 }
 
 void hostif_guest_buffer(const void *p, size_t len)
@@ -218,11 +218,11 @@ static bool boot(struct sim *s, struct sim_domain *sd, enum guest_mode mode, str
 		op = (struct mmuext_op){ .cmd = k ? MMUEXT_NEW_BASEPTR : MMUEXT_PIN_L4_TABLE,
 					 .arg1.mfn = mfn_x(sd->p2m[0]) };
 		uint64_t a[6] = { (uintptr_t)&op, 1, 0, DOMID_SELF };
-		if (hypercall(sv->v, HYPERVISOR_mmuext_op, a))
+		if (sim_hypercall(sv->v, HYPERVISOR_mmuext_op, a))
 			return false;
 		if (k == 0) {
 			op.cmd = MMUEXT_NEW_BASEPTR;
-			if (hypercall(sv->v, HYPERVISOR_mmuext_op, a))
+			if (sim_hypercall(sv->v, HYPERVISOR_mmuext_op, a))
 				return false;
 		}
 	}

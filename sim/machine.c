@@ -17,6 +17,8 @@
 #include "../core/audit.h"
 #include "../core/domain.h"
 #include "../core/frame.h"
+#include "../core/hypercall.h"
+#include "../core/ptwr.h"
 #include "../core/m2p.h"
 #include "sim.h"
 
@@ -209,6 +211,8 @@ struct sim *sim_create(const struct sim_options *o)
 	s->m->nr_frames = o->frames;
 	s->m->ft = host_table(o->frames * sizeof(*s->m->ft));
 	s->m->linear = host_table(o->frames * sizeof(*s->m->linear));
+	s->m->progress = host_table(o->frames * sizeof(*s->m->progress));
+	s->m->queue_next = host_table(o->frames * sizeof(*s->m->queue_next));
 	s->audit_scratch = malloc(audit_scratch_size(s->m));
 	s->mem = sim_mem = mem;
 	s->nr_hv = hv;
@@ -233,6 +237,8 @@ void sim_destroy(struct sim *s)
 	munmap(s->mem, s->m->nr_frames * PAGE_SIZE);
 	host_table_free(s->m->ft, s->m->nr_frames * sizeof(*s->m->ft));
 	host_table_free(s->m->linear, s->m->nr_frames * sizeof(*s->m->linear));
+	host_table_free(s->m->progress, s->m->nr_frames * sizeof(*s->m->progress));
+	host_table_free(s->m->queue_next, s->m->nr_frames * sizeof(*s->m->queue_next));
 	free(s->m);
 	free(s->audit_scratch);
 	free(s);
@@ -301,6 +307,23 @@ mfn_t sim_free_frame(struct sim *s, uint64_t n)
 		if (fw_owner(frame_word(s->m, _mfn(i))) == OWNER_NOBODY && n-- == 0)
 			return _mfn(i);
 	return INVALID_MFN;
+}
+
+long sim_hypercall(struct vcpu *v, uint64_t nr, const uint64_t a[6])
+{
+	long rc = hypercall(v, nr, a);
+	while (rc == -XEN_ERESTART)
+		rc = hypercall(v, v->cont.nr, v->cont.a);
+	return rc;
+}
+
+long sim_write_frame(struct vcpu *v, mfn_t mfn, unsigned slot, uint64_t value)
+{
+	long rc;
+	do
+		rc = ptwr_write_frame(v, mfn, slot, value);
+	while (rc == -XEN_ERESTART);
+	return rc;
 }
 
 bool sim_audit(struct sim *s, char *msg, size_t len)

@@ -92,13 +92,24 @@ enum sim_fault sim_load(struct sim *s, struct sim_vcpu *sv, uint64_t va, uint64_
 	return f;
 }
 
+/* The writable-pagetable path; an emulation that ran out of budget is
+ * resumed by running the store again, as the guest would. */
+static long emulate(struct vcpu *v, uint64_t va, uint64_t val)
+{
+	long rc;
+	do
+		rc = ptwr_emulate(v, va, val, 8);
+	while (rc == -XEN_ERESTART);
+	return rc;
+}
+
 enum sim_fault sim_store(struct sim *s, struct sim_vcpu *sv, uint64_t va, uint64_t val)
 {
 	mfn_t mfn;
 	enum sim_fault f = sim_translate(sv, va, SIM_WRITE, &mfn);
 	if (f == SIM_OK)
 		atomic_store(word_at(s, mfn, va), val);
-	else if (f == SIM_FAULT_RO && !sv->native && ptwr_emulate(sv->v, va, val, 8) == 0)
+	else if (f == SIM_FAULT_RO && !sv->native && emulate(sv->v, va, val) == 0)
 		f = SIM_OK;
 	return f;
 }

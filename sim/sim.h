@@ -73,6 +73,14 @@ void sim_domain_destroy(struct sim *s, struct sim_domain *sd);
 /* The Nth free frame, or INVALID_MFN. */
 mfn_t sim_free_frame(struct sim *s, uint64_t n);
 
+/* Issue a hypercall for (v) and its continuations until it is done: the
+ * sim's scheduler is the host's, so there is nothing else to run between
+ * slices on this thread. */
+long sim_hypercall(struct vcpu *v, uint64_t nr, const uint64_t a[6]);
+
+/* ptwr_write_frame, again until it is done. */
+long sim_write_frame(struct vcpu *v, mfn_t mfn, unsigned slot, uint64_t value);
+
 /* Run the audit; false with a message in (msg) on a violation. */
 bool sim_audit(struct sim *s, char *msg, size_t len);
 

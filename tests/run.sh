@@ -74,6 +74,7 @@ suite() {
 	expect 2 "replay missing file [$v]" "$bin" replay /nonexistent.pvs
 	expect 2 "bench without target [$v]" "$bin" bench
 	expect 2 "bench --reps 0 [$v]" "$bin" bench core --reps 0
+	expect 2 "bench --budget 0 [$v]" "$bin" bench core --budget 0
 	expect 2 "bench unknown target [$v]" "$bin" bench frob
 	expect 0 "replay with another seed [$v]" "$bin" replay --seed 12345 tests/scenarios/*.pvs
 	expect 0 "bench smoke run [$v]" "$bin" bench core --reps 1 --json

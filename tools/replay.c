@@ -210,7 +210,7 @@ static struct outcome run_memory(struct runner *r, const struct stmt *st, struct
 	if (st->op == OP_WRITE) {
 		if (!resolve(r, &st->frame, &mfn, &o))
 			return o;
-		long rc = ptwr_write_frame(v, mfn, st->idx, val);
+		long rc = sim_write_frame(v, mfn, st->idx, val);
 		return rc ? fault(v->reason) : o;
 	}
 	if (st->va & 7)
@@ -280,7 +280,7 @@ static struct outcome run_one(struct runner *r, const struct stmt *st)
 	}
 	if (!build_call(r, st, 0, &o))
 		return o;
-	long rc = hypercall(v, arena.mc[0].op, arena.mc[0].args);
+	long rc = sim_hypercall(v, arena.mc[0].op, arena.mc[0].args);
 	from_rc(&o, rc, v);
 	return o;
 }
@@ -437,7 +437,7 @@ static void run_multicall(struct runner *r, const struct stmt *end)
 		judge(r, end, &bad);
 		return;
 	}
-	long rc = hypercall(v, HYPERVISOR_multicall, (uint64_t[6]){ (uint64_t)(uintptr_t)arena.mc, r->mc_n });
+	long rc = sim_hypercall(v, HYPERVISOR_multicall, (uint64_t[6]){ (uint64_t)(uintptr_t)arena.mc, r->mc_n });
 	for (unsigned i = 0; i < r->mc_n; i++)
 		if (arena.mc[i].result != 0xdeadbeefull)
 			last = i + 1;

@@ -168,6 +168,7 @@ typedef uint16_t domid_t;
 #define XEN_EINVAL     22
 #define XEN_ERANGE     34
 #define XEN_ENOSYS     38
+#define XEN_ERESTART   85 /* internal: the hypercall continues later, never seen by guests */
 #define XEN_EOPNOTSUPP 95
 
 /* The 64-bit PV virtual layout: L4 slots 256..271 belong to the hypervisor. */

@@ -41,5 +41,6 @@ void test_concurrency(void);
 void test_hypercall(void);
 void test_guest(void);
 void test_attacks(void);
+void test_preempt(void);
 
 #endif

@@ -31,7 +31,7 @@ long hc_update(struct vcpu *v, mfn_t table, unsigned slot, uint64_t val)
 	static struct mmu_update u;
 	sim_guest_region(&u, sizeof(u));
 	u = (struct mmu_update){ (mfn_x(table) << PAGE_SHIFT) + slot * 8, val };
-	return hypercall(v, HYPERVISOR_mmu_update, (uint64_t[6]){ (uintptr_t)&u, 1, 0, DOMID_SELF });
+	return sim_hypercall(v, HYPERVISOR_mmu_update, (uint64_t[6]){ (uintptr_t)&u, 1, 0, DOMID_SELF });
 }
 
 long hc_ext(struct vcpu *v, unsigned cmd, uint64_t arg1)
@@ -39,7 +39,7 @@ long hc_ext(struct vcpu *v, unsigned cmd, uint64_t arg1)
 	static struct mmuext_op op;
 	sim_guest_region(&op, sizeof(op));
 	op = (struct mmuext_op){ .cmd = cmd, .arg1.mfn = arg1 };
-	return hypercall(v, HYPERVISOR_mmuext_op, (uint64_t[6]){ (uintptr_t)&op, 1, 0, DOMID_SELF });
+	return sim_hypercall(v, HYPERVISOR_mmuext_op, (uint64_t[6]){ (uintptr_t)&op, 1, 0, DOMID_SELF });
 }
 
 void raw_write(mfn_t mfn, unsigned slot, uint64_t e)
@@ -54,6 +54,7 @@ int main(void)
 	test_hypercall();
 	test_guest();
 	test_attacks();
+	test_preempt();
 	test_concurrency();
 	printf("unit: %u passed, %u failed\n", checks_passed, checks_failed);
 	return checks_failed ? 1 : 0;

@@ -41,7 +41,7 @@ static uint64_t rnd(uint64_t *x)
 static long ext(struct worker *w, struct vcpu *v, unsigned cmd, mfn_t m)
 {
 	w->op = (struct mmuext_op){ .cmd = cmd, .arg1.mfn = mfn_x(m) };
-	return hypercall(v, HYPERVISOR_mmuext_op, (uint64_t[6]){ (uintptr_t)&w->op, 1, 0, DOMID_SELF });
+	return sim_hypercall(v, HYPERVISOR_mmuext_op, (uint64_t[6]){ (uintptr_t)&w->op, 1, 0, DOMID_SELF });
 }
 
 /* Frames: L4 p0, L3 p1, L2 p2, L1 p3+k for vCPU k, a spare L2 p7 whose
@@ -62,7 +62,7 @@ static void one_op(struct worker *w, uint64_t x)
 	case 1:
 		w->req = (struct mmu_update){ (mfn_x(p[3 + w->k]) << PAGE_SHIFT) + slot * 8,
 					      (x & 0x20000) ? pte_make(data, flags) : 0 };
-		hypercall(v, HYPERVISOR_mmu_update, (uint64_t[6]){ (uintptr_t)&w->req, 1, 0, DOMID_SELF });
+		sim_hypercall(v, HYPERVISOR_mmu_update, (uint64_t[6]){ (uintptr_t)&w->req, 1, 0, DOMID_SELF });
 		break;
 	case 2:
 		if (!ext(w, v, MMUEXT_PIN_L1_TABLE, data))
@@ -79,7 +79,7 @@ static void one_op(struct worker *w, uint64_t x)
 		w->mask = x & 0xf;
 		if ((x >> 4) % 5 == 4)
 			f |= (uintptr_t)&w->mask;
-		hypercall(v, HYPERVISOR_update_va_mapping, (uint64_t[6]){ va, pte_make(data, flags), f });
+		sim_hypercall(v, HYPERVISOR_update_va_mapping, (uint64_t[6]){ va, pte_make(data, flags), f });
 		break;
 	}
 	default:

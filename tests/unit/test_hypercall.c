@@ -57,7 +57,7 @@ static void teardown(struct fixture *f, const char *where)
 
 static long call(struct vcpu *v, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
 {
-	return hypercall(v, nr, (uint64_t[6]){ a0, a1, a2, a3, 0, 0 });
+	return sim_hypercall(v, nr, (uint64_t[6]){ a0, a1, a2, a3, 0, 0 });
 }
 
 /* Refused requests: Xen's code, and the frame table untouched. */

@@ -121,13 +121,13 @@ static void multi_flushes_only_the_mask(void)
 	for (unsigned k = 0; k < 2; k++)
 		CHECK(sim_load(s, &a->vcpus[k], VA, &x) == SIM_OK && x == 111);
 	mask = 1u << 1;
-	CHECK(hypercall(a->vcpus[0].v, HYPERVISOR_update_va_mapping,
+	CHECK(sim_hypercall(a->vcpus[0].v, HYPERVISOR_update_va_mapping,
 			(uint64_t[6]){ VA, pte_make(a->p2m[9], PTE_P | PTE_US), UVMF_INVLPG | (uintptr_t)&mask }) == 0);
 	CHECK(sim_load(s, &a->vcpus[0], VA, &x) == SIM_OK && x == 111); /* not in the mask: stale */
 	CHECK(sim_load(s, &a->vcpus[1], VA, &x) == SIM_OK && x == 222);
 	mask = 1u << 0;
 	op = (struct mmuext_op){ .cmd = MMUEXT_TLB_FLUSH_MULTI, .arg2.vcpumask = (uintptr_t)&mask };
-	CHECK(hypercall(a->vcpus[1].v, HYPERVISOR_mmuext_op,
+	CHECK(sim_hypercall(a->vcpus[1].v, HYPERVISOR_mmuext_op,
 			(uint64_t[6]){ (uintptr_t)&op, 1, 0, DOMID_SELF }) == 0);
 	CHECK(sim_load(s, &a->vcpus[0], VA, &x) == SIM_OK && x == 222);
 	check_audit(s, __func__);
