@@ -159,6 +159,11 @@ long do_multicall(struct vcpu *v, uint64_t list, uint64_t nr)
 	v->in_multicall = true;
 	for (uint64_t i = 0; i < nr && !v->d->crashed; i++) {
 		uint64_t at = list + i * sizeof(e);
+		/* what earlier entries queued comes before this one */
+		if (i > 0 && (!pt_demote_run(v) || preempt_due(v))) {
+			rc = preempt_continue(v, HYPERVISOR_multicall, at, nr - i, 0, 0);
+			break;
+		}
 		if (env_copy_from_guest(v, &e, at, sizeof(e))) {
 			rc = refuse(v, XEN_EFAULT, "multicall list is not readable");
 			break;

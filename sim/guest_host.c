@@ -19,6 +19,8 @@
 #include "../core/hypercall.h"
 #include "guest_host.h"
 
+uint64_t guest_run_budget;
+
 static _Thread_local struct sim_vcpu *cur;
 static struct sim *cur_sim;
 
@@ -240,6 +242,8 @@ int guest_run(const struct workload *w, enum guest_mode mode, uint64_t pages, un
 	struct guest_counts before;
 
 	memset(r, 0, sizeof(*r));
+	if (s)
+		s->m->preempt_budget = guest_run_budget;
 	if (!sd || !boot(s, sd, mode, &si, p2m)) {
 		fprintf(stderr, "pvmmu: cannot build a guest of %llu pages\n", (unsigned long long)pages);
 		free(p2m);

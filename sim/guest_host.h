@@ -26,6 +26,10 @@ struct guest_result {
 	char audit_msg[256];
 };
 
+/* Work per hypercall slice for the machines guest_run builds (0: core's
+ * default); tests lower it to make the guest's batches continue. */
+extern uint64_t guest_run_budget;
+
 /* Boot a fresh machine with one guest of (pages) pages in (mode), run
  * workload (w) for (ops) operations (0: its default), tear down, audit.
  * Returns 0, or -1 with a message on stderr if the machine cannot be built. */

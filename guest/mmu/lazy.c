@@ -20,6 +20,9 @@ struct mc_buf {
 	const char *what[MC_ENTRIES];
 	struct mmu_update u[MC_UPDATES];
 	const char *uwhat[MC_UPDATES];
+	unsigned ufirst[MC_ENTRIES];  /* an mmu_update entry's first request (the
+				       * hypervisor may rewrite its arguments when
+				       * it continues it; done counts from here) */
 	struct mmuext_op x[MC_ENTRIES];
 	unsigned ne, nu, nx, ncb;
 	uint32_t done[MC_ENTRIES];
@@ -36,8 +39,7 @@ struct mmu_stats mmu_stats[MAX_GUEST_VCPUS];
 
 static void default_failure(const struct mmu_failure *f)
 {
-	(void)f;
-	hostif_panic("a pagetable operation was refused");
+	hostif_panic(f->what);
 }
 
 static void (*on_failure)(const struct mmu_failure *f) = default_failure;
@@ -78,10 +80,8 @@ static void check_entry(struct mc_buf *b, unsigned i)
 	if (!rc)
 		return;
 	if (e->op == HYPERVISOR_mmu_update) {
-		const struct mmu_update *u = (const struct mmu_update *)(uintptr_t)e->args[0];
-		uint32_t bad = b->done[i];
-		unsigned k = (unsigned)(u - b->u) + bad;
-		fail(b->uwhat[k], u[bad].ptr, u[bad].val, rc);
+		unsigned k = b->ufirst[i] + b->done[i];
+		fail(b->uwhat[k], b->u[k].ptr, b->u[k].val, rc);
 	} else {
 		fail(b->what[i], e->args[0], e->args[1], rc);
 	}
@@ -170,6 +170,7 @@ void mc_mmu_update(uint64_t ptr, uint64_t val, const char *what)
 	    last->args[0] + last->args[1] * sizeof(struct mmu_update) != (uintptr_t)&b->u[b->nu]) {
 		struct multicall_entry *e = new_entry(b, HYPERVISOR_mmu_update, what);
 		unsigned i = (unsigned)(e - b->e);
+		b->ufirst[i] = b->nu;
 		e->args[0] = (uintptr_t)&b->u[b->nu];
 		e->args[2] = (uintptr_t)&b->done[i];
 		e->args[3] = DOMID_SELF;
