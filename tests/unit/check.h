@@ -28,6 +28,12 @@ void check_audit(struct sim *s, const char *where);
  * (vcpus) vCPUs. */
 struct sim *test_machine(uint64_t frames, uint64_t dframes, unsigned vcpus, struct sim_domain **sd);
 
+/* The usual fixture: a machine of 4096 frames, one domain of (dframes)
+ * frames and 2 vCPUs whose tree L4 p0 -> L3 p1 -> L2 p2 -> L1 p3 maps
+ * 0x400000 to p8 writable and 0x401000 to the L1 itself read-only, pinned
+ * and loaded on both vCPUs. */
+struct sim *test_tree(uint64_t dframes, struct sim_domain **sd);
+
 /* Issue one hypercall from (v). */
 long hc_update(struct vcpu *v, mfn_t table, unsigned slot, uint64_t val);
 long hc_ext(struct vcpu *v, unsigned cmd, uint64_t arg1);

@@ -26,6 +26,21 @@ struct sim *test_machine(uint64_t frames, uint64_t dframes, unsigned vcpus, stru
 	return s;
 }
 
+struct sim *test_tree(uint64_t dframes, struct sim_domain **sd)
+{
+	struct sim *s = test_machine(4096, dframes, 2, sd);
+	mfn_t *p = (*sd)->p2m;
+	raw_write(p[0], 0, pte_make(p[1], PTE_P | PTE_RW | PTE_US));
+	raw_write(p[1], 0, pte_make(p[2], PTE_P | PTE_RW | PTE_US));
+	raw_write(p[2], 2, pte_make(p[3], PTE_P | PTE_RW | PTE_US));
+	raw_write(p[3], 0, pte_make(p[8], PTE_P | PTE_RW | PTE_US));
+	raw_write(p[3], 1, pte_make(p[3], PTE_P | PTE_US));
+	CHECK(hc_ext((*sd)->vcpus[0].v, MMUEXT_PIN_L4_TABLE, mfn_x(p[0])) == 0);
+	for (unsigned k = 0; k < 2; k++)
+		CHECK(hc_ext((*sd)->vcpus[k].v, MMUEXT_NEW_BASEPTR, mfn_x(p[0])) == 0);
+	return s;
+}
+
 long hc_update(struct vcpu *v, mfn_t table, unsigned slot, uint64_t val)
 {
 	static struct mmu_update u;

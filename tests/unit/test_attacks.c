@@ -11,21 +11,6 @@
 #include "../../sim/sim.h"
 #include "check.h"
 
-/* L4 p0 -> L3 p1 -> L2 p2 -> L1 p3 (0x400000 -> p8), pinned, loaded on both vCPUs. */
-static struct sim *tree(struct sim_domain **sd)
-{
-	struct sim *s = test_machine(4096, 64, 2, sd);
-	mfn_t *p = (*sd)->p2m;
-	raw_write(p[0], 0, pte_make(p[1], PTE_P | PTE_RW | PTE_US));
-	raw_write(p[1], 0, pte_make(p[2], PTE_P | PTE_RW | PTE_US));
-	raw_write(p[2], 2, pte_make(p[3], PTE_P | PTE_RW | PTE_US));
-	raw_write(p[3], 0, pte_make(p[8], PTE_P | PTE_RW | PTE_US));
-	CHECK(hc_ext((*sd)->vcpus[0].v, MMUEXT_PIN_L4_TABLE, mfn_x(p[0])) == 0);
-	for (unsigned k = 0; k < 2; k++)
-		CHECK(hc_ext((*sd)->vcpus[k].v, MMUEXT_NEW_BASEPTR, mfn_x(p[0])) == 0);
-	return s;
-}
-
 /* XSA-242: page_unlock() could drop the last type reference of a table that
  * another vCPU unpinned during an mmu_update, skipping devalidation.
  * vCPU 0 is inside an update of L2 X (holding X live) when vCPU 1 unpins X;
@@ -33,7 +18,7 @@ static struct sim *tree(struct sim_domain **sd)
 static void xsa_242_unpin_during_update(void)
 {
 	struct sim_domain *a;
-	struct sim *s = tree(&a);
+	struct sim *s = test_tree(64, &a);
 	struct vcpu *v0 = a->vcpus[0].v, *v1 = a->vcpus[1].v;
 	mfn_t x = a->p2m[20], l1 = a->p2m[21];
 	unsigned level;
@@ -63,7 +48,7 @@ static void xsa_242_unpin_during_update(void)
 static void xsa_401_stale_writable_translation(void)
 {
 	struct sim_domain *a;
-	struct sim *s = tree(&a);
+	struct sim *s = test_tree(64, &a);
 	uint64_t x;
 	CHECK(sim_store(s, &a->vcpus[1], 0x400000, 0) == SIM_OK);        /* vCPU 1 caches RW */
 	CHECK(hc_update(a->vcpus[0].v, a->p2m[3], 0, 0) == 0);           /* unmapped, no flush */
@@ -82,7 +67,7 @@ static void xsa_401_stale_writable_translation(void)
 static void xsa_241_drops_on_two_vcpus(void)
 {
 	struct sim_domain *a;
-	struct sim *s = tree(&a);
+	struct sim *s = test_tree(64, &a);
 	struct vcpu *v0 = a->vcpus[0].v, *v1 = a->vcpus[1].v;
 	CHECK(sim_store(s, &a->vcpus[0], 0x400000, 0) == SIM_OK);
 	CHECK(sim_store(s, &a->vcpus[1], 0x400000, 0) == SIM_OK);

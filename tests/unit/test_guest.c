@@ -90,21 +90,34 @@ static void record_failure(const struct mmu_failure *f)
 	failures++;
 }
 
-/* A failed entry in a batch is reported with its operation, not swallowed. */
-static void failures_reported(unsigned vcpu, unsigned ops)
+/* Queue a fine update and a refused one (a writable self-map of the
+ * kernel's L4) under a recording failure handler; (then) queues more. */
+static void queue_a_refusal(void (*then)(void))
 {
-	(void)vcpu;
-	(void)ops;
 	uint64_t l4 = maddr_x(virt_to_machine(pfn_to_virt(kernel_mm.pgd)));
-	uint64_t bad = pte_make(pfn_to_mfn(kernel_mm.pgd), PTE_P | PTE_RW);
 	failures = 0;
 	mmu_on_failure(record_failure);
 	lazy_mmu_enter();
 	mc_mmu_update(l4 + 300 * 8, 0, "fine");
-	mc_mmu_update(l4 + 301 * 8, bad, "writable self-map");
-	mc_mmuext(MMUEXT_PIN_L4_TABLE, mfn_x(pfn_to_mfn(kernel_mm.pgd)), 0, "pin twice");
+	mc_mmu_update(l4 + 301 * 8, pte_make(pfn_to_mfn(kernel_mm.pgd), PTE_P | PTE_RW), "writable self-map");
+	if (then)
+		then();
 	lazy_mmu_leave();
 	mmu_on_failure(NULL);
+}
+
+static void pin_the_kernel_twice(void)
+{
+	mc_mmuext(MMUEXT_PIN_L4_TABLE, mfn_x(pfn_to_mfn(kernel_mm.pgd)), 0, "pin twice");
+}
+
+/* A failed entry in a batch is reported with its operation, not swallowed;
+ * a later failed operation of the same batch too. */
+static void failures_reported(unsigned vcpu, unsigned ops)
+{
+	(void)vcpu;
+	(void)ops;
+	queue_a_refusal(pin_the_kernel_twice);
 	CHECK(failures == 2);
 	CHECK(!strcmp(seen.what, "pin twice") && seen.rc == -XEN_EINVAL);
 }
@@ -114,14 +127,7 @@ static void first_failure_is_the_update(unsigned vcpu, unsigned ops)
 	(void)vcpu;
 	(void)ops;
 	uint64_t l4 = maddr_x(virt_to_machine(pfn_to_virt(kernel_mm.pgd)));
-	uint64_t bad = pte_make(pfn_to_mfn(kernel_mm.pgd), PTE_P | PTE_RW);
-	failures = 0;
-	mmu_on_failure(record_failure);
-	lazy_mmu_enter();
-	mc_mmu_update(l4 + 300 * 8, 0, "fine");
-	mc_mmu_update(l4 + 301 * 8, bad, "writable self-map");
-	lazy_mmu_leave();
-	mmu_on_failure(NULL);
+	queue_a_refusal(NULL);
 	CHECK(failures == 1);
 	CHECK(!strcmp(seen.what, "writable self-map") && seen.a0 == l4 + 301 * 8 && seen.rc == -XEN_EINVAL);
 }

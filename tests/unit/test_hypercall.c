@@ -18,19 +18,11 @@ struct fixture {
 	uint64_t *before;
 };
 
-/* A pinned, loaded tree: L4 p0 -> L3 p1 -> L2 p2 -> L1 p3, 0x400000 -> p8. */
 static void setup(struct fixture *f)
 {
-	f->s = test_machine(4096, 64, 2, &f->a);
+	f->s = test_tree(64, &f->a);
 	f->b = sim_domain_create(f->s, 8, 1);
 	f->v = f->a->vcpus[0].v;
-	mfn_t *p = f->a->p2m;
-	raw_write(p[0], 0, pte_make(p[1], PTE_P | PTE_RW | PTE_US));
-	raw_write(p[1], 0, pte_make(p[2], PTE_P | PTE_RW | PTE_US));
-	raw_write(p[2], 2, pte_make(p[3], PTE_P | PTE_RW | PTE_US));
-	raw_write(p[3], 0, pte_make(p[8], PTE_P | PTE_RW | PTE_US));
-	CHECK(hc_ext(f->v, MMUEXT_PIN_L4_TABLE, mfn_x(p[0])) == 0);
-	CHECK(hc_ext(f->v, MMUEXT_NEW_BASEPTR, mfn_x(p[0])) == 0);
 	f->before = malloc(f->s->m->nr_frames * 8);
 }
 

@@ -11,27 +11,11 @@
 
 #define VA 0x400000ull
 
-/* L4 p0 -> L3 p1 -> L2 p2 -> L1 p3; VA maps p8 writable; pinned, loaded. */
-static struct sim *mapped_machine(struct sim_domain **sd)
-{
-	struct sim *s = test_machine(4096, 32, 2, sd);
-	mfn_t *p = (*sd)->p2m;
-	raw_write(p[0], 0, pte_make(p[1], PTE_P | PTE_RW | PTE_US));
-	raw_write(p[1], 0, pte_make(p[2], PTE_P | PTE_RW | PTE_US));
-	raw_write(p[2], 2, pte_make(p[3], PTE_P | PTE_RW | PTE_US));
-	raw_write(p[3], 0, pte_make(p[8], PTE_P | PTE_RW | PTE_US));
-	raw_write(p[3], 1, pte_make(p[3], PTE_P | PTE_US));
-	CHECK(hc_ext((*sd)->vcpus[0].v, MMUEXT_PIN_L4_TABLE, mfn_x(p[0])) == 0);
-	for (unsigned k = 0; k < 2; k++)
-		CHECK(hc_ext((*sd)->vcpus[k].v, MMUEXT_NEW_BASEPTR, mfn_x(p[0])) == 0);
-	return s;
-}
-
 /* The walk sets A on every level and D on the leaf of a write. */
 static void walk_sets_accessed_and_dirty(void)
 {
 	struct sim_domain *a;
-	struct sim *s = mapped_machine(&a);
+	struct sim *s = test_tree(32, &a);
 	uint64_t *l1 = env_frame(a->p2m[3]), *l4 = env_frame(a->p2m[0]);
 	CHECK(sim_store(s, &a->vcpus[0], VA, 42) == SIM_OK);
 	CHECK((l1[0] & (PTE_A | PTE_D)) == (PTE_A | PTE_D));
@@ -44,7 +28,7 @@ static void walk_sets_accessed_and_dirty(void)
 static void tlb_stays_stale_until_flushed(void)
 {
 	struct sim_domain *a;
-	struct sim *s = mapped_machine(&a);
+	struct sim *s = test_tree(32, &a);
 	struct vcpu *v = a->vcpus[0].v;
 	uint64_t x;
 	((uint64_t *)env_frame(a->p2m[8]))[0] = 111;
@@ -63,7 +47,7 @@ static void tlb_stays_stale_until_flushed(void)
 static void faults_as_hardware(void)
 {
 	struct sim_domain *a;
-	struct sim *s = mapped_machine(&a);
+	struct sim *s = test_tree(32, &a);
 	uint64_t x;
 	CHECK(sim_load(s, &a->vcpus[0], 0x800000, &x) == SIM_FAULT_NP);
 	CHECK(sim_load(s, &a->vcpus[0], HV_VIRT_START + (1ull << 39), &x) == SIM_FAULT_PROT);
@@ -79,7 +63,7 @@ static void faults_as_hardware(void)
 static void ptwr_validates_stores(void)
 {
 	struct sim_domain *a;
-	struct sim *s = mapped_machine(&a);
+	struct sim *s = test_tree(32, &a);
 	uint64_t *l1 = env_frame(a->p2m[3]);
 	uint64_t self = VA + PAGE_SIZE;
 	CHECK(sim_store(s, &a->vcpus[0], self + 2 * 8, pte_make(a->p2m[10], PTE_P | PTE_RW)) == SIM_OK);
@@ -95,7 +79,7 @@ static void ptwr_validates_stores(void)
 static void nx_forbids_fetch(void)
 {
 	struct sim_domain *a;
-	struct sim *s = mapped_machine(&a);
+	struct sim *s = test_tree(32, &a);
 	mfn_t m;
 	CHECK(sim_translate(&a->vcpus[0], VA, SIM_FETCH, &m) == SIM_OK);
 	CHECK(hc_update(a->vcpus[0].v, a->p2m[3], 0, pte_make(a->p2m[8], PTE_P | PTE_RW | PTE_US | PTE_NX)) == 0);
@@ -110,7 +94,7 @@ static void nx_forbids_fetch(void)
 static void multi_flushes_only_the_mask(void)
 {
 	struct sim_domain *a;
-	struct sim *s = mapped_machine(&a);
+	struct sim *s = test_tree(32, &a);
 	static uint64_t mask;
 	static struct mmuext_op op;
 	uint64_t x;
@@ -139,7 +123,7 @@ static void multi_flushes_only_the_mask(void)
 static void type_change_flushes_only_whom_it_must(void)
 {
 	struct sim_domain *a;
-	struct sim *s = mapped_machine(&a);
+	struct sim *s = test_tree(32, &a);
 	struct vcpu *v0 = a->vcpus[0].v, *v1 = a->vcpus[1].v;
 	uint64_t x;
 	CHECK(sim_load(s, &a->vcpus[0], VA, &x) == SIM_OK);
