@@ -19,7 +19,8 @@
  *  - get_type/put_type: the type count.  A frame's type may change only while
  *    its type count is zero.  Taking the first reference of a pagetable type
  *    validates the frame (core/pt.c promotes its entries); dropping the last
- *    devalidates it (demotes them).  A writable mapping holds a writable type
+ *    queues it for devalidation (core/pt.c demotes its entries, a bounded
+ *    chunk at a time).  A writable mapping holds a writable type
  *    reference, so a frame mapped writable can never be a pagetable and a
  *    pagetable can never be mapped writable.
  *
@@ -101,12 +102,15 @@ void frame_put(struct vcpu *v, mfn_t mfn);
  * reference as well, in one step.  If the type count was zero the type may
  * change (after flushing stale translations, core/tlb.c) and a pagetable
  * type is validated, which takes references on everything its entries point
- * at and may fail.  Returns 0 or a negative errno, with v->reason set and
- * nothing changed. */
+ * at and may fail; a partial table of that type is taken over and its
+ * validation resumed.  Returns 0; -XEN_ERESTART if the validation ran out of
+ * budget (the table is left partial: call again to resume); or a negative
+ * errno, with v->reason set and nothing changed. */
 long frame_get_type(struct vcpu *v, mfn_t mfn, unsigned type, bool ref);
 
 /* Drop a type reference (and with (ref) a general one).  Dropping the last
- * type reference of a pagetable devalidates it. */
+ * type reference of a pagetable queues it for devalidation, which runs as
+ * far as the budget allows (the rest comes first in the next hypercall). */
 void frame_put_type(struct vcpu *v, mfn_t mfn, bool ref);
 
 /* Take a type reference on (mfn) of whatever pagetable type it has now, if
@@ -115,7 +119,8 @@ void frame_put_type(struct vcpu *v, mfn_t mfn, bool ref);
 long frame_get_live_table(struct vcpu *v, mfn_t mfn, unsigned *level);
 
 /* Pin (mfn) as a table of (type): take a reference and a type reference
- * that the pin owns.  -XEN_EINVAL if it cannot take the type or is pinned. */
+ * that the pin owns.  -XEN_EINVAL if it cannot take the type or is pinned;
+ * -XEN_ERESTART if its validation is to be continued (call again). */
 long frame_pin(struct vcpu *v, mfn_t mfn, unsigned type);
 
 /* Unpin (mfn): drop the pin's references.  -XEN_EINVAL if not the domain's
