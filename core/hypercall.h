@@ -16,8 +16,11 @@
 #include "machine.h"
 
 /* The hypercall entry: run hypercall (nr) with arguments (a) for vCPU (v)
- * of a live domain, in shared count mode.  Unknown numbers: -XEN_ENOSYS.
- * A crashed or dead domain: -XEN_ESRCH. */
+ * of a live domain, in shared count mode, after any devalidation its domain
+ * has queued.  Unknown numbers: -XEN_ENOSYS.  A crashed or dead domain:
+ * -XEN_ESRCH.  -XEN_ERESTART: the slice's budget is spent (core/preempt.h);
+ * issue v->cont.nr with v->cont.a to continue, as many times as it takes.
+ * Guests never see -XEN_ERESTART. */
 long hypercall(struct vcpu *v, uint64_t nr, const uint64_t a[6]);
 
 /* Dispatch without the entry's bookkeeping (multicall uses it). */
