@@ -66,7 +66,17 @@ UNIT += tests/unit/test_guest.c
 UNIT += tests/unit/test_attacks.c
 UNIT += tests/unit/test_preempt.c
 
-HEADERS := $(wildcard include/pvmmu/*.h core/*.h sim/*.h tools/*.h tests/unit/*.h guest/*.h guest/*/*.h)
+HV += hv/boot.S
+HV += hv/entry.S
+HV += hv/builder.c
+HV += hv/console.c
+HV += hv/cpu.c
+HV += hv/hcall.c
+HV += hv/main.c
+HV += hv/mem.c
+HV += hv/traps.c
+
+HEADERS := $(wildcard include/pvmmu/*.h core/*.h sim/*.h tools/*.h tests/unit/*.h guest/*.h guest/*/*.h hv/*.h)
 
 # One build variant: $(1) name, $(2) compiler, $(3) extra flags.
 define variant
@@ -101,6 +111,37 @@ $(eval $(call variant,release,$(CC),-O2))
 $(eval $(call variant,asan,$(CC),$(SAN)))
 $(eval $(call variant,clang,$(CLANG),-O2))
 $(eval $(call variant,tsan,$(CLANG),-O1 -fsanitize=thread))
+
+# The ring-0 images: hv.elf (core/ + hv/) and the guest kernel for it
+# (guest/ + guest/xen/), core/ and guest/ compiled again with kernel flags:
+# no red zone (exceptions push on the stack in use) and general registers
+# only (the hypervisor never touches the guest's vector state).
+KFLAGS := $(BASE) $(FREESTANDING) -O2 -nostdlib -fpie -mno-red-zone -mgeneral-regs-only \
+          -fno-stack-protector -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
+          -fcf-protection=none
+KLD := ld -nostdlib -static --no-relax -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments
+HV_OBJ := $(CORE:%.c=build/hv/%.o) $(patsubst %.S,build/hv/%.o,$(HV:%.c=build/hv/%.o))
+
+build/hv/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC [hv] $<")
+	$(Q)$(CC) $(KFLAGS) -c $< -o $@
+build/hv/%.o: %.S
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  AS [hv] $<")
+	$(Q)$(CC) $(KFLAGS) -c $< -o $@
+build/hv/hv.elf: hv/hv.ld $(HV_OBJ)
+	@$(if $(Q),echo "  LD [hv] $@")
+	$(Q)$(KLD) -T hv/hv.ld -o $@ $(HV_OBJ)
+
+XEN_GUEST += guest/xen/entry.S
+XEN_GUEST += guest/xen/attacks.c
+XEN_GUEST += guest/xen/hostif.c
+XEN_GUEST += guest/xen/start.c
+XEN_GUEST_OBJ := $(GUEST:%.c=build/hv/%.o) $(patsubst %.S,build/hv/%.o,$(XEN_GUEST:%.c=build/hv/%.o))
+build/hv/guest.elf: guest/xen/guest.ld $(XEN_GUEST_OBJ)
+	@$(if $(Q),echo "  LD [hv] $@")
+	$(Q)$(KLD) -T guest/xen/guest.ld -o $@ $(XEN_GUEST_OBJ)
 
 # Fuzzing (clang's libFuzzer).  make fuzz FUZZ_SECONDS=N runs each harness
 # for N seconds (default 300) on its corpus in build/fuzz/; findings are

@@ -30,12 +30,10 @@ static void put_num(struct out *o, uint64_t n, unsigned base)
 		put(o, digits[i]);
 }
 
-size_t fmt(char *buf, size_t len, const char *f, ...)
+size_t vfmt(char *buf, size_t len, const char *f, va_list ap)
 {
 	struct out o = { buf, len, 0 };
-	va_list ap;
 
-	va_start(ap, f);
 	for (; *f; f++) {
 		if (*f != '%') {
 			put(&o, *f);
@@ -47,6 +45,12 @@ size_t fmt(char *buf, size_t len, const char *f, ...)
 				put(&o, *s);
 		} else if (*f == 'u') {
 			put_num(&o, va_arg(ap, unsigned), 10);
+		} else if (*f == 'd' || (*f == 'l' && f[1] == 'd')) {
+			int64_t n = *f == 'd' ? va_arg(ap, int) : va_arg(ap, int64_t);
+			if (n < 0)
+				put(&o, '-');
+			put_num(&o, n < 0 ? -(uint64_t)n : (uint64_t)n, 10);
+			f += *f == 'l';
 		} else if (*f == 'l' && (f[1] == 'u' || f[1] == 'x')) {
 			put_num(&o, va_arg(ap, uint64_t), f[1] == 'x' ? 16 : 10);
 			f++;
@@ -56,8 +60,16 @@ size_t fmt(char *buf, size_t len, const char *f, ...)
 			break;
 		}
 	}
-	va_end(ap);
 	if (len)
 		buf[o.at] = 0;
 	return o.at;
+}
+
+size_t fmt(char *buf, size_t len, const char *f, ...)
+{
+	va_list ap;
+	va_start(ap, f);
+	size_t n = vfmt(buf, len, f, ap);
+	va_end(ap);
+	return n;
 }

@@ -147,6 +147,86 @@ struct sched_shutdown {
 #define SHUTDOWN_suspend  2
 #define SHUTDOWN_crash    3
 
+
+/* set_trap_table(const struct trap_info *traps): a list ended by a zero
+ * address; NULL clears the table. */
+struct trap_info {
+	uint8_t vector;
+	uint8_t flags;              /* bits 0-1: DPL that may raise it by int; bit 2: mask events */
+	uint16_t cs;
+	uint64_t address;           /* 0 ends the list */
+};
+#define TI_DPL(flags) ((flags) & 3u)
+
+/* iret(void): the guest's stack holds, from rsp up: */
+struct iret_context {
+	uint64_t rax, r11, rcx, flags, rip, cs, rflags, rsp, ss;
+};
+#define VGCF_in_syscall (1ull << 8)
+
+/* The frame an exception is delivered with, on the guest kernel's stack,
+ * from the new rsp up: rcx, r11, [error code], rip, cs, rflags, rsp, ss.
+ * The faulting address of a page fault is in vcpu_info[vcpu].arch.cr2. */
+#define XEN_VCPU_INFO_SIZE 64u
+#define XEN_VCPU_INFO_CR2  16u  /* offset in a vcpu_info */
+
+/* pvmmu's own hypercall, in the range Xen leaves to architectures
+ * (arch_7): copy this domain's per-vCPU counters (struct pvmmu_stats, one
+ * per vCPU) to a guest buffer.  pvmmu_stats(struct pvmmu_stats *buf, unsigned nr) */
+#define HYPERVISOR_pvmmu_stats 55
+struct pvmmu_stats {
+	uint64_t hypercalls, validated, pins, unpins, flushes, emulated;
+};
+
+/* --- start of day -------------------------------------------------------- */
+
+/* A PV guest's ELF notes (name "Xen"). */
+#define XEN_ELFNOTE_ENTRY          1
+#define XEN_ELFNOTE_HYPERCALL_PAGE 2
+#define XEN_ELFNOTE_VIRT_BASE      3
+#define XEN_ELFNOTE_XEN_VERSION    5
+#define XEN_ELFNOTE_GUEST_OS       6
+#define XEN_ELFNOTE_PHYS32_ENTRY   18
+
+/* What the domain builder leaves for a PV guest; rsi points at it. */
+#define XEN_START_MAGIC "xen-3.0-x86_64"
+#define MAX_GUEST_CMDLINE 1024
+struct xen_start_info {
+	char magic[32];
+	uint64_t nr_pages;
+	uint64_t shared_info;       /* machine address */
+	uint32_t flags;
+	uint64_t store_mfn;
+	uint32_t store_evtchn;
+	struct {
+		uint64_t mfn;
+		uint32_t evtchn;
+	} console;
+	uint64_t pt_base;           /* virtual address of the initial L4 */
+	uint64_t nr_pt_frames;
+	uint64_t mfn_list;          /* virtual address of the p2m */
+	uint64_t mod_start, mod_len;
+	char cmd_line[MAX_GUEST_CMDLINE];
+	uint64_t first_p2m_pfn, nr_p2m_frames;
+};
+
+/* PVH: what the loader leaves for a PVH kernel; ebx points at it. */
+#define XEN_HVM_START_MAGIC 0x336ec578u
+struct hvm_start_info {
+	uint32_t magic, version, flags, nr_modules;
+	uint64_t modlist_paddr, cmdline_paddr, rsdp_paddr;
+	uint64_t memmap_paddr;      /* version 1 and up */
+	uint32_t memmap_entries, reserved;
+};
+struct hvm_modlist_entry {
+	uint64_t paddr, size, cmdline_paddr, reserved;
+};
+struct hvm_memmap_table_entry {
+	uint64_t addr, size;
+	uint32_t type, reserved;
+};
+#define XEN_HVM_MEMMAP_TYPE_RAM 1
+
 /* Domain ids. */
 typedef uint16_t domid_t;
 #define DOMID_FIRST_RESERVED 0x7ff0u
@@ -186,5 +266,12 @@ _Static_assert(__builtin_offsetof(struct mmuext_op, arg1) == 8, "arg1 at +8");
 _Static_assert(__builtin_offsetof(struct mmuext_op, arg2) == 16, "arg2 at +16");
 _Static_assert(sizeof(struct multicall_entry) == 64, "multicall_entry is 64 bytes");
 _Static_assert(__builtin_offsetof(struct multicall_entry, result) == 8, "result at +8");
+
+_Static_assert(sizeof(struct trap_info) == 16, "trap_info is 16 bytes");
+_Static_assert(__builtin_offsetof(struct xen_start_info, pt_base) == 88, "start_info pt_base at +88");
+_Static_assert(__builtin_offsetof(struct xen_start_info, cmd_line) == 128, "start_info cmd_line at +128");
+_Static_assert(sizeof(struct xen_start_info) == 1168, "start_info is 1168 bytes");
+_Static_assert(sizeof(struct hvm_start_info) == 56, "hvm_start_info is 56 bytes");
+_Static_assert(sizeof(struct hvm_memmap_table_entry) == 24, "memmap entry is 24 bytes");
 
 #endif

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The guest's ways in: the entry point the builder jumps to (rsi =
+ * start_info, rsp = a one-page boot stack), and the exception handlers the
+ * hypervisor bounces to.  A bounced exception arrives on our stack as Xen's
+ * 64-bit frame: rcx, r11, [error code], rip, cs, rflags, rsp, ss.  We put
+ * rcx and r11 back, let C look at the frame, and return through the iret
+ * hypercall, whose frame is rax, r11, rcx, flags, rip, cs, rflags, rsp, ss.
+ */
+#define XEN_ELFNOTE_ENTRY 1
+#define XEN_ELFNOTE_VIRT_BASE 3
+#define XEN_ELFNOTE_XEN_VERSION 5
+#define XEN_ELFNOTE_GUEST_OS 6
+#define HYPERVISOR_iret 23
+
+.macro NOTE type, body:vararg
+	.p2align 2
+	.long 4, 9f - 8f, \type
+	.asciz "Xen"
+8:	\body
+9:	.p2align 2
+.endm
+
+	.section .note.Xen, "a"
+	NOTE XEN_ELFNOTE_GUEST_OS, .asciz "pvmmu"
+	NOTE XEN_ELFNOTE_XEN_VERSION, .asciz "xen-3.0"
+	NOTE XEN_ELFNOTE_VIRT_BASE, .quad 0xffff880000000000
+	NOTE XEN_ELFNOTE_ENTRY, .quad xen_entry
+
+	.text
+	.globl xen_entry
+xen_entry:
+	lea stack_top(%rip), %rsp
+	mov %rsi, %rdi
+	xor %ebp, %ebp
+	call xen_start
+	ud2
+
+/* An exception with an error code (the hypervisor pushed one) or without. */
+.macro TRAP vec, err
+	.globl xen_trap_\vec
+xen_trap_\vec:
+	pop %rcx
+	pop %r11
+	.if \err == 0
+	push $0
+	.endif
+	push %rax
+	push %rdi
+	push %rsi
+	push %rdx
+	push %rcx
+	push %r8
+	push %r9
+	push %r10
+	push %r11
+	mov $\vec, %edi
+	lea 72(%rsp), %rsi              /* error code, rip, cs, rflags, rsp, ss */
+	call xen_trap
+	pop %r11
+	pop %r10
+	pop %r9
+	pop %r8
+	pop %rcx
+	pop %rdx
+	pop %rsi
+	pop %rdi
+	pop %rax
+	add $8, %rsp                    /* the error code */
+	push $0                         /* flags: not from a syscall */
+	push %rcx
+	push %r11
+	push %rax
+	mov $HYPERVISOR_iret, %eax
+	syscall
+	ud2
+.endm
+
+	TRAP 0, 0
+	TRAP 1, 0
+	TRAP 3, 0
+	TRAP 4, 0
+	TRAP 5, 0
+	TRAP 6, 0
+	TRAP 7, 0
+	TRAP 13, 1
+	TRAP 14, 1
+	TRAP 16, 0
+	TRAP 17, 1
+	TRAP 19, 0
+
+	.bss
+	.p2align 12
+stack:
+	.skip 65536
+stack_top:

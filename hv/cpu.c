@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The CPU's tables.  The GDT puts our descriptors where Xen puts its own
+ * (0xe008 up), so the selectors a PV guest sees in its frames and gives to
+ * iret are Xen's: 0xe033 for 64-bit code, 0xe02b for its stack.  syscall
+ * lands in entry.S with interrupts, traps and direction masked; every
+ * exception vector goes to entry.S, the double fault on a stack of its own.
+ * Control registers: write protection in ring 0, NX, SMEP and SMAP where
+ * the CPU has them (we touch guest memory only through the direct map), and
+ * no global pages, so a cr3 load flushes every translation, the guest's
+ * included, whatever bits the guest sets.
+ */
+#include "hv.h"
+
+#define GDT_ENTRIES ((HV_TSS_SEL >> 3) + 2)
+
+struct tss {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[7];
+	uint64_t reserved2;
+	uint16_t reserved3, iomap;
+} __attribute__((packed));
+
+struct idt_gate {
+	uint16_t off0, sel;
+	uint8_t ist, type;
+	uint16_t off1;
+	uint32_t off2, reserved;
+};
+
+struct pcpu pcpu0;
+static uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(16)));
+static struct idt_gate idt[256] __attribute__((aligned(16)));
+static struct tss tss0 __attribute__((aligned(16)));
+static uint8_t df_stack[16384] __attribute__((aligned(16)));
+extern uint8_t boot_stack_top[];
+extern const uint64_t exc_stubs[33];
+extern void syscall_entry(void);
+
+#define MSR_EFER         0xc0000080u
+#define MSR_STAR         0xc0000081u
+#define MSR_LSTAR        0xc0000082u
+#define MSR_CSTAR        0xc0000083u
+#define MSR_FMASK        0xc0000084u
+#define MSR_FS_BASE      0xc0000100u
+#define MSR_GS_BASE      0xc0000101u
+#define MSR_KERNEL_GS    0xc0000102u
+#define EFER_SCE         1ull
+
+/* Flat descriptors: access byte and flags (L for 64-bit code, D/B for 32). */
+static uint64_t seg(uint8_t access, uint8_t flags)
+{
+	return 0xffffull | (uint64_t)access << 40 | (uint64_t)(flags | 0xf) << 48;
+}
+
+static void gdt_init(void)
+{
+	gdt[HV_CS >> 3] = seg(0x9a, 0xa0);          /* ring 0, 64-bit code */
+	gdt[HV_DS >> 3] = seg(0x92, 0xc0);          /* ring 0 data */
+	gdt[GUEST_CS32 >> 3] = seg(0xfa, 0xc0);     /* ring 3, 32-bit code */
+	gdt[GUEST_SS >> 3] = seg(0xf2, 0xc0);       /* ring 3 data */
+	gdt[GUEST_CS >> 3] = seg(0xfa, 0xa0);       /* ring 3, 64-bit code */
+	uint64_t base = (uintptr_t)&tss0, limit = sizeof(tss0) - 1;
+	gdt[HV_TSS_SEL >> 3] = (limit & 0xffff) | (base & 0xffffff) << 16 | 0x89ull << 40 |
+			       ((limit >> 16) & 0xf) << 48 | ((base >> 24) & 0xff) << 56;
+	gdt[(HV_TSS_SEL >> 3) + 1] = base >> 32;
+
+	struct { uint16_t limit; uint64_t base; } __attribute__((packed)) d = {
+		sizeof(gdt) - 1, (uintptr_t)gdt };
+	__asm__ volatile("lgdt %0\n\t"
+			 "pushq %1\n\t"
+			 "leaq 1f(%%rip), %%rax\n\t"
+			 "pushq %%rax\n\t"
+			 "lretq\n"
+			 "1:\n\t"
+			 "mov %2, %%ds\n\t"
+			 "mov %2, %%es\n\t"
+			 "mov %2, %%ss\n\t"
+			 "mov %3, %%fs\n\t"
+			 "mov %3, %%gs\n\t"
+			 "ltr %w4"
+			 :: "m"(d), "i"((uint64_t)HV_CS), "r"(HV_DS), "r"(0), "r"(HV_TSS_SEL)
+			 : "rax", "memory");
+}
+
+static void idt_set(unsigned vec, uint64_t handler, uint8_t dpl, uint8_t ist)
+{
+	idt[vec] = (struct idt_gate){
+		.off0 = (uint16_t)handler, .sel = HV_CS, .ist = ist,
+		.type = (uint8_t)(0x8e | dpl << 5),      /* present interrupt gate */
+		.off1 = (uint16_t)(handler >> 16), .off2 = (uint32_t)(handler >> 32) };
+}
+
+static void idt_init(void)
+{
+	for (unsigned v = 0; v < 256; v++)
+		idt_set(v, exc_stubs[v < 32 ? v : 32], 0, 0);
+	idt_set(3, exc_stubs[3], 3, 0);      /* int3 and into from the guest, as Xen */
+	idt_set(4, exc_stubs[4], 3, 0);
+	idt_set(8, exc_stubs[8], 0, 1);      /* double fault: IST 1 */
+	struct { uint16_t limit; uint64_t base; } __attribute__((packed)) d = {
+		sizeof(idt) - 1, (uintptr_t)idt };
+	__asm__ volatile("lidt %0" :: "m"(d));
+}
+
+static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
+}
+
+static void cr_init(void)
+{
+	uint32_t r[4];
+	uint64_t cr4;
+	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+	cr4 &= ~(1ull << 7);                 /* no global pages */
+	cpuid(0, 0, r);
+	if (r[0] >= 7) {
+		cpuid(7, 0, r);
+		if (r[1] & (1u << 7))
+			cr4 |= 1ull << 20;   /* SMEP */
+		if (r[1] & (1u << 20))
+			cr4 |= 1ull << 21;   /* SMAP */
+	}
+	__asm__ volatile("mov %0, %%cr4" :: "r"(cr4));
+}
+
+void cpu_init(void)
+{
+	/* No interrupts: mask both PICs. */
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
+	tss0.rsp[0] = (uintptr_t)boot_stack_top;
+	tss0.ist[0] = (uintptr_t)df_stack + sizeof(df_stack);
+	tss0.iomap = sizeof(tss0);            /* no I/O bitmap: no port for ring 3 */
+	gdt_init();
+	idt_init();
+	cr_init();
+
+	pcpu0.stack_top = (uintptr_t)boot_stack_top;
+	pcpu0.id = 0;
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
+	/* sysret would load cs 0xe033 and ss 0xe02b; syscall loads ours. */
+	wrmsr(MSR_STAR, (uint64_t)GUEST_CS32 << 48 | (uint64_t)HV_CS << 32);
+	wrmsr(MSR_LSTAR, (uintptr_t)syscall_entry);
+	wrmsr(MSR_CSTAR, (uintptr_t)syscall_entry);
+	wrmsr(MSR_FMASK, RFLAGS_IF | RFLAGS_TF | RFLAGS_NT | RFLAGS_IOPL | (1ull << 10) | (1ull << 18));
+	/* In ring 0 gs is ours; entering the guest swaps it for the guest's. */
+	wrmsr(MSR_GS_BASE, (uintptr_t)&pcpu0);
+	wrmsr(MSR_KERNEL_GS, 0);
+	wrmsr(MSR_FS_BASE, 0);
+}

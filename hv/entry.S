@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Ways into ring 0 and back.  Every entry builds a struct regs (hv.h) on
+ * the ring-0 stack and calls C with it; every way back to ring 3 goes
+ * through hv_return, which restores it and irets.  From ring 3 the entries
+ * swap to our gs (struct pcpu); an exception inside the hypervisor keeps
+ * the gs it has.
+ *
+ * syscall (a hypercall) saves rip in rcx and rflags in r11 and leaves rsp
+ * alone: we switch to the per-CPU stack and build the frame an exception
+ * would have pushed, so a hypercall and an exception return alike.
+ */
+#define GUEST_CS 0xe033
+#define GUEST_SS 0xe02b
+#define VEC_SYSCALL 0x100
+
+.macro SAVE_GPRS
+	push %rdi
+	push %rsi
+	push %rdx
+	push %rcx
+	push %rax
+	push %r8
+	push %r9
+	push %r10
+	push %r11
+	push %rbx
+	push %rbp
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+.endm
+
+	.text
+	.globl syscall_entry
+syscall_entry:
+	swapgs
+	mov %rsp, %gs:8
+	mov %gs:0, %rsp
+	push $GUEST_SS
+	push %gs:8
+	push %r11
+	push $GUEST_CS
+	push %rcx
+	push $0
+	push $VEC_SYSCALL
+	SAVE_GPRS
+	xor %ebp, %ebp
+	mov %rsp, %rdi
+	call hv_syscall
+	jmp hv_return
+
+exc_common:
+	testb $3, 24(%rsp)              /* the cs pushed: from ring 3? */
+	jz 1f
+	swapgs
+1:	SAVE_GPRS
+	mov %rsp, %rdi
+	testb $3, 18*8(%rsp)
+	jz 2f
+	xor %ebp, %ebp                  /* a backtrace stops at the guest */
+2:	call hv_exception
+	/* fall through */
+
+	.globl hv_return
+hv_return:
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %rbp
+	pop %rbx
+	pop %r11
+	pop %r10
+	pop %r9
+	pop %r8
+	pop %rax
+	pop %rcx
+	pop %rdx
+	pop %rsi
+	pop %rdi
+	add $16, %rsp                   /* vector, error */
+	testb $3, 8(%rsp)
+	jz 3f
+	swapgs
+3:	iretq
+
+/* cpu_enter_guest(regs): start running (regs) in ring 3. */
+	.globl cpu_enter_guest
+cpu_enter_guest:
+	mov %rdi, %rsp
+	jmp hv_return
+
+.macro EXC vec, err
+	.p2align 4
+exc_\vec:
+	.if \err == 0
+	push $0
+	.endif
+	push $\vec
+	jmp exc_common
+.endm
+
+	EXC 0, 0
+	EXC 1, 0
+	EXC 2, 0
+	EXC 3, 0
+	EXC 4, 0
+	EXC 5, 0
+	EXC 6, 0
+	EXC 7, 0
+	EXC 8, 1
+	EXC 9, 0
+	EXC 10, 1
+	EXC 11, 1
+	EXC 12, 1
+	EXC 13, 1
+	EXC 14, 1
+	EXC 15, 0
+	EXC 16, 0
+	EXC 17, 1
+	EXC 18, 0
+	EXC 19, 0
+	EXC 20, 0
+	EXC 21, 1
+	EXC 22, 0
+	EXC 23, 0
+	EXC 24, 0
+	EXC 25, 0
+	EXC 26, 0
+	EXC 27, 0
+	EXC 28, 0
+	EXC 29, 1
+	EXC 30, 1
+	EXC 31, 0
+	EXC 32, 0                       /* anything else: "vector 32 and up" */
+
+	.section .rodata
+	.globl exc_stubs
+exc_stubs:
+	.quad exc_0, exc_1, exc_2, exc_3, exc_4, exc_5, exc_6, exc_7
+	.quad exc_8, exc_9, exc_10, exc_11, exc_12, exc_13, exc_14, exc_15
+	.quad exc_16, exc_17, exc_18, exc_19, exc_20, exc_21, exc_22, exc_23
+	.quad exc_24, exc_25, exc_26, exc_27, exc_28, exc_29, exc_30, exc_31
+	.quad exc_32

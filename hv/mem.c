@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Machine memory.  From the PVH memory map we take the RAM's top as the
+ * machine's frame count; everything that is not RAM, and the boot modules,
+ * stay the hypervisor's frames, so no guest can ever be given them.
+ *
+ * Our own allocations come from a bump pointer above hv.elf, made once at
+ * boot: the tables of the three L4 slots we use (hv.h), the frame table's
+ * per-frame arrays and the m2p.  All of it is below machine_init's nr_hv,
+ * which makes it the hypervisor's.  While we build our tables the boot
+ * tables identity-map the first 4 GiB; afterwards we reach every frame
+ * through the direct map only.
+ *
+ * Guest memory is read and written by walking the vCPU's current tables in
+ * software, as the MMU would for a ring-3 access, and touching the frame
+ * through the direct map: a guest pointer can never make us touch our own
+ * memory, and a bad one is -EFAULT, never a fault in ring 0.
+ */
+#include "../core/audit.h"
+#include "../core/domain.h"
+#include "../core/frame.h"
+#include "../core/m2p.h"
+#include "hv.h"
+
+struct machine machine;
+mfn_t hv_l4;
+void *audit_scratch;
+
+extern uint8_t hv_text_start[], hv_data_start[], hv_end[];
+
+static uint64_t bump;           /* next free machine address of ours */
+static uint64_t ram_top;
+static uint64_t mod_lo, mod_hi; /* the boot modules' frames */
+static bool dmap_on;
+
+/* A frame we can write: through the identity map until ours is loaded. */
+static void *frame_ptr(uint64_t pa)
+{
+	return dmap_on ? maddr_virt(pa) : (void *)(uintptr_t)pa;
+}
+
+static uint64_t alloc_frames(uint64_t n)
+{
+	uint64_t pa = bump;
+	bump += n * PAGE_SIZE;
+	if (bump > ram_top || (bump > mod_lo && pa < mod_hi)) {
+		printk("hv: not enough memory below the boot modules for our tables\n");
+		hv_exit(EXIT_HV);
+	}
+	memset(frame_ptr(pa), 0, n * PAGE_SIZE);
+	return pa;
+}
+
+static void set(uint64_t table, unsigned slot, uint64_t e)
+{
+	((uint64_t *)frame_ptr(table))[slot] = e;
+}
+
+static void read_memmap(const struct hvm_start_info *si)
+{
+	if (si->magic != XEN_HVM_START_MAGIC || si->version < 1 || !si->memmap_entries) {
+		printk("hv: the loader gave no PVH memory map (start info version %u)\n", si->version);
+		hv_exit(EXIT_HV);
+	}
+	const struct hvm_memmap_table_entry *e = (const void *)(uintptr_t)si->memmap_paddr;
+	for (unsigned i = 0; i < si->memmap_entries; i++)
+		if (e[i].type == XEN_HVM_MEMMAP_TYPE_RAM && e[i].addr + e[i].size > ram_top &&
+		    e[i].addr + e[i].size <= (64ull << 30))
+			ram_top = (e[i].addr + e[i].size) & ~(PAGE_SIZE - 1);
+	mod_lo = mod_hi = ram_top;
+	const struct hvm_modlist_entry *m = (const void *)(uintptr_t)si->modlist_paddr;
+	for (unsigned i = 0; i < si->nr_modules; i++) {
+		uint64_t lo = m[i].paddr & ~(PAGE_SIZE - 1), hi = (m[i].paddr + m[i].size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+		mod_lo = lo < mod_lo ? lo : mod_lo;
+		mod_hi = i == 0 || hi > mod_hi ? hi : mod_hi;
+	}
+}
+
+/* hv.elf at HV_TEXT_VIRT + paddr: text and rodata executable, data not. */
+static uint64_t map_text(void)
+{
+	uint64_t virt = (uintptr_t)hv_text_start, end = (uintptr_t)hv_end;
+	uint64_t l3 = alloc_frames(1), l2 = alloc_frames(1);
+	set(l3, (HV_TEXT_VIRT >> 30) & 511, l2 | PTE_P | PTE_RW | PTE_A);
+	uint64_t l1 = 0;
+	for (uint64_t va = virt; va < end; va += PAGE_SIZE) {
+		unsigned i2 = (va >> 21) & 511, i1 = (va >> 12) & 511;
+		if (!l1 || i1 == 0) {
+			l1 = alloc_frames(1);
+			set(l2, i2, l1 | PTE_P | PTE_RW | PTE_A);
+		}
+		bool text = va < (uintptr_t)hv_data_start;
+		set(l1, i1, (va - HV_TEXT_VIRT) | PTE_P | PTE_A | PTE_D | (text ? 0 : PTE_RW | PTE_NX));
+	}
+	return l3;
+}
+
+/* Every frame, with 2 MiB pages, supervisor only. */
+static uint64_t map_direct(void)
+{
+	uint64_t l3 = alloc_frames(1);
+	for (uint64_t gib = 0; gib * (1ull << 30) < ram_top; gib++) {
+		uint64_t l2 = alloc_frames(1);
+		set(l3, (unsigned)gib, l2 | PTE_P | PTE_RW | PTE_A);
+		for (unsigned i = 0; i < PT_ENTRIES; i++)
+			set(l2, i, ((gib << 30) + ((uint64_t)i << 21)) | PTE_P | PTE_RW | PTE_A | PTE_D | PTE_PSE | PTE_NX);
+	}
+	return l3;
+}
+
+/* The m2p (n frames from pa), read-only and user, at MACH2PHYS_VIRT_START. */
+static uint64_t map_m2p(uint64_t pa, uint64_t n)
+{
+	uint64_t l3 = alloc_frames(1), l2 = alloc_frames(1);
+	set(l3, 0, l2 | PTE_P | PTE_US | PTE_A);
+	for (uint64_t i = 0; i < n; i += PT_ENTRIES) {
+		uint64_t l1 = alloc_frames(1);
+		set(l2, (unsigned)(i / PT_ENTRIES), l1 | PTE_P | PTE_US | PTE_A);
+		for (uint64_t j = i; j < n && j < i + PT_ENTRIES; j++)
+			set(l1, (unsigned)(j % PT_ENTRIES), (pa + j * PAGE_SIZE) | PTE_P | PTE_US | PTE_A | PTE_NX);
+	}
+	return l3;
+}
+
+static void *table(uint64_t bytes)
+{
+	uint64_t pa = alloc_frames((bytes + PAGE_SIZE - 1) / PAGE_SIZE);
+	return maddr_virt(pa);
+}
+
+void mem_init(const struct hvm_start_info *si)
+{
+	struct machine *m = &machine;
+	read_memmap(si);
+	bump = ((uintptr_t)hv_end - HV_TEXT_VIRT + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+	m->nr_frames = ram_top / PAGE_SIZE;
+	uint64_t m2p_n = m2p_frames_for(m->nr_frames);
+	uint64_t m2p = alloc_frames(m2p_n);
+
+	m->l4_template[0] = map_m2p(m2p, m2p_n) | PTE_P | PTE_US | PTE_A;
+	m->l4_template[HV_TEXT_SLOT - HV_L4_FIRST_SLOT] = map_text() | PTE_P | PTE_RW | PTE_A;
+	m->l4_template[HV_DMAP_SLOT - HV_L4_FIRST_SLOT] = map_direct() | PTE_P | PTE_RW | PTE_A;
+	uint64_t l4 = alloc_frames(1);
+	for (unsigned i = 0; i < HV_L4_NR_SLOTS; i++)
+		set(l4, HV_L4_FIRST_SLOT + i, m->l4_template[i]);
+	hv_l4 = _mfn(l4 >> PAGE_SHIFT);
+	write_cr3(l4);
+	dmap_on = true;
+
+	m->ft = table(m->nr_frames * sizeof(*m->ft));
+	m->linear = table(m->nr_frames * sizeof(*m->linear));
+	m->progress = table(m->nr_frames * sizeof(*m->progress));
+	m->queue_next = table(m->nr_frames * sizeof(*m->queue_next));
+	audit_scratch = table(audit_scratch_size(m));
+	m->m2p_start = _mfn(m2p >> PAGE_SHIFT);
+	m->m2p_frames = m2p_n;
+	machine_init(m, bump / PAGE_SIZE);
+	for (uint64_t i = 0; i < m->nr_frames; i++)
+		m2p_set(m, _mfn(i), M2P_INVALID);
+	for (uint64_t pa = mod_lo; pa < mod_hi; pa += PAGE_SIZE)
+		frame_assign(m, _mfn(pa >> PAGE_SHIFT), OWNER_HV);
+}
+
+/* Frames the memory map does not call RAM stay ours (after mem_init, with
+ * the map reachable through the direct map). */
+void mem_reserve_holes(const struct hvm_start_info *si)
+{
+	const struct hvm_memmap_table_entry *e = maddr_virt(si->memmap_paddr);
+	for (uint64_t f = bump / PAGE_SIZE; f < machine.nr_frames; f++) {
+		uint64_t pa = f * PAGE_SIZE;
+		bool ram = false;
+		for (unsigned i = 0; i < si->memmap_entries && !ram; i++)
+			ram = e[i].type == XEN_HVM_MEMMAP_TYPE_RAM && pa >= e[i].addr &&
+			      pa + PAGE_SIZE <= e[i].addr + e[i].size;
+		if (!ram)
+			frame_assign(&machine, _mfn(f), OWNER_HV);
+	}
+}
+
+void mem_load_root(mfn_t root)
+{
+	write_cr3(mfn_x(root) << PAGE_SHIFT);
+}
+
+int mem_translate(struct vcpu *v, uint64_t va, bool write, uint64_t *pa)
+{
+	mfn_t t = v->kernel_root;
+	if (mfn_eq(t, INVALID_MFN) || !canonical(va))
+		return -XEN_EFAULT;
+	for (int level = 4; level >= 1; level--) {
+		unsigned idx = (va >> (PAGE_SHIFT + 9 * (level - 1))) & 511;
+		uint64_t e = ((volatile uint64_t *)env_frame(t))[idx];
+		if (!(e & PTE_P) || !(e & PTE_US) || (write && !(e & PTE_RW)) ||
+		    (level > 1 && (e & PTE_PSE)) || ((e & PTE_ADDR_MASK) >> PAGE_SHIFT) >= machine.nr_frames)
+			return -XEN_EFAULT;
+		t = _mfn((e & PTE_ADDR_MASK) >> PAGE_SHIFT);
+	}
+	*pa = (mfn_x(t) << PAGE_SHIFT) | (va & (PAGE_SIZE - 1));
+	return 0;
+}
+
+/* --- core's platform interface ---------------------------------------- */
+
+void *env_frame(mfn_t mfn)
+{
+	return maddr_virt(mfn_x(mfn) << PAGE_SHIFT);
+}
+
+static int copy_guest(struct vcpu *v, uint64_t gptr, void *buf, size_t len, bool write)
+{
+	uint8_t *b = buf;
+	while (len) {
+		uint64_t pa;
+		size_t n = PAGE_SIZE - (gptr & (PAGE_SIZE - 1));
+		n = n < len ? n : len;
+		if (mem_translate(v, gptr, write, &pa))
+			return -XEN_EFAULT;
+		if (write)
+			memcpy(maddr_virt(pa), b, n);
+		else
+			memcpy(b, maddr_virt(pa), n);
+		gptr += n;
+		b += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int env_copy_from_guest(struct vcpu *v, void *dst, uint64_t gptr, size_t len)
+{
+	return copy_guest(v, gptr, dst, len, false);
+}
+
+int env_copy_to_guest(struct vcpu *v, uint64_t gptr, const void *src, size_t len)
+{
+	return copy_guest(v, gptr, (void *)(uintptr_t)src, len, true);
+}
+
+void env_flush_tlb(struct vcpu *v)
+{
+	if (pcpu0.cur == v)
+		mem_load_root(mfn_eq(v->kernel_root, INVALID_MFN) ? hv_l4 : v->kernel_root);
+}
+
+void env_invlpg(struct vcpu *v, uint64_t va)
+{
+	if (pcpu0.cur == v)
+		invlpg(va);
+}
+
+void env_tlb_for_each(struct vcpu *v, tlb_visit_fn fn, void *arg)
+{
+	(void)v, (void)fn, (void)arg;       /* the hardware's TLB is not ours to list */
+}
+
+void env_relax(void)
+{
+	__asm__ volatile("pause");
+}

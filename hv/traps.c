@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Exceptions.
+ *
+ * From the guest (ring 3): a write fault on a present read-only mapping
+ * may be a store into one of the guest's own pagetables; we decode the
+ * store (mov or xchg of 1-8 bytes to memory), hand it to core's
+ * writable-pagetable emulation, and step over it.  Everything else, and a
+ * store the emulation refuses, goes to the handler the guest registered
+ * with set_trap_table, on the guest's stack, in Xen's 64-bit frame; the
+ * faulting address of a page fault goes in vcpu_info.arch.cr2.  A guest
+ * with no handler for what it raised, or whose stack cannot take the frame,
+ * is crashed with the reason.
+ *
+ * From ourselves (ring 0): print the registers and a backtrace (frame
+ * pointers), and stop with EXIT_HV.  No guest input reaches this.
+ */
+#include "../core/fmt.h"
+#include "../core/ptwr.h"
+#include "hv.h"
+
+#define PF_PRESENT (1u << 0)
+#define PF_WRITE   (1u << 1)
+#define PF_USER    (1u << 2)
+
+static const char *const names[32] = {
+	"divide error", "debug", "NMI", "breakpoint", "overflow", "bound", "invalid opcode",
+	"device not available", "double fault", "coprocessor overrun", "invalid TSS",
+	"segment not present", "stack fault", "general protection", "page fault", "reserved",
+	"x87 error", "alignment check", "machine check", "SIMD error", "virtualization",
+	"control protection",
+};
+
+static bool has_error_code(unsigned vec)
+{
+	return vec == 8 || (vec >= 10 && vec <= 14) || vec == 17 || vec == 21 || vec == 29 || vec == 30;
+}
+
+static uint64_t *reg_slot(struct regs *r, unsigned n)
+{
+	uint64_t *order[16] = { &r->rax, &r->rcx, &r->rdx, &r->rbx, &r->rsp, &r->rbp, &r->rsi, &r->rdi,
+				&r->r8, &r->r9, &r->r10, &r->r11, &r->r12, &r->r13, &r->r14, &r->r15 };
+	return order[n & 15];
+}
+
+struct store {
+	unsigned len;               /* instruction bytes */
+	unsigned bytes;             /* operand size */
+	uint64_t value;
+	uint64_t *xchg;             /* the register that gets the old value, for xchg */
+};
+
+/* The length of a ModRM memory operand's bytes after the opcode; 0 if the
+ * operand is a register (not a store). */
+static unsigned modrm_len(const uint8_t *p)
+{
+	unsigned mod = p[0] >> 6, rm = p[0] & 7, n = 1;
+	if (mod == 3)
+		return 0;
+	if (rm == 4) {
+		n++;
+		if (mod == 0 && (p[1] & 7) == 5)
+			n += 4;
+	}
+	if (mod == 0 && rm == 5)
+		n += 4;
+	return n + (mod == 1 ? 1 : mod == 2 ? 4 : 0);
+}
+
+/* Decode the store at (code): false if it is not one we emulate. */
+static bool decode_store(const uint8_t *code, unsigned avail, struct regs *r, struct store *s)
+{
+	unsigned i = 0, opsize = 4, rex = 0;
+	for (; i < 4 && i < avail && (code[i] == 0x66 || code[i] == 0xf0); i++)
+		opsize = code[i] == 0x66 ? 2 : opsize;
+	if (i < avail && (code[i] & 0xf0) == 0x40)
+		rex = code[i++];
+	if (rex & 8)
+		opsize = 8;
+	uint8_t op = code[i++];
+	unsigned m = modrm_len(code + i), reg = ((code[i] >> 3) & 7) | (rex & 4 ? 8 : 0);
+	if (!m)
+		return false;
+	s->xchg = NULL;
+	if (op == 0x89 || op == 0x87 || op == 0x88) {
+		s->bytes = op == 0x88 ? 1 : opsize;
+		if (op == 0x88 && !rex && reg >= 4)
+			s->value = *reg_slot(r, reg - 4) >> 8;      /* ah, ch, dh, bh */
+		else
+			s->value = *reg_slot(r, reg);
+		s->xchg = op == 0x87 ? reg_slot(r, reg) : NULL;
+		s->len = i + m;
+	} else if (op == 0xc7 && !(reg & 7)) {
+		int32_t imm;
+		memcpy(&imm, code + i + m, 4);
+		s->bytes = opsize;
+		s->value = (uint64_t)(int64_t)imm;
+		s->len = i + m + (opsize == 2 ? 2 : 4);
+		if (opsize == 2)
+			s->value &= 0xffff;
+	} else {
+		return false;
+	}
+	if (s->bytes < 8)
+		s->value &= (1ull << (8 * s->bytes)) - 1;
+	return s->len <= avail;
+}
+
+static void report(struct vcpu *v, const char *what, uint64_t addr, long rc)
+{
+	static unsigned shown;
+	if (shown++ < 64)
+		printk("hv: d%uv%u %s at %lx refused (%ld): %s\n", v->d->domid, v->id, what, addr, rc,
+		       v->reason ? v->reason : "not a pagetable of this domain");
+}
+
+/* A write fault at (cr2): emulate it if it is a pagetable store.  True if
+ * the guest goes on (stepped over, or to run the store again). */
+static bool emulate_pt_store(struct vcpu *v, struct regs *r, uint64_t cr2)
+{
+	uint8_t code[24] = { 0 };
+	unsigned avail = 0;
+	while (avail < 15 && !env_copy_from_guest(v, code + avail, r->rip + avail, 1))
+		avail++;
+	struct store s;
+	if (!decode_store(code, avail, r, &s) || cr2 % s.bytes)
+		return false;
+	uint64_t old = 0, pa;
+	if (s.xchg && (mem_translate(v, cr2, false, &pa) || env_copy_from_guest(v, &old, cr2, s.bytes)))
+		return false;
+	v->reason = NULL;
+	long rc = ptwr_emulate(v, cr2, s.value, s.bytes);
+	if (rc == -XEN_ERESTART)
+		return true;
+	if (rc) {
+		report(v, "pagetable store", cr2, rc);
+		return false;
+	}
+	if (s.xchg)
+		*s.xchg = old;
+	r->rip += s.len;
+	return true;
+}
+
+int bounce_exception(struct vcpu *v, struct regs *r, unsigned vec, uint64_t error)
+{
+	struct hv_vcpu *h = v->host;
+	if (vec >= 256 || !h->traps[vec].address)
+		return -1;
+	uint64_t frame[8], n = 0;
+	frame[n++] = r->rcx;
+	frame[n++] = r->r11;
+	if (has_error_code(vec))
+		frame[n++] = error;
+	frame[n++] = r->rip;
+	frame[n++] = r->cs;
+	frame[n++] = r->rflags;
+	frame[n++] = r->rsp;
+	frame[n++] = r->ss;
+	uint64_t sp = (r->rsp & ~15ull) - n * 8;
+	if (env_copy_to_guest(v, sp, frame, n * 8))
+		return -1;
+	r->rsp = sp;
+	r->rip = h->traps[vec].address;
+	r->rflags &= ~(RFLAGS_TF | RFLAGS_NT | RFLAGS_RF | RFLAGS_VM);
+	return 0;
+}
+
+static _Noreturn void fatal(const struct regs *r)
+{
+	unsigned vec = (unsigned)r->vector;
+	printk("hv: exception in the hypervisor: %s (vector %u, error %lx) at rip %lx, cr2 %lx\n",
+	       vec < 32 && names[vec] ? names[vec] : "interrupt", vec, r->error, r->rip, read_cr2());
+	printk("  rax %lx rbx %lx rcx %lx rdx %lx\n  rsi %lx rdi %lx rbp %lx rsp %lx\n",
+	       r->rax, r->rbx, r->rcx, r->rdx, r->rsi, r->rdi, r->rbp, r->rsp);
+	printk("  r8 %lx r9 %lx r10 %lx r11 %lx\n  r12 %lx r13 %lx r14 %lx r15 %lx\n",
+	       r->r8, r->r9, r->r10, r->r11, r->r12, r->r13, r->r14, r->r15);
+	printk("  cs %lx ss %lx rflags %lx cr3 %lx\n", r->cs, r->ss, r->rflags, read_cr3());
+	hv_backtrace(r->rbp);
+	hv_exit(EXIT_HV);
+}
+
+void hv_backtrace(uint64_t rbp)
+{
+	extern uint8_t hv_text_start[], hv_end[];
+	printk("  backtrace:");
+	for (unsigned i = 0; i < 16 && rbp >= (uintptr_t)hv_text_start && rbp < (uintptr_t)hv_end - 16 &&
+			     rbp % 8 == 0; i++) {
+		const uint64_t *f = (const uint64_t *)(uintptr_t)rbp;
+		printk(" %lx", f[1]);
+		rbp = f[0];
+	}
+	printk("\n");
+}
+
+void hv_exception(struct regs *r)
+{
+	if (!(r->cs & 3))
+		fatal(r);
+	struct vcpu *v = pcpu0.cur;
+	unsigned vec = (unsigned)r->vector;
+	if (vec == 14) {
+		uint64_t cr2 = read_cr2();
+		if ((r->error & (PF_PRESENT | PF_WRITE | PF_USER)) == (PF_PRESENT | PF_WRITE | PF_USER) &&
+		    emulate_pt_store(v, r, cr2)) {
+			return_to_guest(v);
+			return;
+		}
+		struct hv_vcpu *h = v->host;
+		uint8_t *vi = maddr_virt(h->shared_info + v->id * XEN_VCPU_INFO_SIZE);
+		memcpy(vi + XEN_VCPU_INFO_CR2, &cr2, 8);
+	}
+	if (vec >= 32 || bounce_exception(v, r, vec, r->error)) {
+		static char why[96];
+		fmt(why, sizeof(why), "%s (vector %u) at %lx with no way to deliver it",
+		    vec < 32 && names[vec] ? names[vec] : "interrupt", vec, r->rip);
+		hv_crash_guest(v, why);
+	}
+	return_to_guest(v);
+}
