@@ -1,10 +1,10 @@
 # pvmmu: paravirtualized direct paging, hypervisor core + sim host + tools.
 #
-#   make          build build/release/pvmmu
+#   make          build build/release/pvmmu and the ring-0 images build/hv/{hv,guest}.elf
 #   make test     every test, on a gcc build, an ASan+UBSan build and a clang
 #                 build, the threaded tests under TSan; ends with "N passed, N failed"
 #   make run      build, replay every scenario, run the core benchmark and the
-#                 default guest workload (sim host)
+#                 default guest workload on the best host (qemu if installed, else sim)
 #   make fuzz     run the fuzzers (FUZZ_SECONDS each, default 300)
 #   V=1           show the commands
 
@@ -53,6 +53,7 @@ GUEST += guest/os/workloads.c
 
 TOOLS += tools/bench.c
 TOOLS += tools/pvmmu.c
+TOOLS += tools/qemu.c
 TOOLS += tools/replay.c
 TOOLS += tools/run.c
 TOOLS += tools/scenario.c
@@ -162,17 +163,19 @@ build/fuzz/fuzz_scenario: fuzz/fuzz_scenario.c tools/scenario.c $(HEADERS)
 fuzz: build/fuzz/fuzz_hypercalls build/fuzz/fuzz_scenario
 	fuzz/run.sh $(FUZZ_SECONDS)
 
-all: build/release/pvmmu
+IMAGES := build/hv/hv.elf build/hv/guest.elf
 
-test: build/release/pvmmu build/release/test_unit build/release/core.o build/release/guest.o \
+all: build/release/pvmmu $(IMAGES)
+
+test: build/release/pvmmu $(IMAGES) build/release/test_unit build/release/core.o build/release/guest.o \
       build/asan/pvmmu build/asan/test_unit build/clang/pvmmu build/clang/test_unit \
       build/tsan/test_unit build/fuzz/fuzz_hypercalls build/fuzz/fuzz_scenario
 	$(Q)tests/run.sh
 
-run: build/release/pvmmu
+run: build/release/pvmmu $(IMAGES)
 	build/release/pvmmu replay tests/scenarios/*.pvs
 	build/release/pvmmu bench core
-	build/release/pvmmu run --host sim --workload fork-exit
+	build/release/pvmmu run --workload fork-exit
 
 clean:
 	rm -rf build

@@ -138,7 +138,8 @@ void hv_syscall(struct regs *r)
 	struct vcpu *v = pcpu0.cur;
 	uint64_t nr = r->rax, a[6] = { r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9 };
 	long rc;
-	if (nr < HYPERVISOR_NR && hv_calls[nr]) {
+	bool ours = nr < HYPERVISOR_NR && hv_calls[nr];
+	if (ours) {
 		v->stats.hypercalls++;
 		rc = hv_calls[nr](v, r);
 	} else {
@@ -151,7 +152,7 @@ void hv_syscall(struct regs *r)
 			*args[i] = v->cont.a[i];
 		r->rip -= 2;
 	} else {
-		if (rc < 0 && v->reason)
+		if (!ours && rc < 0 && v->reason)
 			report(v, nr, rc);
 		r->rax = (uint64_t)rc;
 	}

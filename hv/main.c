@@ -22,6 +22,20 @@ static uint64_t arg_number(const char *cmdline, const char *key, uint64_t dflt)
 	return dflt;
 }
 
+/* The TSC's rate, against 10 ms of the PIT's channel 2 (1193182 Hz). */
+static uint64_t tsc_khz(void)
+{
+	const unsigned count = 11932;
+	outb(0x61, (uint8_t)((inb(0x61) & ~0x02) | 0x01));     /* gate on, speaker off */
+	outb(0x43, 0xb0);                                       /* channel 2, mode 0 */
+	outb(0x42, count & 0xff);
+	outb(0x42, count >> 8);
+	uint64_t t0 = rdtsc();
+	for (unsigned spin = 0; spin < 100000000 && !(inb(0x61) & 0x20); spin++)
+		;
+	return (rdtsc() - t0) / 10;
+}
+
 _Noreturn void hv_main(uint64_t start_info);
 
 _Noreturn void hv_main(uint64_t start_info)
@@ -29,6 +43,7 @@ _Noreturn void hv_main(uint64_t start_info)
 	console_init();
 	printk("pvmmu hv: booting (PVH)\n");
 	cpu_init();
+	printk("hv: tsc %lu kHz\n", tsc_khz());
 	mem_init((const struct hvm_start_info *)(uintptr_t)start_info);
 	const struct hvm_start_info *si = maddr_virt(start_info);
 	mem_reserve_holes(si);

@@ -1,35 +1,54 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * pvmmu run: boot the guest kernel and run a workload, in each mode the user
- * asks for (pv with lazy batching, pv with batching off, native), and print
- * operations per second with the work each operation cost.
+ * asks for (pv with lazy batching, pv with batching off, native), on the sim
+ * host or under QEMU, and print operations per second with the work each
+ * operation cost.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../sim/guest_host.h"
 #include "cli.h"
+#include "qemu.h"
 
 static const char run_usage[] =
-	"usage: pvmmu run [--host sim] [--workload NAME|all] [--mode pv|nobatch|native|all]\n"
-	"                 [--ops N] [--pages N] [--json]\n"
+	"usage: pvmmu run [--host qemu|sim] [--accel tcg|kvm] [--workload NAME|all]\n"
+	"                 [--mode pv|nobatch|native|all] [--ops N] [--pages N] [--timeout S] [--json]\n"
+	"       pvmmu run --host qemu --attack NAME|all\n"
 	"\n"
-	"Boot the guest kernel on the sim host and run a workload: pv (hypercalls,\n"
-	"lazy MMU batching), nobatch (pv with batching off) and native (the same\n"
-	"kernel owning the MMU, no hypervisor).  Prints operations per second and,\n"
-	"per operation, hypercalls, multicall entries, entries validated, pins,\n"
+	"Boot the guest kernel and run a workload: pv (hypercalls, lazy MMU\n"
+	"batching), nobatch (pv with batching off) and native (the same kernel\n"
+	"owning the MMU, no hypervisor).  Prints operations per second and, per\n"
+	"operation, hypercalls, multicall entries, entries validated, pins,\n"
 	"unpins, TLB flushes and emulated stores; the audit runs at the end.\n"
 	"\n"
-	"  --host sim       the host (sim is the only one built so far; the default)\n"
+	"  --host H         qemu: hv/ booted by QEMU, the guest in ring 3 on QEMU's\n"
+	"                   MMU; sim: the user-space simulator.  Default: qemu if\n"
+	"                   qemu-system-x86_64 is installed, else sim\n"
+	"  --accel A        QEMU's accelerator: tcg (default) or kvm (hardware\n"
+	"                   virtualization only)\n"
 	"  --workload NAME  default fork-exit; 'all' runs every workload\n"
 	"  --mode M         default all\n"
 	"  --ops N          operations (default: the workload's own)\n"
 	"  --pages N        guest memory in 4 KiB pages (default 65536, 256 MiB)\n"
-	"  --json           one JSON object per run\n"
+	"  --timeout S      qemu: stop a run after S seconds (default 600)\n"
+	"  --json           one JSON object per run (qemu: the console goes to stderr)\n"
+	"  --attack NAME    qemu: boot the guest in a hostile mode instead: writable-pt,\n"
+	"                   foreign-frame, reserved-slots, bad-root, bad-store,\n"
+	"                   hv-area, or all; every attempt must be refused as Xen\n"
+	"                   refuses it, and hv must go on to a clean audit\n"
 	"\n"
-	"Exit status: 0 if every run finished with a clean audit and no frame leaked.\n";
+	"Exit status: 0 if every run finished with a clean audit and no frame\n"
+	"leaked; 1 if one did not; 2 for a bad command line.\n";
 
 static const char *const mode_names[] = { "pv", "nobatch", "native" };
+
+struct run_opts {
+	bool qemu, json;
+	struct qemu_opts q;
+	int mode;
+	uint64_t ops, pages;
+};
 
 static void list_workloads(FILE *f)
 {
@@ -44,19 +63,20 @@ static double per(uint64_t n, uint64_t ops)
 	return ops ? (double)n / (double)ops : 0;
 }
 
-static void print_row(const struct workload *w, enum guest_mode m, const struct guest_result *r, bool json)
+static void print_row(const struct run_opts *o, const struct workload *w, int m,
+		      const struct guest_result *r)
 {
 	const struct guest_counts *c = &r->counts;
 	double rate = r->seconds > 0 ? (double)r->ops / r->seconds : 0;
-	if (json) {
-		printf("{\"host\":\"sim\",\"workload\":\"%s\",\"mode\":\"%s\",\"ops\":%llu,\"seconds\":%.6f,"
+	if (o->json) {
+		printf("{\"host\":\"%s\",\"workload\":\"%s\",\"mode\":\"%s\",\"ops\":%llu,\"seconds\":%.6f,"
 		       "\"ops_per_sec\":%.1f,\"per_op\":{\"hypercalls\":%.3f,\"multicall_entries\":%.3f,"
 		       "\"validated\":%.3f,\"pins\":%.3f,\"unpins\":%.3f,\"tlb_flushes\":%.3f,"
 		       "\"emulated_stores\":%.3f},\"audit\":%s,\"leak_free\":%s}\n",
-		       w->name, mode_names[m], (unsigned long long)r->ops, r->seconds, rate,
-		       per(c->hypercalls, r->ops), per(c->mc_entries, r->ops), per(c->validated, r->ops),
-		       per(c->pins, r->ops), per(c->unpins, r->ops), per(c->flushes, r->ops),
-		       per(c->emulated, r->ops), r->audit_ok ? "true" : "false",
+		       o->qemu ? "qemu" : "sim", w->name, mode_names[m], (unsigned long long)r->ops,
+		       r->seconds, rate, per(c->hypercalls, r->ops), per(c->mc_entries, r->ops),
+		       per(c->validated, r->ops), per(c->pins, r->ops), per(c->unpins, r->ops),
+		       per(c->flushes, r->ops), per(c->emulated, r->ops), r->audit_ok ? "true" : "false",
 		       r->leak_free ? "true" : "false");
 		return;
 	}
@@ -67,36 +87,62 @@ static void print_row(const struct workload *w, enum guest_mode m, const struct 
 	       r->audit_ok && r->leak_free ? "ok" : !r->audit_ok ? r->audit_msg : "frames leaked");
 }
 
-static int run_one(const struct workload *w, int mode, uint64_t pages, unsigned ops, bool json)
+/* One workload in one mode under QEMU: 0 ok, 1 failed, 2 skipped (said
+ * why), -1 QEMU could not run. */
+static int run_qemu(const struct run_opts *o, const struct workload *w, int m, struct guest_result *r)
+{
+	if (m == MODE_NATIVE) {
+		printf("  %-8s SKIPPED: the native image for QEMU is not built yet\n", mode_names[m]);
+		return 2;
+	}
+	char cmdline[256];
+	snprintf(cmdline, sizeof(cmdline), "pages=%llu workload=%s mode=%s ops=%llu",
+		 (unsigned long long)o->pages, w->name, mode_names[m],
+		 (unsigned long long)(o->ops ? o->ops : w->default_ops));
+	int rc = qemu_run(&o->q, cmdline, o->pages, r);
+	if (rc == 2)
+		printf("  %-8s SKIPPED: %s\n", mode_names[m], r->audit_msg);
+	else if (rc == 1 && !r->ops)
+		printf("  %-8s FAILED: %s\n", mode_names[m], r->audit_msg);
+	return rc;
+}
+
+static int run_one(const struct run_opts *o, const struct workload *w)
 {
 	int status = 0;
-	if (!json)
-		printf("%s: ops/s and per operation (one operation: %s), sim host\n"
+	if (!o->json)
+		printf("%s: ops/s and per operation (one operation: %s), %s host\n"
 		       "  %-8s %12s %10s %10s %10s %7s %7s %8s %9s\n",
-		       w->name, w->op, "mode", "ops/s", "hypercall", "mc-entry", "validated", "pins",
-		       "unpins", "flushes", "emulated");
+		       w->name, w->op, o->qemu ? "qemu" : "sim", "mode", "ops/s", "hypercall", "mc-entry",
+		       "validated", "pins", "unpins", "flushes", "emulated");
 	for (int m = 0; m < 3; m++) {
 		struct guest_result r;
-		if (mode >= 0 && m != mode)
+		if (o->mode >= 0 && m != o->mode)
 			continue;
-		if (guest_run(w, (enum guest_mode)m, pages, ops, &r))
+		if (o->qemu) {
+			int rc = run_qemu(o, w, m, &r);
+			if (rc < 0)
+				return 1;
+			if (rc == 2 || (rc == 1 && !r.ops)) {
+				status |= rc == 1;
+				continue;
+			}
+		} else if (guest_run(w, (enum guest_mode)m, o->pages, (unsigned)o->ops, &r)) {
 			return 1;
-		print_row(w, (enum guest_mode)m, &r, json);
+		}
+		print_row(o, w, m, &r);
 		if (!r.audit_ok || !r.leak_free)
 			status = 1;
 	}
-	if (!json)
+	if (!o->json)
 		printf("\n");
 	return status;
 }
 
-int cmd_run(int argc, char **argv)
+static int parse(int argc, char **argv, struct run_opts *o, const char **name, const char **attack)
 {
-	const char *name = "fork-exit";
-	int mode = -1;
-	uint64_t ops = 0, pages = 65536;
-	bool json = false;
-
+	const char *host = NULL;
+	uint64_t timeout = 600;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -104,35 +150,77 @@ int cmd_run(int argc, char **argv)
 			list_workloads(stdout);
 			return 0;
 		} else if (!strcmp(a, "--json")) {
-			json = true;
+			o->json = true;
+			continue;
 		} else if (!v) {
 			return cli_usage(run_usage, "option needs a value, or is unknown");
 		} else if (!strcmp(a, "--host")) {
-			if (strcmp(v, "sim"))
-				return cli_usage(run_usage, "only the sim host is built so far");
-			i++;
+			if (strcmp(v, "sim") && strcmp(v, "qemu"))
+				return cli_usage(run_usage, "--host is qemu or sim");
+			host = v;
+		} else if (!strcmp(a, "--accel")) {
+			if (strcmp(v, "tcg") && strcmp(v, "kvm"))
+				return cli_usage(run_usage, "--accel is tcg or kvm");
+			o->q.accel = v;
 		} else if (!strcmp(a, "--workload")) {
-			name = v;
-			i++;
+			*name = v;
+		} else if (!strcmp(a, "--attack")) {
+			*attack = v;
 		} else if (!strcmp(a, "--mode")) {
-			mode = !strcmp(v, "all") ? -1 : -2;
+			o->mode = !strcmp(v, "all") ? -1 : -2;
 			for (int m = 0; m < 3; m++)
 				if (!strcmp(v, mode_names[m]))
-					mode = m;
-			if (mode == -2)
+					o->mode = m;
+			if (o->mode == -2)
 				return cli_usage(run_usage, "--mode is pv, nobatch, native or all");
-			i++;
 		} else if (!strcmp(a, "--ops")) {
-			if (!cli_number(v, &ops) || ops == 0 || ops > 1000000)
+			if (!cli_number(v, &o->ops) || o->ops == 0 || o->ops > 1000000)
 				return cli_usage(run_usage, "--ops needs a number from 1 to 1000000");
-			i++;
 		} else if (!strcmp(a, "--pages")) {
-			if (!cli_number(v, &pages) || pages < 8192 || pages > 262144)
+			if (!cli_number(v, &o->pages) || o->pages < 8192 || o->pages > 262144)
 				return cli_usage(run_usage, "--pages needs a number from 8192 to 262144");
-			i++;
+		} else if (!strcmp(a, "--timeout")) {
+			if (!cli_number(v, &timeout) || timeout == 0 || timeout > 86400)
+				return cli_usage(run_usage, "--timeout needs a number of seconds from 1 to 86400");
 		} else {
 			return cli_usage(run_usage, "unknown option");
 		}
+		i++;
+	}
+	o->q.timeout = (unsigned)timeout;
+	if (!host) {
+		o->qemu = qemu_installed();
+		fprintf(stderr, "pvmmu: host %s (%s)\n", o->qemu ? "qemu" : "sim",
+			o->qemu ? "qemu-system-x86_64 is installed" : "qemu-system-x86_64 is not installed");
+	} else {
+		o->qemu = !strcmp(host, "qemu");
+		if (o->qemu && !qemu_installed()) {
+			fprintf(stderr, "pvmmu: --host qemu: qemu-system-x86_64 is not installed "
+					"(apt-get install qemu-system-x86)\n");
+			return 2;
+		}
+	}
+	if (!o->qemu && strcmp(o->q.accel, "tcg"))
+		return cli_usage(run_usage, "--accel applies to the qemu host only");
+	if (!o->qemu && *attack)
+		return cli_usage(run_usage, "--attack needs the qemu host (the sim's attacks are scenario files: pvmmu replay tests/attacks/*.pvs)");
+	o->q.console = o->json ? stderr : stdout;
+	return -1;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	const char *name = "fork-exit", *attack = NULL;
+	struct run_opts o = { .mode = -1, .pages = 65536, .q = { .accel = "tcg" } };
+	int rc = parse(argc, argv, &o, &name, &attack);
+	if (rc >= 0)
+		return rc;
+	if (attack) {
+		unsigned passed = 0, failed = 0;
+		rc = qemu_attacks(&o.q, attack, &passed, &failed);
+		printf("attacks (%s): %u refused as Xen refuses them, %u not%s\n", attack, passed, failed,
+		       rc == 0 ? "; hv went on to a clean audit" : rc > 0 ? "; FAILED (see the console)" : "");
+		return rc == 0 ? 0 : 1;
 	}
 	if (strcmp(name, "all") && !workload_find(name)) {
 		fprintf(stderr, "pvmmu: unknown workload '%s'\n", name);
@@ -142,6 +230,6 @@ int cmd_run(int argc, char **argv)
 	int status = 0;
 	for (unsigned i = 0; i < nr_workloads; i++)
 		if (!strcmp(name, "all") || !strcmp(name, workloads[i].name))
-			status |= run_one(&workloads[i], mode, pages, (unsigned)ops, json);
+			status |= run_one(&o, &workloads[i]);
 	return status;
 }

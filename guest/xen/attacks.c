@@ -1,9 +1,178 @@
 /* SPDX-License-Identifier: MIT */
-/* Hostile modes: filled in below. */
+/*
+ * Hostile modes (attack=NAME on the command line): what a malicious PV
+ * kernel tries against the hypervisor's pagetable rules, each attempt with
+ * the answer Xen gives.  Hypercalls must fail with the error; direct stores
+ * and jumps must fault (the hypervisor refuses to emulate, and bounces the
+ * page fault to us).  After each attempt we check that nothing changed.
+ * One line per attempt, then "pvmmu-attacks passed=N failed=N"; the
+ * hypervisor must still be running to power us off and audit.
+ */
+#include "../os/kernel.h"
 #include "xen.h"
+
+#define HV_TEXT  0xffff82d080000000ull
+#define HV_DMAP  0xffff830000000000ull
+#define PT_RW    (PTE_P | PTE_RW | PTE_A | PTE_D | PTE_NX)
+
+static unsigned passed, failed;
+static uint8_t victim[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+
+static void expect(const char *what, long got, long want)
+{
+	bool ok = got == want;
+	xen_puts(ok ? "attack refused as Xen refuses it: " : "ATTACK NOT REFUSED AS EXPECTED: ");
+	xen_puts(what);
+	xen_puts(got < 0 ? " (-" : " (");
+	xen_put_u64((uint64_t)(got < 0 ? -got : got));
+	xen_puts(")\n");
+	ok ? passed++ : failed++;
+}
+
+static uint64_t mfn_of(pfn_t pfn)
+{
+	return mfn_x(pfn_to_mfn(pfn));
+}
+
+static long update_va(uint64_t va, uint64_t val)
+{
+	return xen_hypercall(HYPERVISOR_update_va_mapping, va, val, UVMF_INVLPG, 0, 0);
+}
+
+static long mmu_update(uint64_t ptr, uint64_t val)
+{
+	static struct mmu_update req;
+	req = (struct mmu_update){ ptr | MMU_NORMAL_PT_UPDATE, val };
+	return xen_hypercall(HYPERVISOR_mmu_update, (uint64_t)(uintptr_t)&req, 1, 0, DOMID_SELF, 0);
+}
+
+static long mmuext(unsigned cmd, uint64_t mfn)
+{
+	static struct mmuext_op op;
+	op = (struct mmuext_op){ .cmd = cmd, .arg1.mfn = mfn };
+	return xen_hypercall(HYPERVISOR_mmuext_op, (uint64_t)(uintptr_t)&op, 1, 0, DOMID_SELF, 0);
+}
+
+/* The machine address of the L1 entry that maps (va) in the kernel's tables. */
+static uint64_t l1_entry_of(uint64_t va)
+{
+	maddr_t t = _maddr(mfn_of(kernel_mm.pgd) << PAGE_SHIFT);
+	for (int level = 4; level > 1; level--) {
+		uint64_t slot = (va >> (PAGE_SHIFT + 9 * (level - 1))) & 511, e;
+		pfn_t pfn = _pfn(mfn_to_pfn(maddr_to_mfn(t)).p);
+		if (hostif_load(_gva(gva_x(pfn_to_virt(pfn)) + slot * 8), &e))
+			hostif_panic("cannot read our own tables");
+		t = _maddr(e & PTE_ADDR_MASK);
+	}
+	return maddr_x(t) + ((va >> PAGE_SHIFT) & 511) * 8;
+}
+
+static void map_pagetable_writable(void)
+{
+	uint64_t l4 = mfn_of(kernel_mm.pgd) << PAGE_SHIFT;
+	expect("update_va_mapping of our pinned L4 writable", update_va((uintptr_t)victim, l4 | PT_RW),
+	       -XEN_EBUSY);
+	expect("mmu_update of an L1 entry mapping our L4 writable",
+	       mmu_update(l1_entry_of((uintptr_t)victim), l4 | PT_RW), -XEN_EBUSY);
+}
+
+static void map_foreign_frame(void)
+{
+	expect("update_va_mapping of machine frame 0 (the hypervisor's)",
+	       update_va((uintptr_t)victim, 0 | PT_RW), -XEN_EBUSY);
+	expect("update_va_mapping of a frame beyond machine memory (I/O space, no permission)",
+	       update_va((uintptr_t)victim, (1ull << 38) | PT_RW), -XEN_EPERM);
+}
+
+static void write_reserved_slots(void)
+{
+	uint64_t l4 = mfn_of(kernel_mm.pgd) << PAGE_SHIFT;
+	expect("mmu_update of L4 slot 256 (the m2p)", mmu_update(l4 + 256 * 8, 0), -XEN_EINVAL);
+	expect("mmu_update of L4 slot 262 (the direct map)", mmu_update(l4 + 262 * 8, 0), -XEN_EINVAL);
+	gva_t slot = _gva(gva_x(pfn_to_virt(kernel_mm.pgd)) + 261 * 8);
+	expect("a store into L4 slot 261 (hv's text) faults", hostif_store(slot, 0), 1);
+}
+
+static void load_bad_root(void)
+{
+	pfn_t junk = palloc();
+	for (unsigned i = 0; i < PT_ENTRIES; i++)
+		if (hostif_store(_gva(gva_x(pfn_to_virt(junk)) + i * 8), PT_RW))
+			hostif_panic("cannot fill a scratch page");
+	expect("NEW_BASEPTR of a page of junk entries", mmuext(MMUEXT_NEW_BASEPTR, mfn_of(junk)),
+	       -XEN_EINVAL);
+	expect("NEW_BASEPTR of machine frame 0 (not ours)", mmuext(MMUEXT_NEW_BASEPTR, 0), -XEN_EINVAL);
+	expect("PIN_L4_TABLE of machine frame 0 (not ours)", mmuext(MMUEXT_PIN_L4_TABLE, 0), -XEN_EINVAL);
+	pput(junk);
+}
+
+static void store_bad_entry(void)
+{
+	uint64_t l1 = l1_entry_of((uintptr_t)victim), before, after;
+	gva_t entry = _gva(gva_x(pfn_to_virt(mfn_to_pfn(_mfn(l1 >> PAGE_SHIFT)))) + (l1 & (PAGE_SIZE - 1)));
+	uint64_t l4 = mfn_of(kernel_mm.pgd) << PAGE_SHIFT;
+	hostif_load(entry, &before);
+	expect("a store into our pinned L1 mapping our L4 writable faults",
+	       hostif_store(entry, l4 | PT_RW), 1);
+	expect("a store into our pinned L1 mapping frame 0 faults", hostif_store(entry, PT_RW), 1);
+	hostif_load(entry, &after);
+	expect("the L1 entry is unchanged afterwards", after != before, 0);
+}
+
+uint64_t xen_recover_rip;
+
+static void touch_hypervisor(void)
+{
+	uint64_t v;
+	expect("a load from the hypervisor's direct map faults", hostif_load(_gva(HV_DMAP + 0x100000), &v), 1);
+	uint64_t faults = xen_fixups;
+	__asm__ volatile("lea 1f(%%rip), %%rax\n\t"
+			 "mov %%rax, xen_recover_rip(%%rip)\n\t"
+			 "jmp *%0\n"
+			 "1:\n\t"
+			 "movq $0, xen_recover_rip(%%rip)"
+			 :: "r"(HV_TEXT + 0x1000) : "rax", "memory");
+	expect("a jump into the hypervisor's text faults", (long)(xen_fixups - faults), 1);
+	expect("and the fault was at the hypervisor's address", xen_last_cr2() == HV_TEXT + 0x1000, 1);
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} modes[] = {
+	{ "writable-pt", map_pagetable_writable },
+	{ "foreign-frame", map_foreign_frame },
+	{ "reserved-slots", write_reserved_slots },
+	{ "bad-root", load_bad_root },
+	{ "bad-store", store_bad_entry },
+	{ "hv-area", touch_hypervisor },
+};
+
+static bool named(const char *arg, const char *name)
+{
+	while (*name && *arg == *name)
+		arg++, name++;
+	return !*name && (*arg == ' ' || !*arg);
+}
 
 int xen_attacks(const char *name, const struct start_info *si)
 {
-	(void)name, (void)si;
-	return -1;
+	(void)si;
+	bool all = named(name, "all"), any = all;
+	for (unsigned i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		if (!all && !named(name, modes[i].name))
+			continue;
+		any = true;
+		xen_puts("attack mode ");
+		xen_puts(modes[i].name);
+		xen_puts("\n");
+		modes[i].fn();
+	}
+	if (!any)
+		return -1;
+	xen_puts("pvmmu-attacks ");
+	xen_put_kv("passed", passed);
+	xen_put_kv("failed", failed);
+	xen_puts("\n");
+	return 0;
 }

@@ -186,6 +186,12 @@ void xen_trap(unsigned vec, uint64_t *frame);
 /* frame: error code, rip, cs, rflags, rsp, ss. */
 void xen_trap(unsigned vec, uint64_t *frame)
 {
+	extern uint64_t xen_recover_rip;
+	if (vec == 14 && xen_recover_rip) {
+		frame[1] = xen_recover_rip;
+		xen_fixups++;
+		return;
+	}
 	for (const struct extable_entry *e = __start_extable; vec == 14 && e < __stop_extable; e++) {
 		if (e->insn == frame[1]) {
 			frame[1] = e->fixup;

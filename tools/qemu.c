@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The qemu host.  We build QEMU's command line ourselves: hv.elf by PVH
+ * (-kernel), the guest image as its module (-initrd), the run's parameters
+ * as the command line (-append), the serial console on a pipe, and QEMU's
+ * isa-debug-exit device, which turns hv's exit code c into QEMU's status
+ * (c << 1) | 1.  The console is streamed as it arrives and read for the
+ * lines hv and the guest print for us:
+ *
+ *   hv: tsc N kHz                  the TSC's rate, to turn cycles into time
+ *   (d1) pvmmu-result ...          the guest's counts (guest/xen/start.c)
+ *   hv: audit ...: ok | message    the audit at shutdown and after teardown
+ *
+ * A run that passes its time limit is killed and reported as such.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "qemu.h"
+
+#define QEMU "qemu-system-x86_64"
+
+bool qemu_installed(void)
+{
+	const char *path = getenv("PATH");
+	char buf[PATH_MAX];
+	for (const char *p = path ? path : ""; *p;) {
+		size_t n = strcspn(p, ":");
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, p, QEMU);
+		if (access(buf, X_OK) == 0)
+			return true;
+		p += n + (p[n] == ':');
+	}
+	return false;
+}
+
+/* The images sit beside the pvmmu binary's build directory: build/hv/. */
+static void image_path(char *buf, size_t len, const char *name)
+{
+	char self[PATH_MAX - 64];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	self[n > 0 ? n : 0] = 0;
+	char *slash = strrchr(self, '/');
+	if (slash)
+		*slash = 0;
+	const char *dir = getenv("PVMMU_IMAGES");
+	if (dir)
+		snprintf(buf, len, "%.3000s/%.32s", dir, name);
+	else
+		snprintf(buf, len, "%.3000s/../hv/%.32s", self, name);
+}
+
+static uint64_t field(const char *line, const char *key)
+{
+	const char *p = strstr(line, key);
+	return p ? strtoull(p + strlen(key), NULL, 10) : 0;
+}
+
+struct parse {
+	double tsc_khz;
+	bool result, skipped, audit_failed, attacks;
+	uint64_t cycles, attacks_passed, attacks_failed;
+};
+
+static void parse_line(const char *line, struct parse *p, struct guest_result *r)
+{
+	const char *at;
+	if ((at = strstr(line, "hv: tsc ")))
+		p->tsc_khz = strtod(at + 8, NULL);
+	if ((at = strstr(line, "pvmmu-result "))) {
+		if (strstr(at, " skipped: ")) {
+			p->skipped = true;
+			snprintf(r->audit_msg, sizeof(r->audit_msg), "%s", strstr(at, " skipped: ") + 10);
+			return;
+		}
+		p->result = true;
+		r->ops = field(at, " ops=");
+		p->cycles = field(at, " cycles=");
+		r->counts = (struct guest_counts){
+			field(at, " hypercalls="), field(at, " mc_entries="), field(at, " validated="),
+			field(at, " pins="), field(at, " unpins="), field(at, " flushes="),
+			field(at, " emulated=") };
+		r->leak_free = field(at, " leak_free=") == 1;
+	}
+	if ((at = strstr(line, "pvmmu-attacks "))) {
+		p->attacks = true;
+		p->attacks_passed = field(at, " passed=");
+		p->attacks_failed = field(at, " failed=");
+	}
+	if ((at = strstr(line, "hv: audit ")) && !strstr(at, ": ok")) {
+		p->audit_failed = true;
+		snprintf(r->audit_msg, sizeof(r->audit_msg), "%s", at);
+	}
+}
+
+static pid_t start(const struct qemu_opts *o, const char *cmdline, uint64_t pages, int *out)
+{
+	char hv[PATH_MAX], guest[PATH_MAX], mem[32];
+	image_path(hv, sizeof(hv), "hv.elf");
+	image_path(guest, sizeof(guest), "guest.elf");
+	if (access(hv, R_OK) || access(guest, R_OK)) {
+		fprintf(stderr, "pvmmu: %s or %s is missing: run make first\n", hv, guest);
+		return -1;
+	}
+	snprintf(mem, sizeof(mem), "%lluM", (unsigned long long)(pages / 256 + 96));
+	bool kvm = !strcmp(o->accel, "kvm");
+	const char *argv[] = { QEMU, "-machine", "q35", "-accel", o->accel, "-cpu", kvm ? "host" : "max",
+			       "-m", mem, "-smp", "1", "-nodefaults", "-display", "none", "-no-reboot",
+			       "-kernel", hv, "-initrd", guest, "-append", cmdline,
+			       "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-serial", "stdio", NULL };
+	int fd[2];
+	if (pipe(fd))
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(fd[1], 1);
+		dup2(fd[1], 2);
+		close(fd[0]);
+		close(fd[1]);
+		int devnull = open("/dev/null", O_RDONLY);
+		if (devnull >= 0)
+			dup2(devnull, 0);
+		execvp(QEMU, (char *const *)argv);
+		fprintf(stderr, "pvmmu: cannot run %s: %s\n", QEMU, strerror(errno));
+		_exit(127);
+	}
+	close(fd[1]);
+	*out = fd[0];
+	return pid;
+}
+
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Stream QEMU's output, line by line, until it closes or time runs out. */
+static bool stream(const struct qemu_opts *o, int fd, struct parse *p, struct guest_result *r)
+{
+	char line[4096];
+	size_t len = 0;
+	double deadline = now() + o->timeout;
+	for (;;) {
+		int left = (int)((deadline - now()) * 1000);
+		struct pollfd pf = { fd, POLLIN, 0 };
+		if (left <= 0 || poll(&pf, 1, left) == 0)
+			return false;
+		char c;
+		ssize_t n = read(fd, &c, 1);
+		if (n <= 0)
+			return true;
+		if (c == '\r')
+			continue;
+		if (c != '\n' && len < sizeof(line) - 1) {
+			line[len++] = c;
+			continue;
+		}
+		line[len] = 0;
+		fprintf(o->console, "  | %s\n", line);
+		parse_line(line, p, r);
+		len = 0;
+	}
+}
+
+/* Run QEMU to the end: its exit status, or -1 if it could not run, or
+ * -2 if it passed its time limit. */
+static int boot(const struct qemu_opts *o, const char *cmdline, uint64_t pages, struct parse *p,
+		struct guest_result *r)
+{
+	int fd, status = 0;
+	memset(r, 0, sizeof(*r));
+	pid_t pid = start(o, cmdline, pages, &fd);
+	if (pid < 0)
+		return -1;
+	bool finished = stream(o, fd, p, r);
+	if (!finished)
+		kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	close(fd);
+	if (!finished) {
+		snprintf(r->audit_msg, sizeof(r->audit_msg), "stopped: the run passed its time limit of %u s",
+			 o->timeout);
+		return -2;
+	}
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return code == 127 ? -1 : code;
+}
+
+int qemu_attacks(const struct qemu_opts *o, const char *name, unsigned *passed, unsigned *failed)
+{
+	struct parse p = { 0 };
+	struct guest_result r;
+	char cmdline[128];
+	snprintf(cmdline, sizeof(cmdline), "pages=16384 attack=%s", name);
+	int code = boot(o, cmdline, 16384, &p, &r);
+	if (code == -1)
+		return -1;
+	*passed = (unsigned)p.attacks_passed;
+	*failed = (unsigned)p.attacks_failed;
+	return code == 1 && p.attacks && !p.audit_failed && !p.attacks_failed && p.attacks_passed ? 0 : 1;
+}
+
+int qemu_run(const struct qemu_opts *o, const char *cmdline, uint64_t pages, struct guest_result *r)
+{
+	struct parse p = { 0 };
+	int code = boot(o, cmdline, pages, &p, r);
+	if (code == -1)
+		return -1;
+	if (code == -2)
+		return 1;
+	if (p.skipped && code == 1)
+		return 2;
+	r->audit_ok = code == 1 && !p.audit_failed;
+	if (p.result && p.tsc_khz > 0)
+		r->seconds = (double)p.cycles / (p.tsc_khz * 1000.0);
+	if (code == 1 && p.result && !p.audit_failed)
+		return r->leak_free ? 0 : 1;
+	if (!r->audit_msg[0])
+		snprintf(r->audit_msg, sizeof(r->audit_msg), "%s",
+			 code == 3 ? "the guest failed or was crashed (see the console)" :
+			 code == 5 ? "hv stopped itself (see the console)" :
+			 code == 0 ? "the machine reset without hv's exit (a triple fault?)" :
+			 code == 1 ? "the guest finished without a result" : "QEMU failed");
+	return 1;
+}
