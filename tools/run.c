@@ -91,8 +91,9 @@ static void print_row(const struct run_opts *o, const struct workload *w, int m,
  * why), -1 QEMU could not run. */
 static int run_qemu(const struct run_opts *o, const struct workload *w, int m, struct guest_result *r)
 {
+	FILE *say = o->json ? stderr : stdout;
 	if (m == MODE_NATIVE) {
-		printf("  %-8s SKIPPED: the native image for QEMU is not built yet\n", mode_names[m]);
+		fprintf(say, "  %-8s SKIPPED: the native image for QEMU is not built yet\n", mode_names[m]);
 		return 2;
 	}
 	char cmdline[256];
@@ -101,9 +102,9 @@ static int run_qemu(const struct run_opts *o, const struct workload *w, int m, s
 		 (unsigned long long)(o->ops ? o->ops : w->default_ops));
 	int rc = qemu_run(&o->q, cmdline, o->pages, r);
 	if (rc == 2)
-		printf("  %-8s SKIPPED: %s\n", mode_names[m], r->audit_msg);
+		fprintf(say, "  %-8s SKIPPED: %s\n", mode_names[m], r->audit_msg);
 	else if (rc == 1 && !r->ops)
-		printf("  %-8s FAILED: %s\n", mode_names[m], r->audit_msg);
+		fprintf(say, "  %-8s FAILED: %s\n", mode_names[m], r->audit_msg);
 	return rc;
 }
 
