@@ -123,12 +123,12 @@ static const hv_call_fn hv_calls[HYPERVISOR_NR] = {
 	[HYPERVISOR_pvmmu_stats] = hc_pvmmu_stats,
 };
 
-static void report(struct vcpu *v, uint64_t nr, long rc)
+void hv_report(struct vcpu *v, const char *what, uint64_t which, long rc)
 {
 	static unsigned shown;
 	if (shown++ < 64)
-		printk("hv: d%uv%u hypercall %lu refused (%ld): %s\n", v->d->domid, v->id, nr, rc,
-		       v->reason);
+		printk("hv: d%uv%u %s %lx refused (%ld): %s\n", v->d->domid, v->id, what, which, rc,
+		       v->reason ? v->reason : "not a pagetable of this domain");
 	else if (shown == 65)
 		printk("hv: further refusals not shown\n");
 }
@@ -153,7 +153,7 @@ void hv_syscall(struct regs *r)
 		r->rip -= 2;
 	} else {
 		if (!ours && rc < 0 && v->reason)
-			report(v, nr, rc);
+			hv_report(v, "hypercall", nr, rc);
 		r->rax = (uint64_t)rc;
 	}
 	if (v->d->crashed)

@@ -141,6 +141,9 @@ _Noreturn void hv_crash_guest(struct vcpu *v, const char *why);
 /* Deliver exception (vec) with (error) (if the vector has one) to the
  * guest's handler: 0, or -1 if it has none or its stack is unusable. */
 int bounce_exception(struct vcpu *v, struct regs *r, unsigned vec, uint64_t error);
+/* Report a refused request of vCPU (v) on the console, with core's reason
+ * (the first 64 of them). */
+void hv_report(struct vcpu *v, const char *what, uint64_t which, long rc);
 /* Print the frame-pointer chain from (rbp), within hv.elf. */
 void hv_backtrace(uint64_t rbp);
 /* Load the vCPU's root if it changed; called on every way back to ring 3. */

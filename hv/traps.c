@@ -106,14 +106,6 @@ static bool decode_store(const uint8_t *code, unsigned avail, struct regs *r, st
 	return s->len <= avail;
 }
 
-static void report(struct vcpu *v, const char *what, uint64_t addr, long rc)
-{
-	static unsigned shown;
-	if (shown++ < 64)
-		printk("hv: d%uv%u %s at %lx refused (%ld): %s\n", v->d->domid, v->id, what, addr, rc,
-		       v->reason ? v->reason : "not a pagetable of this domain");
-}
-
 /* A write fault at (cr2): emulate it if it is a pagetable store.  True if
  * the guest goes on (stepped over, or to run the store again). */
 static bool emulate_pt_store(struct vcpu *v, struct regs *r, uint64_t cr2)
@@ -133,7 +125,7 @@ static bool emulate_pt_store(struct vcpu *v, struct regs *r, uint64_t cr2)
 	if (rc == -XEN_ERESTART)
 		return true;
 	if (rc) {
-		report(v, "pagetable store", cr2, rc);
+		hv_report(v, "pagetable store at", cr2, rc);
 		return false;
 	}
 	if (s.xchg)

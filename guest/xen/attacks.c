@@ -53,18 +53,13 @@ static long mmuext(unsigned cmd, uint64_t mfn)
 	return xen_hypercall(HYPERVISOR_mmuext_op, (uint64_t)(uintptr_t)&op, 1, 0, DOMID_SELF, 0);
 }
 
-/* The machine address of the L1 entry that maps (va) in the kernel's tables. */
-static uint64_t l1_entry_of(uint64_t va)
+/* The L1 entry that maps (va) in the kernel's tables: its kernel address. */
+static gva_t l1_entry_of(uint64_t va)
 {
-	maddr_t t = _maddr(mfn_of(kernel_mm.pgd) << PAGE_SHIFT);
-	for (int level = 4; level > 1; level--) {
-		uint64_t slot = (va >> (PAGE_SHIFT + 9 * (level - 1))) & 511, e;
-		pfn_t pfn = _pfn(mfn_to_pfn(maddr_to_mfn(t)).p);
-		if (hostif_load(_gva(gva_x(pfn_to_virt(pfn)) + slot * 8), &e))
-			hostif_panic("cannot read our own tables");
-		t = _maddr(e & PTE_ADDR_MASK);
-	}
-	return maddr_x(t) + ((va >> PAGE_SHIFT) & 511) * 8;
+	gva_t e = vm_entry(&kernel_mm, va, false);
+	if (!gva_x(e))
+		hostif_panic("our own L1 entry is not mapped");
+	return e;
 }
 
 static void map_pagetable_writable(void)
@@ -73,7 +68,8 @@ static void map_pagetable_writable(void)
 	expect("update_va_mapping of our pinned L4 writable", update_va((uintptr_t)victim, l4 | PT_RW),
 	       -XEN_EBUSY);
 	expect("mmu_update of an L1 entry mapping our L4 writable",
-	       mmu_update(l1_entry_of((uintptr_t)victim), l4 | PT_RW), -XEN_EBUSY);
+	       mmu_update(maddr_x(virt_to_machine(l1_entry_of((uintptr_t)victim))), l4 | PT_RW),
+	       -XEN_EBUSY);
 }
 
 static void map_foreign_frame(void)
@@ -108,8 +104,8 @@ static void load_bad_root(void)
 
 static void store_bad_entry(void)
 {
-	uint64_t l1 = l1_entry_of((uintptr_t)victim), before, after;
-	gva_t entry = _gva(gva_x(pfn_to_virt(mfn_to_pfn(_mfn(l1 >> PAGE_SHIFT)))) + (l1 & (PAGE_SIZE - 1)));
+	gva_t entry = l1_entry_of((uintptr_t)victim);
+	uint64_t before, after;
 	uint64_t l4 = mfn_of(kernel_mm.pgd) << PAGE_SHIFT;
 	hostif_load(entry, &before);
 	expect("a store into our pinned L1 mapping our L4 writable faults",
@@ -148,19 +144,12 @@ static const struct {
 	{ "hv-area", touch_hypervisor },
 };
 
-static bool named(const char *arg, const char *name)
-{
-	while (*name && *arg == *name)
-		arg++, name++;
-	return !*name && (*arg == ' ' || !*arg);
-}
-
 int xen_attacks(const char *name, const struct start_info *si)
 {
 	(void)si;
-	bool all = named(name, "all"), any = all;
+	bool all = xen_word_is(name, "all"), any = all;
 	for (unsigned i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
-		if (!all && !named(name, modes[i].name))
+		if (!all && !xen_word_is(name, modes[i].name))
 			continue;
 		any = true;
 		xen_puts("attack mode ");

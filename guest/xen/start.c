@@ -15,13 +15,6 @@
 #include "../os/workloads.h"
 #include "xen.h"
 
-static bool word_is(const char *p, const char *w)
-{
-	while (*w && *p == *w)
-		p++, w++;
-	return !*w && (*p == ' ' || !*p);
-}
-
 /* The value of "key=" on the command line, or NULL. */
 static const char *arg(const char *cmdline, const char *key)
 {
@@ -76,12 +69,12 @@ static void run_workload(const struct start_info *si, const char *cmdline)
 	const char *name = arg(cmdline, "workload="), *mode = arg(cmdline, "mode=");
 	const struct workload *w = NULL;
 	for (unsigned i = 0; name && i < nr_workloads && !w; i++)
-		if (word_is(name, workloads[i].name))
+		if (xen_word_is(name, workloads[i].name))
 			w = &workloads[i];
 	if (!w)
 		hostif_panic("no such workload (workload=NAME on the command line)");
-	bool batching = !mode || word_is(mode, "pv");
-	if (mode && !batching && !word_is(mode, "nobatch"))
+	bool batching = !mode || xen_word_is(mode, "pv");
+	if (mode && !batching && !xen_word_is(mode, "nobatch"))
 		hostif_panic("mode must be pv or nobatch on hv");
 	if (w->vcpus > si->nr_vcpus) {
 		xen_puts("pvmmu-result workload=");

@@ -32,6 +32,14 @@ extern uint64_t xen_fixups;
 /* A store of (val) at (va) that reports a fault instead of taking it. */
 int xen_store(uint64_t va, uint64_t val);
 
+/* Does the command-line word at (p) (ended by a space or the end) equal (w)? */
+static inline bool xen_word_is(const char *p, const char *w)
+{
+	while (*w && *p == *w)
+		p++, w++;
+	return !*w && (*p == ' ' || !*p);
+}
+
 /* Run the hostile mode (name): 0 if every attack was refused as Xen
  * refuses it, or -1 if the name is unknown. */
 int xen_attacks(const char *name, const struct start_info *si);
