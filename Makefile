@@ -1,6 +1,6 @@
 # pvmmu: paravirtualized direct paging, hypervisor core + sim host + tools.
 #
-#   make          build build/release/pvmmu and the ring-0 images build/hv/{hv,guest}.elf
+#   make          build build/release/pvmmu and the ring-0 images build/hv/{hv,guest,native}.elf
 #   make test     every test, on a gcc build, an ASan+UBSan build and a clang
 #                 build, the threaded tests under TSan; ends with "N passed, N failed"
 #   make run      build, replay every scenario, run the core benchmark and the
@@ -52,6 +52,7 @@ GUEST += guest/os/vm.c
 GUEST += guest/os/workloads.c
 
 TOOLS += tools/bench.c
+TOOLS += tools/bench_guest.c
 TOOLS += tools/pvmmu.c
 TOOLS += tools/qemu.c
 TOOLS += tools/replay.c
@@ -67,17 +68,15 @@ UNIT += tests/unit/test_guest.c
 UNIT += tests/unit/test_attacks.c
 UNIT += tests/unit/test_preempt.c
 
-HV += hv/boot.S
 HV += hv/entry.S
 HV += hv/builder.c
-HV += hv/console.c
 HV += hv/cpu.c
 HV += hv/hcall.c
 HV += hv/main.c
 HV += hv/mem.c
 HV += hv/traps.c
 
-HEADERS := $(wildcard include/pvmmu/*.h core/*.h sim/*.h tools/*.h tests/unit/*.h guest/*.h guest/*/*.h hv/*.h)
+HEADERS := $(wildcard include/pvmmu/*.h core/*.h sim/*.h tools/*.h tests/unit/*.h guest/*.h guest/*/*.h hv/*.h pc/*.h)
 
 # One build variant: $(1) name, $(2) compiler, $(3) extra flags.
 define variant
@@ -113,15 +112,18 @@ $(eval $(call variant,asan,$(CC),$(SAN)))
 $(eval $(call variant,clang,$(CLANG),-O2))
 $(eval $(call variant,tsan,$(CLANG),-O1 -fsanitize=thread))
 
-# The ring-0 images: hv.elf (core/ + hv/) and the guest kernel for it
-# (guest/ + guest/xen/), core/ and guest/ compiled again with kernel flags:
-# no red zone (exceptions push on the stack in use) and general registers
-# only (the hypervisor never touches the guest's vector state).
+# The ring-0 images, core/ and guest/ compiled again with kernel flags: no
+# red zone (exceptions push on the stack in use) and general registers only
+# (the hypervisor never touches the guest's vector state).
+#   hv.elf      the hypervisor: core/ + hv/ + pc/
+#   guest.elf   the guest kernel as a Xen PV image: guest/ + guest/x86 + guest/xen
+#   native.elf  the same kernel booted without a hypervisor: guest/ + guest/x86
+#               + guest/native + pc/
+# pc/pvh.S is each ring-0 image's entry, assembled for where it is linked.
 KFLAGS := $(BASE) $(FREESTANDING) -O2 -nostdlib -fpie -mno-red-zone -mgeneral-regs-only \
           -fno-stack-protector -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
           -fcf-protection=none
 KLD := ld -nostdlib -static --no-relax -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments
-HV_OBJ := $(CORE:%.c=build/hv/%.o) $(patsubst %.S,build/hv/%.o,$(HV:%.c=build/hv/%.o))
 
 build/hv/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -131,18 +133,42 @@ build/hv/%.o: %.S
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  AS [hv] $<")
 	$(Q)$(CC) $(KFLAGS) -c $< -o $@
+build/hv/pc/pvh-hv.o: pc/pvh.S
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  AS [hv] $< for hv.elf")
+	$(Q)$(CC) $(KFLAGS) -DPVH_HIGH_L4=261 -DPVH_HIGH_L3=322 -DPVH_MAIN=hv_main -c $< -o $@
+build/hv/pc/pvh-native.o: pc/pvh.S
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  AS [hv] $< for native.elf")
+	$(Q)$(CC) $(KFLAGS) -DPVH_HIGH_L4=272 -DPVH_HIGH_L3=0 -DPVH_MAIN=native_main -c $< -o $@
+
+kobj = $(patsubst %.S,build/hv/%.o,$(patsubst %.c,build/hv/%.o,$(1)))
+
+HV_OBJ := $(call kobj,$(CORE) $(HV) pc/pc.c) build/hv/pc/pvh-hv.o
 build/hv/hv.elf: hv/hv.ld $(HV_OBJ)
 	@$(if $(Q),echo "  LD [hv] $@")
 	$(Q)$(KLD) -T hv/hv.ld -o $@ $(HV_OBJ)
+
+X86_GUEST += guest/x86/access.c
+X86_GUEST += guest/x86/run.c
 
 XEN_GUEST += guest/xen/entry.S
 XEN_GUEST += guest/xen/attacks.c
 XEN_GUEST += guest/xen/hostif.c
 XEN_GUEST += guest/xen/start.c
-XEN_GUEST_OBJ := $(GUEST:%.c=build/hv/%.o) $(patsubst %.S,build/hv/%.o,$(XEN_GUEST:%.c=build/hv/%.o))
+XEN_GUEST_OBJ := $(call kobj,$(GUEST) $(X86_GUEST) $(XEN_GUEST))
 build/hv/guest.elf: guest/xen/guest.ld $(XEN_GUEST_OBJ)
 	@$(if $(Q),echo "  LD [hv] $@")
 	$(Q)$(KLD) -T guest/xen/guest.ld -o $@ $(XEN_GUEST_OBJ)
+
+NATIVE_GUEST += guest/native/entry.S
+NATIVE_GUEST += guest/native/hostif.c
+NATIVE_GUEST += guest/native/start.c
+NATIVE_GUEST_OBJ := $(call kobj,$(GUEST) $(X86_GUEST) $(NATIVE_GUEST) pc/pc.c core/fmt.c) \
+                    build/hv/pc/pvh-native.o
+build/hv/native.elf: guest/native/native.ld $(NATIVE_GUEST_OBJ)
+	@$(if $(Q),echo "  LD [hv] $@")
+	$(Q)$(KLD) -T guest/native/native.ld -o $@ $(NATIVE_GUEST_OBJ)
 
 # Fuzzing (clang's libFuzzer).  make fuzz FUZZ_SECONDS=N runs each harness
 # for N seconds (default 300) on its corpus in build/fuzz/; findings are
@@ -163,7 +189,7 @@ build/fuzz/fuzz_scenario: fuzz/fuzz_scenario.c tools/scenario.c $(HEADERS)
 fuzz: build/fuzz/fuzz_hypercalls build/fuzz/fuzz_scenario
 	fuzz/run.sh $(FUZZ_SECONDS)
 
-IMAGES := build/hv/hv.elf build/hv/guest.elf
+IMAGES := build/hv/hv.elf build/hv/guest.elf build/hv/native.elf
 
 all: build/release/pvmmu $(IMAGES)
 

@@ -2,7 +2,6 @@
 /*
  * hv/: core/ as a ring-0 x86-64 kernel.  The pieces and their one job each:
  *
- *   boot.S     PVH entry (32-bit, paging off) to long mode on boot tables
  *   entry.S    the syscall entry, exception stubs, the way back to ring 3
  *   cpu.c      GDT (Xen's selectors), IDT, TSS, syscall MSRs, per-CPU data
  *   mem.c      the memory map, the hypervisor's tables (text, direct map,
@@ -11,7 +10,8 @@
  *   hcall.c    syscall -> hypercall: core's, and console, sched, traps, iret
  *   traps.c    guest exceptions: emulated pagetable stores, bounces to the
  *              guest's handlers; our own exceptions: registers, backtrace, stop
- *   console.c  the serial console, and the exit code QEMU reports
+ * and from pc/: the PVH entry, the serial console, the TSC's rate, the
+ * exit code QEMU reports.
  *
  * Layout of the hypervisor's L4 slots (present in every guest L4, from
  * m->l4_template):
@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "../core/machine.h"
+#include "../pc/pc.h"
 
 #define HV_TEXT_VIRT  0xffff82d080000000ull
 #define HV_DIRECTMAP  0xffff830000000000ull
@@ -78,14 +79,7 @@ struct hv_vcpu {
 	uint64_t shared_info;       /* machine address of the domain's shared_info */
 };
 
-/* --- console.c -------------------------------------------------------- */
-
-void console_init(void);
-void console_write(const char *s, size_t n);
-/* printf through core's formatter (core/fmt.h conversions). */
-void printk(const char *f, ...);
-/* Stop the machine: QEMU's isa-debug-exit reports (code << 1) | 1. */
-_Noreturn void hv_exit(unsigned code);
+/* The exit codes (pc_exit): */
 #define EXIT_OK     0u   /* QEMU exits 1 */
 #define EXIT_GUEST  1u   /* the guest failed or crashed: QEMU exits 3 */
 #define EXIT_HV     2u   /* the hypervisor stopped itself: QEMU exits 5 */
@@ -151,20 +145,8 @@ void return_to_guest(struct vcpu *v);
 
 /* --- small things ----------------------------------------------------- */
 
-static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(port)); }
-static inline uint8_t inb(uint16_t port) { uint8_t v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
-static inline uint64_t read_cr2(void) { uint64_t v; __asm__ volatile("mov %%cr2, %0" : "=r"(v)); return v; }
-static inline uint64_t read_cr3(void) { uint64_t v; __asm__ volatile("mov %%cr3, %0" : "=r"(v)); return v; }
-static inline void write_cr3(uint64_t v) { __asm__ volatile("mov %0, %%cr3" :: "r"(v) : "memory"); }
-static inline void invlpg(uint64_t va) { __asm__ volatile("invlpg (%0)" :: "r"(va) : "memory"); }
-static inline uint64_t rdtsc(void) { uint32_t lo, hi; __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi)); return ((uint64_t)hi << 32) | lo; }
 static inline void wrmsr(uint32_t msr, uint64_t v) { __asm__ volatile("wrmsr" :: "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32))); }
 static inline uint64_t rdmsr(uint32_t msr) { uint32_t lo, hi; __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr)); return ((uint64_t)hi << 32) | lo; }
 static inline bool canonical(uint64_t va) { return (uint64_t)(((int64_t)va << 16) >> 16) == va; }
-
-void *memset(void *d, int c, size_t n);
-void *memcpy(void *d, const void *s, size_t n);
-int memcmp(const void *a, const void *b, size_t n);
-size_t strlen(const char *s);
 
 #endif

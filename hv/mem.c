@@ -45,7 +45,7 @@ static uint64_t alloc_frames(uint64_t n)
 	bump += n * PAGE_SIZE;
 	if (bump > ram_top || (bump > mod_lo && pa < mod_hi)) {
 		printk("hv: not enough memory below the boot modules for our tables\n");
-		hv_exit(EXIT_HV);
+		pc_exit(EXIT_HV);
 	}
 	memset(frame_ptr(pa), 0, n * PAGE_SIZE);
 	return pa;
@@ -60,7 +60,7 @@ static void read_memmap(const struct hvm_start_info *si)
 {
 	if (si->magic != XEN_HVM_START_MAGIC || si->version < 1 || !si->memmap_entries) {
 		printk("hv: the loader gave no PVH memory map (start info version %u)\n", si->version);
-		hv_exit(EXIT_HV);
+		pc_exit(EXIT_HV);
 	}
 	const struct hvm_memmap_table_entry *e = (const void *)(uintptr_t)si->memmap_paddr;
 	for (unsigned i = 0; i < si->memmap_entries; i++)

@@ -169,7 +169,7 @@ static _Noreturn void fatal(const struct regs *r)
 	       r->r8, r->r9, r->r10, r->r11, r->r12, r->r13, r->r14, r->r15);
 	printk("  cs %lx ss %lx rflags %lx cr3 %lx\n", r->cs, r->ss, r->rflags, read_cr3());
 	hv_backtrace(r->rbp);
-	hv_exit(EXIT_HV);
+	pc_exit(EXIT_HV);
 }
 
 void hv_backtrace(uint64_t rbp)

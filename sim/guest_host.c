@@ -187,6 +187,7 @@ static void count(struct sim_domain *sd, struct guest_counts *c)
 		c->unpins += st->unpins;
 		c->flushes += st->flushes;
 		c->emulated += st->emulated;
+		c->faults += mmu_stats[k].faults;
 	}
 }
 
@@ -199,6 +200,7 @@ static void diff(struct guest_counts *a, const struct guest_counts *b)
 	a->unpins -= b->unpins;
 	a->flushes -= b->flushes;
 	a->emulated -= b->emulated;
+	a->faults -= b->faults;
 }
 
 static bool boot(struct sim *s, struct sim_domain *sd, enum guest_mode mode, struct start_info *si,

@@ -106,7 +106,8 @@ for h in hypercalls scenario; do
 done
 if fuzz/run.sh "${PVMMU_FUZZ_SECONDS:-20}"; then ok; else bad "short fuzz run"; fi
 
-# The qemu host: hv.elf booted by QEMU, the guest in ring 3 on QEMU's MMU.
+# The qemu host: hv.elf booted by QEMU, the guest in ring 3 on QEMU's MMU;
+# and native.elf, the same kernel booted by QEMU alone in ring 0.
 qemu_suite() {
 	local bin=build/release/pvmmu
 	echo "== qemu host (TCG)"
@@ -116,10 +117,14 @@ qemu_suite() {
 	fi
 	expect 0 "qemu: boot and run fork-exit" "$bin" run --host qemu --workload fork-exit --mode pv --ops 3 --pages 16384
 	if grep -q 'hv: audit after the domain was destroyed: ok' /tmp/pvmmu-test.out; then ok; else bad "qemu: hv audits after teardown"; fi
-	# Every workload ends cleanly with the counts the sim host gives.
+	expect 0 "qemu: the native image boots and runs fork-exit" "$bin" run --host qemu --workload fork-exit --mode native --ops 3 --pages 16384
+	if grep -q '| pvmmu native: booting (PVH)' /tmp/pvmmu-test.out && ! grep -q '| hv:' /tmp/pvmmu-test.out; then ok
+	else bad "qemu: the native run is native.elf alone, without hv"; fi
+	# Every workload ends cleanly with the counts the sim host gives, on hv
+	# and natively.
 	local w m
 	for w in fork-exit fork-exec-exit fault-storm mmap-64m mprotect-64m ctxsw-2 ctxsw-4 ctxsw-8 ctxsw-16; do
-		for m in pv nobatch; do
+		for m in pv nobatch native; do
 			"$bin" run --host sim --workload $w --mode $m --ops 4 --pages 32768 --json 2>/dev/null |
 				sed 's/"host":"[a-z]*",//; s/"seconds":[0-9.]*,"ops_per_sec":[0-9.]*,//' >/tmp/pvmmu-sim.json
 			"$bin" run --host qemu --workload $w --mode $m --ops 4 --pages 32768 --json 2>/tmp/pvmmu-qemu.log |
@@ -129,10 +134,10 @@ qemu_suite() {
 			else bad "qemu: $w ($m) counts as on the sim host"; diff /tmp/pvmmu-sim.json /tmp/pvmmu-qemu.json; tail -5 /tmp/pvmmu-qemu.log; fi
 		done
 	done
-	"$bin" run --host qemu --workload mixed --mode pv --ops 4 --pages 32768 >/tmp/pvmmu-test.out 2>&1
-	if grep -q 'SKIPPED: .*vCPUs' /tmp/pvmmu-test.out; then
-		echo "SKIP: qemu: workload mixed needs 2 vCPUs and hv runs 1 so far (not counted as a pass)"
-	else bad "qemu: mixed says why it cannot run"; fi
+	"$bin" run --host qemu --workload mixed --ops 4 --pages 32768 >/tmp/pvmmu-test.out 2>&1
+	if [ "$(grep -c 'SKIPPED: .*vCPUs' /tmp/pvmmu-test.out)" = 3 ]; then
+		echo "SKIP: qemu: workload mixed needs 2 vCPUs and hv and native.elf run 1 so far (not counted as a pass)"
+	else bad "qemu: mixed says why it cannot run, in every mode"; fi
 	# Hostile modes: every attempt refused as Xen refuses it, hv goes on.
 	for a in writable-pt foreign-frame reserved-slots bad-root bad-store hv-area; do
 		expect 0 "qemu: attack $a refused, hv goes on to a clean audit" "$bin" run --host qemu --attack $a

@@ -13,7 +13,7 @@ static const struct {
 } commands[] = {
 	{ "run", cmd_run, "boot the guest kernel and run a workload (pv, unbatched, native)" },
 	{ "replay", cmd_replay, "run scenario files against the hypervisor core (sim host)" },
-	{ "bench", cmd_bench, "measure the core: batched updates, pin/unpin against a read pass" },
+	{ "bench", cmd_bench, "measure: the core (batches, pin/unpin) or a guest kernel PV against native" },
 };
 
 static void usage(FILE *f)

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The qemu host.  We build QEMU's command line ourselves: hv.elf by PVH
- * (-kernel), the guest image as its module (-initrd), the run's parameters
- * as the command line (-append), the serial console on a pipe, and QEMU's
- * isa-debug-exit device, which turns hv's exit code c into QEMU's status
- * (c << 1) | 1.  The console is streamed as it arrives and read for the
- * lines hv and the guest print for us:
+ * (-kernel), the guest image as its module (-initrd), or for a native run
+ * native.elf alone; the run's parameters as the command line (-append), the
+ * serial console on a pipe, and QEMU's isa-debug-exit device, which turns
+ * the image's exit code c into QEMU's status (c << 1) | 1.  The console is
+ * streamed as it arrives and read for the lines the images print for us:
  *
- *   hv: tsc N kHz                  the TSC's rate, to turn cycles into time
- *   (d1) pvmmu-result ...          the guest's counts (guest/xen/start.c)
- *   hv: audit ...: ok | message    the audit at shutdown and after teardown
+ *   hv: tsc N kHz, native: tsc N kHz   the TSC's rate, to turn cycles into time
+ *   [(d1) ]pvmmu-result ...            the guest's counts (guest/x86/run.c)
+ *   hv: audit ...: ok | message        hv's audit at shutdown and after teardown
  *
  * A run that passes its time limit is killed and reported as such.
  */
@@ -39,6 +39,22 @@ bool qemu_installed(void)
 		p += n + (p[n] == ':');
 	}
 	return false;
+}
+
+int qemu_choose_host(const char *host, bool *qemu)
+{
+	if (!host) {
+		*qemu = qemu_installed();
+		fprintf(stderr, "pvmmu: host %s (%s)\n", *qemu ? "qemu" : "sim",
+			*qemu ? QEMU " is installed" : QEMU " is not installed");
+		return 0;
+	}
+	*qemu = !strcmp(host, "qemu");
+	if (*qemu && !qemu_installed()) {
+		fprintf(stderr, "pvmmu: --host qemu: " QEMU " is not installed (apt-get install qemu-system-x86)\n");
+		return 2;
+	}
+	return 0;
 }
 
 /* The images sit beside the pvmmu binary's build directory: build/hv/. */
@@ -72,8 +88,8 @@ struct parse {
 static void parse_line(const char *line, struct parse *p, struct guest_result *r)
 {
 	const char *at;
-	if ((at = strstr(line, "hv: tsc ")))
-		p->tsc_khz = strtod(at + 8, NULL);
+	if ((at = strstr(line, ": tsc ")) && strstr(line, " kHz"))
+		p->tsc_khz = strtod(at + 6, NULL);
 	if ((at = strstr(line, "pvmmu-result "))) {
 		if (strstr(at, " skipped: ")) {
 			p->skipped = true;
@@ -86,7 +102,7 @@ static void parse_line(const char *line, struct parse *p, struct guest_result *r
 		r->counts = (struct guest_counts){
 			field(at, " hypercalls="), field(at, " mc_entries="), field(at, " validated="),
 			field(at, " pins="), field(at, " unpins="), field(at, " flushes="),
-			field(at, " emulated=") };
+			field(at, " emulated="), field(at, " faults=") };
 		r->leak_free = field(at, " leak_free=") == 1;
 	}
 	if ((at = strstr(line, "pvmmu-attacks "))) {
@@ -100,21 +116,21 @@ static void parse_line(const char *line, struct parse *p, struct guest_result *r
 	}
 }
 
-static pid_t start(const struct qemu_opts *o, const char *cmdline, uint64_t pages, int *out)
+static pid_t start(const struct qemu_opts *o, bool native, const char *cmdline, uint64_t pages, int *out)
 {
 	char hv[PATH_MAX], guest[PATH_MAX], mem[32];
-	image_path(hv, sizeof(hv), "hv.elf");
+	image_path(hv, sizeof(hv), native ? "native.elf" : "hv.elf");
 	image_path(guest, sizeof(guest), "guest.elf");
-	if (access(hv, R_OK) || access(guest, R_OK)) {
-		fprintf(stderr, "pvmmu: %s or %s is missing: run make first\n", hv, guest);
+	if (access(hv, R_OK) || (!native && access(guest, R_OK))) {
+		fprintf(stderr, "pvmmu: %s is missing: run make first\n", access(hv, R_OK) ? hv : guest);
 		return -1;
 	}
 	snprintf(mem, sizeof(mem), "%lluM", (unsigned long long)(pages / 256 + 96));
 	bool kvm = !strcmp(o->accel, "kvm");
 	const char *argv[] = { QEMU, "-machine", "q35", "-accel", o->accel, "-cpu", kvm ? "host" : "max",
 			       "-m", mem, "-smp", "1", "-nodefaults", "-display", "none", "-no-reboot",
-			       "-kernel", hv, "-initrd", guest, "-append", cmdline,
-			       "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-serial", "stdio", NULL };
+			       "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-serial", "stdio",
+			       "-kernel", hv, "-append", cmdline, native ? NULL : "-initrd", guest, NULL };
 	int fd[2];
 	if (pipe(fd))
 		return -1;
@@ -165,7 +181,8 @@ static bool stream(const struct qemu_opts *o, int fd, struct parse *p, struct gu
 			continue;
 		}
 		line[len] = 0;
-		fprintf(o->console, "  | %s\n", line);
+		if (o->console)
+			fprintf(o->console, "  | %s\n", line);
 		parse_line(line, p, r);
 		len = 0;
 	}
@@ -173,12 +190,12 @@ static bool stream(const struct qemu_opts *o, int fd, struct parse *p, struct gu
 
 /* Run QEMU to the end: its exit status, or -1 if it could not run, or
  * -2 if it passed its time limit. */
-static int boot(const struct qemu_opts *o, const char *cmdline, uint64_t pages, struct parse *p,
-		struct guest_result *r)
+static int boot(const struct qemu_opts *o, bool native, const char *cmdline, uint64_t pages,
+		struct parse *p, struct guest_result *r)
 {
 	int fd, status = 0;
 	memset(r, 0, sizeof(*r));
-	pid_t pid = start(o, cmdline, pages, &fd);
+	pid_t pid = start(o, native, cmdline, pages, &fd);
 	if (pid < 0)
 		return -1;
 	bool finished = stream(o, fd, p, r);
@@ -201,7 +218,7 @@ int qemu_attacks(const struct qemu_opts *o, const char *name, unsigned *passed, 
 	struct guest_result r;
 	char cmdline[128];
 	snprintf(cmdline, sizeof(cmdline), "pages=16384 attack=%s", name);
-	int code = boot(o, cmdline, 16384, &p, &r);
+	int code = boot(o, false, cmdline, 16384, &p, &r);
 	if (code == -1)
 		return -1;
 	*passed = (unsigned)p.attacks_passed;
@@ -209,10 +226,11 @@ int qemu_attacks(const struct qemu_opts *o, const char *name, unsigned *passed, 
 	return code == 1 && p.attacks && !p.audit_failed && !p.attacks_failed && p.attacks_passed ? 0 : 1;
 }
 
-int qemu_run(const struct qemu_opts *o, const char *cmdline, uint64_t pages, struct guest_result *r)
+int qemu_run(const struct qemu_opts *o, bool native, const char *cmdline, uint64_t pages,
+	     struct guest_result *r)
 {
 	struct parse p = { 0 };
-	int code = boot(o, cmdline, pages, &p, r);
+	int code = boot(o, native, cmdline, pages, &p, r);
 	if (code == -1)
 		return -1;
 	if (code == -2)
@@ -231,4 +249,14 @@ int qemu_run(const struct qemu_opts *o, const char *cmdline, uint64_t pages, str
 			 code == 0 ? "the machine reset without hv's exit (a triple fault?)" :
 			 code == 1 ? "the guest finished without a result" : "QEMU failed");
 	return 1;
+}
+
+int qemu_run_workload(const struct qemu_opts *o, const struct workload *w, enum guest_mode m,
+		      uint64_t pages, unsigned ops, struct guest_result *r)
+{
+	static const char *const modes[] = { "pv", "nobatch", "native" };
+	char cmdline[256];
+	snprintf(cmdline, sizeof(cmdline), "pages=%llu workload=%s mode=%s ops=%u",
+		 (unsigned long long)pages, w->name, modes[m], ops ? ops : w->default_ops);
+	return qemu_run(o, m == MODE_NATIVE, cmdline, pages, r);
 }

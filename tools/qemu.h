@@ -10,18 +10,30 @@
 struct qemu_opts {
 	const char *accel;          /* "tcg" or "kvm" */
 	unsigned timeout;           /* seconds */
-	FILE *console;              /* where the serial console is streamed */
+	FILE *console;              /* where the serial console is streamed (NULL: nowhere) */
 };
 
 /* Is qemu-system-x86_64 on PATH? */
 bool qemu_installed(void);
 
-/* Boot hv with the guest image and (cmdline) appended; stream the console;
- * fill (r) from the guest's result line (counts, leak check) and hv's
- * audit lines.  Returns 0 if the run finished cleanly, 1 if it finished
- * with a failure (the message in r->audit_msg), 2 if the workload was
- * skipped (why in r->audit_msg), -1 if QEMU could not be run. */
-int qemu_run(const struct qemu_opts *o, const char *cmdline, uint64_t pages, struct guest_result *r);
+/* The host for a command's --host value (host) (NULL: qemu if installed,
+ * else sim, and say which on stderr): 0 and (*qemu), or 2 with a message if
+ * qemu was asked for and is not installed. */
+int qemu_choose_host(const char *host, bool *qemu);
+
+/* Boot hv with the guest image, or (native) the native image alone, with
+ * (cmdline) appended; stream the console; fill (r) from the guest's result
+ * line (counts, leak check) and hv's audit lines.  Returns 0 if the run
+ * finished cleanly, 1 if it finished with a failure (the message in
+ * r->audit_msg), 2 if the workload was skipped (why in r->audit_msg), -1
+ * if QEMU could not be run. */
+int qemu_run(const struct qemu_opts *o, bool native, const char *cmdline, uint64_t pages,
+	     struct guest_result *r);
+
+/* qemu_run for workload (w) in mode (m) (native boots native.elf), as
+ * guest_run does on the sim host: (ops) 0 means the workload's own. */
+int qemu_run_workload(const struct qemu_opts *o, const struct workload *w, enum guest_mode m,
+		      uint64_t pages, unsigned ops, struct guest_result *r);
 
 /* Boot the guest in hostile mode (name) (guest/xen/attacks.c, or "all"):
  * 0 if every attempt was refused as Xen refuses it and hv finished with a

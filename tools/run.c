@@ -20,10 +20,12 @@ static const char run_usage[] =
 	"batching), nobatch (pv with batching off) and native (the same kernel\n"
 	"owning the MMU, no hypervisor).  Prints operations per second and, per\n"
 	"operation, hypercalls, multicall entries, entries validated, pins,\n"
-	"unpins, TLB flushes and emulated stores; the audit runs at the end.\n"
+	"unpins, TLB flushes, emulated stores and page faults; the audit runs at\n"
+	"the end.\n"
 	"\n"
 	"  --host H         qemu: hv/ booted by QEMU, the guest in ring 3 on QEMU's\n"
-	"                   MMU; sim: the user-space simulator.  Default: qemu if\n"
+	"                   MMU (native: the kernel booted by QEMU alone, ring 0);\n"
+	"                   sim: the user-space simulator.  Default: qemu if\n"
 	"                   qemu-system-x86_64 is installed, else sim\n"
 	"  --accel A        QEMU's accelerator: tcg (default) or kvm (hardware\n"
 	"                   virtualization only)\n"
@@ -72,18 +74,19 @@ static void print_row(const struct run_opts *o, const struct workload *w, int m,
 		printf("{\"host\":\"%s\",\"workload\":\"%s\",\"mode\":\"%s\",\"ops\":%llu,\"seconds\":%.6f,"
 		       "\"ops_per_sec\":%.1f,\"per_op\":{\"hypercalls\":%.3f,\"multicall_entries\":%.3f,"
 		       "\"validated\":%.3f,\"pins\":%.3f,\"unpins\":%.3f,\"tlb_flushes\":%.3f,"
-		       "\"emulated_stores\":%.3f},\"audit\":%s,\"leak_free\":%s}\n",
+		       "\"emulated_stores\":%.3f,\"page_faults\":%.3f},\"audit\":%s,\"leak_free\":%s}\n",
 		       o->qemu ? "qemu" : "sim", w->name, mode_names[m], (unsigned long long)r->ops,
 		       r->seconds, rate, per(c->hypercalls, r->ops), per(c->mc_entries, r->ops),
 		       per(c->validated, r->ops), per(c->pins, r->ops), per(c->unpins, r->ops),
-		       per(c->flushes, r->ops), per(c->emulated, r->ops), r->audit_ok ? "true" : "false",
+		       per(c->flushes, r->ops), per(c->emulated, r->ops), per(c->faults, r->ops),
+		       r->audit_ok ? "true" : "false",
 		       r->leak_free ? "true" : "false");
 		return;
 	}
-	printf("  %-8s %12.0f %10.2f %10.2f %10.2f %7.2f %7.2f %8.2f %9.2f  %s\n", mode_names[m], rate,
+	printf("  %-8s %12.0f %10.2f %10.2f %10.2f %7.2f %7.2f %8.2f %9.2f %7.2f  %s\n", mode_names[m], rate,
 	       per(c->hypercalls, r->ops), per(c->mc_entries, r->ops), per(c->validated, r->ops),
 	       per(c->pins, r->ops), per(c->unpins, r->ops), per(c->flushes, r->ops),
-	       per(c->emulated, r->ops),
+	       per(c->emulated, r->ops), per(c->faults, r->ops),
 	       r->audit_ok && r->leak_free ? "ok" : !r->audit_ok ? r->audit_msg : "frames leaked");
 }
 
@@ -92,15 +95,7 @@ static void print_row(const struct run_opts *o, const struct workload *w, int m,
 static int run_qemu(const struct run_opts *o, const struct workload *w, int m, struct guest_result *r)
 {
 	FILE *say = o->json ? stderr : stdout;
-	if (m == MODE_NATIVE) {
-		fprintf(say, "  %-8s SKIPPED: the native image for QEMU is not built yet\n", mode_names[m]);
-		return 2;
-	}
-	char cmdline[256];
-	snprintf(cmdline, sizeof(cmdline), "pages=%llu workload=%s mode=%s ops=%llu",
-		 (unsigned long long)o->pages, w->name, mode_names[m],
-		 (unsigned long long)(o->ops ? o->ops : w->default_ops));
-	int rc = qemu_run(&o->q, cmdline, o->pages, r);
+	int rc = qemu_run_workload(&o->q, w, (enum guest_mode)m, o->pages, (unsigned)o->ops, r);
 	if (rc == 2)
 		fprintf(say, "  %-8s SKIPPED: %s\n", mode_names[m], r->audit_msg);
 	else if (rc == 1 && !r->ops)
@@ -113,9 +108,9 @@ static int run_one(const struct run_opts *o, const struct workload *w)
 	int status = 0;
 	if (!o->json)
 		printf("%s: ops/s and per operation (one operation: %s), %s host\n"
-		       "  %-8s %12s %10s %10s %10s %7s %7s %8s %9s\n",
+		       "  %-8s %12s %10s %10s %10s %7s %7s %8s %9s %7s\n",
 		       w->name, w->op, o->qemu ? "qemu" : "sim", "mode", "ops/s", "hypercall", "mc-entry",
-		       "validated", "pins", "unpins", "flushes", "emulated");
+		       "validated", "pins", "unpins", "flushes", "emulated", "faults");
 	for (int m = 0; m < 3; m++) {
 		struct guest_result r;
 		if (o->mode >= 0 && m != o->mode)
@@ -189,18 +184,8 @@ static int parse(int argc, char **argv, struct run_opts *o, const char **name, c
 		i++;
 	}
 	o->q.timeout = (unsigned)timeout;
-	if (!host) {
-		o->qemu = qemu_installed();
-		fprintf(stderr, "pvmmu: host %s (%s)\n", o->qemu ? "qemu" : "sim",
-			o->qemu ? "qemu-system-x86_64 is installed" : "qemu-system-x86_64 is not installed");
-	} else {
-		o->qemu = !strcmp(host, "qemu");
-		if (o->qemu && !qemu_installed()) {
-			fprintf(stderr, "pvmmu: --host qemu: qemu-system-x86_64 is not installed "
-					"(apt-get install qemu-system-x86)\n");
-			return 2;
-		}
-	}
+	if (qemu_choose_host(host, &o->qemu))
+		return 2;
 	if (!o->qemu && strcmp(o->q.accel, "tcg"))
 		return cli_usage(run_usage, "--accel applies to the qemu host only");
 	if (!o->qemu && *attack)

@@ -64,6 +64,7 @@ struct mmu_stats {
 	uint64_t hypercalls;        /* hypercalls issued */
 	uint64_t mc_entries;        /* operations issued inside multicalls */
 	uint64_t emulated_stores;   /* stores left to the hypervisor to emulate */
+	uint64_t faults;            /* page faults the kernel resolved (vm_fault) */
 };
 extern struct mmu_stats mmu_stats[MAX_GUEST_VCPUS];
 

@@ -196,6 +196,7 @@ int vm_fault(struct proc *p, uint64_t va, bool write)
 	va &= ~(PAGE_SIZE - 1);
 	if (!v || (write && !v->write))
 		return -1;
+	mmu_stats[hostif_vcpu()].faults++;
 	gva_t entry = vm_entry(&p->mm, va, true);
 	uint64_t pte = read_entry(entry);
 	if (!pte_present(pte)) {

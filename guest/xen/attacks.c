@@ -21,11 +21,11 @@ static uint8_t victim[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 static void expect(const char *what, long got, long want)
 {
 	bool ok = got == want;
-	xen_puts(ok ? "attack refused as Xen refuses it: " : "ATTACK NOT REFUSED AS EXPECTED: ");
-	xen_puts(what);
-	xen_puts(got < 0 ? " (-" : " (");
-	xen_put_u64((uint64_t)(got < 0 ? -got : got));
-	xen_puts(")\n");
+	x86_puts(ok ? "attack refused as Xen refuses it: " : "ATTACK NOT REFUSED AS EXPECTED: ");
+	x86_puts(what);
+	x86_puts(got < 0 ? " (-" : " (");
+	x86_put_u64((uint64_t)(got < 0 ? -got : got));
+	x86_puts(")\n");
 	ok ? passed++ : failed++;
 }
 
@@ -121,14 +121,14 @@ static void touch_hypervisor(void)
 {
 	uint64_t v;
 	expect("a load from the hypervisor's direct map faults", hostif_load(_gva(HV_DMAP + 0x100000), &v), 1);
-	uint64_t faults = xen_fixups;
+	uint64_t faults = x86_fixups;
 	__asm__ volatile("lea 1f(%%rip), %%rax\n\t"
 			 "mov %%rax, xen_recover_rip(%%rip)\n\t"
 			 "jmp *%0\n"
 			 "1:\n\t"
 			 "movq $0, xen_recover_rip(%%rip)"
 			 :: "r"(HV_TEXT + 0x1000) : "rax", "memory");
-	expect("a jump into the hypervisor's text faults", (long)(xen_fixups - faults), 1);
+	expect("a jump into the hypervisor's text faults", (long)(x86_fixups - faults), 1);
 	expect("and the fault was at the hypervisor's address", xen_last_cr2() == HV_TEXT + 0x1000, 1);
 }
 
@@ -147,21 +147,21 @@ static const struct {
 int xen_attacks(const char *name, const struct start_info *si)
 {
 	(void)si;
-	bool all = xen_word_is(name, "all"), any = all;
+	bool all = x86_word_is(name, "all"), any = all;
 	for (unsigned i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
-		if (!all && !xen_word_is(name, modes[i].name))
+		if (!all && !x86_word_is(name, modes[i].name))
 			continue;
 		any = true;
-		xen_puts("attack mode ");
-		xen_puts(modes[i].name);
-		xen_puts("\n");
+		x86_puts("attack mode ");
+		x86_puts(modes[i].name);
+		x86_puts("\n");
 		modes[i].fn();
 	}
 	if (!any)
 		return -1;
-	xen_puts("pvmmu-attacks ");
-	xen_put_kv("passed", passed);
-	xen_put_kv("failed", failed);
-	xen_puts("\n");
+	x86_puts("pvmmu-attacks ");
+	x86_put_kv("passed", passed);
+	x86_put_kv("failed", failed);
+	x86_puts("\n");
 	return 0;
 }

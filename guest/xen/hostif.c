@@ -1,23 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hostif on hv: one vCPU, hypercalls by syscall, guest memory by plain
- * accesses.  An access that may fault (a user address, or a pagetable the
- * hypervisor refuses to update) carries an entry in the exception table: the
- * page-fault handler sends it to its fixup, which reports the fault to the
- * caller as the sim's software MMU would.
+ * hostif on hv: hypercalls by syscall, the console by console_io, the
+ * hypervisor's counts by its pvmmu_stats hypercall, and exceptions bounced
+ * to us by hv (entry.S), where a fault of a guarded access goes to its fixup
+ * (../x86/access.c).
  */
 #include "../mmu/mmu.h"
 #include "xen.h"
-
-uint64_t xen_fixups;
-
-/* "1:" may fault; its fixup sets (err) and continues after it. */
-#define EXTABLE(insn, err)                                                  \
-	"1: " insn "\n2:\n"                                                 \
-	".pushsection .text.fixup, \"ax\"\n"                                \
-	"3: movl $1, %" err "\n jmp 2b\n"                                   \
-	".popsection\n"                                                     \
-	".pushsection .extable, \"a\"\n .quad 1b, 3b\n .popsection\n"
 
 long xen_hypercall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4)
 {
@@ -30,56 +19,9 @@ long xen_hypercall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t 
 	return (long)nr;
 }
 
-unsigned hostif_vcpu(void)
-{
-	return 0;
-}
-
 long hostif_hypercall(uint64_t nr, const uint64_t a[6])
 {
 	return xen_hypercall(nr, a[0], a[1], a[2], a[3], a[4]);
-}
-
-void hostif_guest_buffer(const void *p, size_t len)
-{
-	(void)p, (void)len;
-}
-
-int xen_store(uint64_t va, uint64_t val)
-{
-	int err = 0;
-	__asm__ volatile(EXTABLE("movq %2, (%1)", "0") : "+r"(err) : "r"(va), "r"(val) : "memory");
-	return err;
-}
-
-int hostif_load(gva_t va, uint64_t *val)
-{
-	int err = 0;
-	uint64_t v = 0;
-	__asm__ volatile(EXTABLE("movq (%2), %1", "0") : "+r"(err), "+r"(v) : "r"(gva_x(va)) : "memory");
-	*val = v;
-	return err;
-}
-
-int hostif_store(gva_t va, uint64_t val)
-{
-	return xen_store(gva_x(va), val);
-}
-
-int hostif_zero_page(gva_t va)
-{
-	int err = 0;
-	uint64_t p = gva_x(va), n = PAGE_SIZE / 8;
-	__asm__ volatile(EXTABLE("rep stosq", "0") : "+r"(err), "+D"(p), "+c"(n) : "a"(0ull) : "memory");
-	return err;
-}
-
-int hostif_copy_page(gva_t dst, gva_t src)
-{
-	int err = 0;
-	uint64_t d = gva_x(dst), s = gva_x(src), n = PAGE_SIZE / 8;
-	__asm__ volatile(EXTABLE("rep movsq", "0") : "+r"(err), "+D"(d), "+S"(s), "+c"(n) :: "memory");
-	return err;
 }
 
 void hostif_native_load_cr3(mfn_t root)
@@ -101,15 +43,15 @@ void hostif_native_flush(void)
 
 _Noreturn void hostif_panic(const char *why)
 {
-	xen_puts("guest panic: ");
-	xen_puts(why);
-	xen_puts("\n");
+	x86_puts("guest panic: ");
+	x86_puts(why);
+	x86_puts("\n");
 	xen_shutdown(SHUTDOWN_crash);
 }
 
-/* --- console and shutdown --------------------------------------------- */
+/* --- console, shutdown, counts --------------------------------------------- */
 
-void xen_puts(const char *s)
+void x86_puts(const char *s)
 {
 	size_t n = 0;
 	while (s[n])
@@ -117,31 +59,21 @@ void xen_puts(const char *s)
 	xen_hypercall(HYPERVISOR_console_io, CONSOLEIO_write, n, (uint64_t)(uintptr_t)s, 0, 0);
 }
 
-void xen_put_u64(uint64_t n)
-{
-	char b[24];
-	int i = 23;
-	b[i] = 0;
-	do {
-		b[--i] = (char)('0' + n % 10);
-		n /= 10;
-	} while (n);
-	xen_puts(b + i);
-}
-
-void xen_put_kv(const char *key, uint64_t n)
-{
-	xen_puts(key);
-	xen_puts("=");
-	xen_put_u64(n);
-	xen_puts(" ");
-}
-
 _Noreturn void xen_shutdown(unsigned reason)
 {
 	struct sched_shutdown s = { reason };
 	for (;;)
 		xen_hypercall(HYPERVISOR_sched_op, SCHEDOP_shutdown, (uint64_t)(uintptr_t)&s, 0, 0, 0);
+}
+
+void x86_hv_counts(uint64_t v[5])
+{
+	static struct pvmmu_stats s;
+	if (xen_hypercall(HYPERVISOR_pvmmu_stats, (uint64_t)(uintptr_t)&s, 1, 0, 0, 0) != 1)
+		hostif_panic("pvmmu_stats refused");
+	uint64_t c[5] = { s.validated, s.pins, s.unpins, s.flushes, s.emulated };
+	for (unsigned i = 0; i < 5; i++)
+		v[i] = c[i];
 }
 
 /* --- exceptions --------------------------------------------------------- */
@@ -176,11 +108,6 @@ uint64_t xen_last_cr2(void)
 	return v;
 }
 
-struct extable_entry {
-	uint64_t insn, fixup;
-};
-extern const struct extable_entry __start_extable[], __stop_extable[];
-
 void xen_trap(unsigned vec, uint64_t *frame);
 
 /* frame: error code, rip, cs, rflags, rsp, ss. */
@@ -189,21 +116,16 @@ void xen_trap(unsigned vec, uint64_t *frame)
 	extern uint64_t xen_recover_rip;
 	if (vec == 14 && xen_recover_rip) {
 		frame[1] = xen_recover_rip;
-		xen_fixups++;
+		x86_fixups++;
 		return;
 	}
-	for (const struct extable_entry *e = __start_extable; vec == 14 && e < __stop_extable; e++) {
-		if (e->insn == frame[1]) {
-			frame[1] = e->fixup;
-			xen_fixups++;
-			return;
-		}
-	}
-	xen_puts("guest: unexpected exception ");
-	xen_put_kv("vector", vec);
-	xen_put_kv("error", frame[0]);
-	xen_put_kv("rip", frame[1]);
-	xen_put_kv("cr2", xen_last_cr2());
-	xen_puts("\n");
+	if (vec == 14 && x86_fixup(&frame[1]))
+		return;
+	x86_puts("guest: unexpected exception ");
+	x86_put_kv("vector", vec);
+	x86_put_kv("error", frame[0]);
+	x86_put_kv("rip", frame[1]);
+	x86_put_kv("cr2", xen_last_cr2());
+	x86_puts("\n");
 	xen_shutdown(SHUTDOWN_crash);
 }

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The console: COM1 at 115200 8N1, written by polling; and the way out:
- * QEMU's isa-debug-exit device at port 0xf4 turns a byte (code) into QEMU's
- * exit status (code << 1) | 1.  On a machine without that device the write
- * does nothing and we halt.
+ * The PC's few devices, as pc.h describes them.  The console polls COM1's
+ * line status (bounded, so a missing UART cannot hang us); the exit writes
+ * its code to port 0xf4, which does nothing on a machine without QEMU's
+ * isa-debug-exit, so we halt after it.
  */
 #include "../core/fmt.h"
-#include "hv.h"
+#include "pc.h"
 
 #define COM1 0x3f8
 #define DEBUG_EXIT_PORT 0xf4
@@ -48,7 +48,35 @@ void printk(const char *f, ...)
 	console_write(buf, n);
 }
 
-_Noreturn void hv_exit(unsigned code)
+uint64_t pc_tsc_khz(void)
+{
+	const unsigned count = 11932;                           /* 10 ms at 1193182 Hz */
+	outb(0x61, (uint8_t)((inb(0x61) & ~0x02) | 0x01));     /* gate on, speaker off */
+	outb(0x43, 0xb0);                                       /* channel 2, mode 0 */
+	outb(0x42, count & 0xff);
+	outb(0x42, count >> 8);
+	uint64_t t0 = rdtsc();
+	for (unsigned spin = 0; spin < 100000000 && !(inb(0x61) & 0x20); spin++)
+		;
+	return (rdtsc() - t0) / 10;
+}
+
+uint64_t pc_arg_number(const char *cmdline, const char *key, uint64_t dflt)
+{
+	size_t k = strlen(key);
+	for (const char *p = cmdline; *p; p++) {
+		if ((p != cmdline && p[-1] != ' ') || memcmp(p, key, k))
+			continue;
+		uint64_t n = 0;
+		const char *q = p + k;
+		for (; *q >= '0' && *q <= '9' && n < (1ull << 40); q++)
+			n = n * 10 + (uint64_t)(*q - '0');
+		return q != p + k && (*q == ' ' || !*q) ? n : dflt;
+	}
+	return dflt;
+}
+
+_Noreturn void pc_exit(unsigned code)
 {
 	outb(DEBUG_EXIT_PORT, (uint8_t)code);
 	for (;;)

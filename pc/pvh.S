@@ -1,15 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The PVH entry.  The loader (QEMU, Firecracker, Cloud Hypervisor) finds
- * pvh_start through the XEN_ELFNOTE_PHYS32_ENTRY note and jumps there in
- * 32-bit protected mode with paging off and %ebx holding the physical
- * address of the hvm_start_info.  We build boot tables that identity-map
- * the first 4 GiB with 2 MiB pages and map the first GiB again at
- * HV_TEXT_VIRT, enter long mode and jump to hv_start64, high.  mem.c
- * replaces these tables with the hypervisor's own.
+ * The PVH entry, for both ring-0 images (hv.elf, native.elf).  The loader
+ * (QEMU, Firecracker, Cloud Hypervisor) finds pvh_start through the
+ * XEN_ELFNOTE_PHYS32_ENTRY note and jumps there in 32-bit protected mode
+ * with paging off and %ebx holding the physical address of the
+ * hvm_start_info.  We build boot tables that identity-map the first 4 GiB
+ * with 2 MiB pages and map the first GiB again where the image is linked
+ * (L4 slot PVH_HIGH_L4, L3 slot PVH_HIGH_L3), enter long mode and call
+ * PVH_MAIN(start info), high.  The image replaces these tables with its own.
+ *
+ *   hv.elf      HV_TEXT_VIRT 0xffff82d080000000: slots 261, 322; hv_main
+ *   native.elf  DIRECT_BASE  0xffff880000000000: slots 272, 0;   native_main
  */
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
-#define HV_TEXT_VIRT 0xffff82d080000000
+#if !defined(PVH_HIGH_L4) || !defined(PVH_HIGH_L3) || !defined(PVH_MAIN)
+#error "pvh.S needs PVH_HIGH_L4, PVH_HIGH_L3 and PVH_MAIN"
+#endif
 #define PTE_TABLE 0x3      /* P | RW */
 #define PTE_LARGE 0x83     /* P | RW | PS */
 
@@ -25,7 +31,7 @@
 pvh_start:
 	cli
 	cld
-	mov %ebx, %edi                  /* hvm_start_info: hv_main's argument */
+	mov %ebx, %edi                  /* hvm_start_info: PVH_MAIN's argument */
 
 	mov $boot_pd, %esi              /* 2048 large pages: 4 GiB */
 	mov $PTE_LARGE, %eax
@@ -45,10 +51,10 @@ pvh_start:
 	inc %ecx
 	cmp $4, %ecx
 	jne 2b
-	/* HV_TEXT_VIRT: L4 slot 261, L3 slot 322 -> the first directory */
-	movl $boot_pd + PTE_TABLE, boot_pdpt_high + 322 * 8
+	/* the link address -> the first directory */
+	movl $boot_pd + PTE_TABLE, boot_pdpt_high + PVH_HIGH_L3 * 8
 	movl $boot_pdpt + PTE_TABLE, boot_pml4
-	movl $boot_pdpt_high + PTE_TABLE, boot_pml4 + 261 * 8
+	movl $boot_pdpt_high + PTE_TABLE, boot_pml4 + PVH_HIGH_L4 * 8
 
 	mov %cr4, %eax
 	or $0x20, %eax                  /* PAE */
@@ -83,7 +89,7 @@ boot64:
 	mov %eax, %fs
 	mov %eax, %gs
 	mov %edi, %edi
-	movabs $hv_start64, %rax
+	movabs $pvh_start64, %rax
 	jmp *%rax
 
 	.section .boot.data, "aw"
@@ -101,11 +107,11 @@ boot_gdtr:
 	.long boot_gdt
 
 	.text
-	.globl hv_start64
-hv_start64:
+	.globl pvh_start64
+pvh_start64:
 	lea boot_stack_top(%rip), %rsp
 	xor %ebp, %ebp
-	call hv_main
+	call PVH_MAIN
 	ud2
 
 	.bss

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The guest kernel on a real x86 machine, as a PV guest of hv (guest/xen/)
+ * or alone in ring 0 (guest/native/): what both images share.
+ *
+ *   access.c  hostif's memory accesses as plain loads and stores, each with
+ *             an exception-table entry; the image's page-fault handler sends
+ *             a faulting one to its fixup (x86_fixup), which reports the
+ *             fault to the caller as the sim's software MMU would
+ *   run.c     the command line, and one workload run and measured
+ *
+ * One vCPU: hostif_vcpu() is 0.
+ */
+#ifndef GUEST_X86_H
+#define GUEST_X86_H
+
+#include <stdbool.h>
+#include "../hostif.h"
+
+/* --- what each image provides ------------------------------------------ */
+
+/* Write (s) to the console. */
+void x86_puts(const char *s);
+/* The hypervisor's counts for this vCPU: validated, pins, unpins, flushes,
+ * emulated stores (zeros without a hypervisor). */
+void x86_hv_counts(uint64_t v[5]);
+
+/* --- access.c ---------------------------------------------------------- */
+
+/* Faults absorbed by the exception table so far. */
+extern uint64_t x86_fixups;
+/* If (*rip) is an access that may fault, move it to its fixup, count the
+ * fault and return true; else false (the fault is a bug). */
+bool x86_fixup(uint64_t *rip);
+
+/* --- run.c ------------------------------------------------------------- */
+
+/* "key=value " for a number, and a number alone. */
+void x86_put_kv(const char *key, uint64_t n);
+void x86_put_u64(uint64_t n);
+/* The value of "key" (say "workload=") on (cmdline), or NULL. */
+const char *x86_arg(const char *cmdline, const char *key);
+/* Does the command-line word at (p) (ended by a space or the end) equal (w)? */
+static inline bool x86_word_is(const char *p, const char *w)
+{
+	while (*w && *p == *w)
+		p++, w++;
+	return !*w && (*p == ' ' || !*p);
+}
+/* Boot the kernel on (si) and run the workload (cmdline) names, with
+ * "mode=" pv or nobatch (a PV image) or native (native), "ops=N"; print
+ *   pvmmu-result workload=... mode=... ops=N cycles=N hypercalls=N ...
+ * with the counts of the measured loop only, as the sim host counts them,
+ * or "pvmmu-result workload=... skipped: why".  Panics on any failure. */
+void x86_run_workload(const struct start_info *si, const char *cmdline, bool native);
+
+#endif
