@@ -8,7 +8,13 @@
  *
  * syscall (a hypercall) saves rip in rcx and rflags in r11 and leaves rsp
  * alone: we switch to the per-CPU stack and build the frame an exception
- * would have pushed, so a hypercall and an exception return alike.
+ * would have pushed, so a hypercall and an exception return alike.  A
+ * hypercall whose frame is still a syscall's (vector VEC_SYSCALL: not the
+ * iret hypercall) goes back by sysretq, which clobbers rcx and r11 as the
+ * hypercall ABI allows; hv_syscall has checked that rip is canonical.
+ * Between loading the guest's rsp and sysretq we are in ring 0 on the
+ * guest's stack: nothing may interrupt there (interrupts are off; hv
+ * takes no NMIs).
  */
 #define GUEST_CS 0xe033
 #define GUEST_SS 0xe02b
@@ -65,6 +71,8 @@ exc_common:
 
 	.globl hv_return
 hv_return:
+	cmpq $VEC_SYSCALL, 15*8(%rsp)
+	je sysret_return
 	pop %r15
 	pop %r14
 	pop %r13
@@ -85,6 +93,29 @@ hv_return:
 	jz 3f
 	swapgs
 3:	iretq
+
+sysret_return:
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %rbp
+	pop %rbx
+	add $8, %rsp                    /* r11: the rflags below */
+	pop %r10
+	pop %r9
+	pop %r8
+	pop %rax
+	add $8, %rsp                    /* rcx: the rip below */
+	pop %rdx
+	pop %rsi
+	pop %rdi
+	add $16, %rsp                   /* vector, error */
+	mov (%rsp), %rcx
+	mov 16(%rsp), %r11
+	mov 24(%rsp), %rsp
+	swapgs
+	sysretq
 
 /* cpu_enter_guest(regs): start running (regs) in ring 3. */
 	.globl cpu_enter_guest

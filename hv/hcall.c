@@ -93,6 +93,7 @@ static long hc_iret(struct vcpu *v, struct regs *r)
 		hv_crash_guest(v, "iret to a non-canonical address");
 	r->rip = c.rip;
 	r->rsp = c.rsp;
+	r->vector = 0;          /* every register as the frame says: back by iretq */
 	r->rflags = (c.rflags & ~(RFLAGS_IOPL | RFLAGS_VM | RFLAGS_NT)) | RFLAGS_IF | 2;
 	if (!(c.flags & VGCF_in_syscall)) {
 		r->r11 = c.r11;
@@ -158,6 +159,14 @@ void hv_syscall(struct regs *r)
 	}
 	if (v->d->crashed)
 		hv_crash_guest(v, v->d->crash_reason);
+	/* a syscall from the last bytes below the canonical hole leaves rcx
+	 * beyond it: returning there would fault in ring 0, so the guest gets
+	 * the #GP instead, as Xen gives it, and comes back by iretq */
+	if (!canonical(r->rip)) {
+		if (bounce_exception(v, r, 13, 0))
+			hv_crash_guest(v, "hypercall return to a non-canonical address");
+		r->vector = 13;
+	}
 	return_to_guest(v);
 }
 
@@ -165,8 +174,9 @@ void return_to_guest(struct vcpu *v)
 {
 	if (mfn_eq(v->kernel_root, INVALID_MFN))
 		hv_crash_guest(v, "no pagetable loaded");
-	if (read_cr3() >> PAGE_SHIFT != mfn_x(v->kernel_root))
+	if (pcpu0.flush_pending || read_cr3() >> PAGE_SHIFT != mfn_x(v->kernel_root))
 		mem_load_root(v->kernel_root);
+	pcpu0.flush_pending = false;
 }
 
 static bool audit(const char *when)

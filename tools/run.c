@@ -37,7 +37,7 @@ static const char run_usage[] =
 	"  --json           one JSON object per run (qemu: the console goes to stderr)\n"
 	"  --attack NAME    qemu: boot the guest in a hostile mode instead: writable-pt,\n"
 	"                   foreign-frame, reserved-slots, bad-root, bad-store,\n"
-	"                   hv-area, or all; every attempt must be refused as Xen\n"
+	"                   hv-area, sysret-hole, or all; every attempt must be refused as Xen\n"
 	"                   refuses it, and hv must go on to a clean audit\n"
 	"\n"
 	"Exit status: 0 if every run finished with a clean audit and no frame\n"

@@ -114,7 +114,7 @@ void xen_trap(unsigned vec, uint64_t *frame);
 void xen_trap(unsigned vec, uint64_t *frame)
 {
 	extern uint64_t xen_recover_rip;
-	if (vec == 14 && xen_recover_rip) {
+	if ((vec == 14 || vec == 13) && xen_recover_rip) {
 		frame[1] = xen_recover_rip;
 		x86_fixups++;
 		return;
