@@ -174,9 +174,8 @@ void return_to_guest(struct vcpu *v)
 {
 	if (mfn_eq(v->kernel_root, INVALID_MFN))
 		hv_crash_guest(v, "no pagetable loaded");
-	if (pcpu0.flush_pending || read_cr3() >> PAGE_SHIFT != mfn_x(v->kernel_root))
+	if (read_cr3() >> PAGE_SHIFT != mfn_x(v->kernel_root))
 		mem_load_root(v->kernel_root);
-	pcpu0.flush_pending = false;
 }
 
 static bool audit(const char *when)

@@ -67,7 +67,6 @@ struct pcpu {
 	uint64_t guest_rsp;         /* +8: scratch for the syscall entry */
 	struct vcpu *cur;           /* the vCPU running here */
 	unsigned id;
-	bool flush_pending;         /* reload cr3 on the way back to the guest */
 };
 
 /* The hypervisor's side of a vCPU (v->host). */
@@ -141,8 +140,7 @@ int bounce_exception(struct vcpu *v, struct regs *r, unsigned vec, uint64_t erro
 void hv_report(struct vcpu *v, const char *what, uint64_t which, long rc);
 /* Print the frame-pointer chain from (rbp), within hv.elf. */
 void hv_backtrace(uint64_t rbp);
-/* Load the vCPU's root if it changed or a flush is pending (env_flush_tlb);
- * called on every way back to ring 3. */
+/* Load the vCPU's root if it changed; called on every way back to ring 3. */
 void return_to_guest(struct vcpu *v);
 
 /* --- small things ----------------------------------------------------- */

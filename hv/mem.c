@@ -236,24 +236,18 @@ int env_copy_to_guest(struct vcpu *v, uint64_t gptr, const void *src, size_t len
 	return copy_guest(v, gptr, (void *)(uintptr_t)src, len, true);
 }
 
-/* Inside hv nothing goes through the guest's translations (guest memory
- * is reached by software walks and the direct map), so a flush can wait
- * until the way back to the guest (return_to_guest), and several flushes
- * of one hypercall, or a flush and a root change, become one cr3 load.
- * Not so when the vCPU loses its root: its old L4 must leave cr3 at once. */
+/* At once, never on the way out: the old root must leave cr3 before the
+ * rest of the hypercall can retype and rewrite it (a multicall may unpin it,
+ * pin it as an L1 and update its entries, hv's slots among them). */
 void env_flush_tlb(struct vcpu *v)
 {
-	if (pcpu0.cur != v)
-		return;
-	if (mfn_eq(v->kernel_root, INVALID_MFN))
-		mem_load_root(hv_l4);
-	else
-		pcpu0.flush_pending = true;
+	if (pcpu0.cur == v)
+		mem_load_root(mfn_eq(v->kernel_root, INVALID_MFN) ? hv_l4 : v->kernel_root);
 }
 
 void env_invlpg(struct vcpu *v, uint64_t va)
 {
-	if (pcpu0.cur == v && !pcpu0.flush_pending)
+	if (pcpu0.cur == v)
 		invlpg(va);
 }
 
