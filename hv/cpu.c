@@ -31,6 +31,7 @@ struct idt_gate {
 };
 
 struct pcpu pcpu0;
+bool cpu_smap;
 static uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(16)));
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 static struct tss tss0 __attribute__((aligned(16)));
@@ -121,8 +122,10 @@ static void cr_init(void)
 		cpuid(7, 0, r);
 		if (r[1] & (1u << 7))
 			cr4 |= 1ull << 20;   /* SMEP */
-		if (r[1] & (1u << 20))
+		if (r[1] & (1u << 20)) {
 			cr4 |= 1ull << 21;   /* SMAP */
+			cpu_smap = true;
+		}
 	}
 	__asm__ volatile("mov %0, %%cr4" :: "r"(cr4));
 }

@@ -87,6 +87,8 @@ struct hv_vcpu {
 /* --- cpu.c ------------------------------------------------------------ */
 
 extern struct pcpu pcpu0;
+/* SMAP is on: ring 0 reaches user pages only between stac and clac. */
+extern bool cpu_smap;
 void cpu_init(void);
 /* Leave ring 0 into the guest with (r); does not return. */
 _Noreturn void cpu_enter_guest(struct regs *r);

@@ -206,7 +206,8 @@ void *env_frame(mfn_t mfn)
 	return maddr_virt(mfn_x(mfn) << PAGE_SHIFT);
 }
 
-static int copy_guest(struct vcpu *v, uint64_t gptr, void *buf, size_t len, bool write)
+/* Guest memory by a software walk of (v)'s tables and the direct map. */
+static int copy_walked(struct vcpu *v, uint64_t gptr, void *buf, size_t len, bool write)
 {
 	uint8_t *b = buf;
 	while (len) {
@@ -224,6 +225,61 @@ static int copy_guest(struct vcpu *v, uint64_t gptr, void *buf, size_t len, bool
 		len -= n;
 	}
 	return 0;
+}
+
+/* Copy (len) bytes with faults caught: 0, or non-zero if an access faulted
+ * (hv_exception sends a fault at 1: or 2: to 4:).  stac/clac open the
+ * guest's pages (all user pages, core sets US) to ring 0 for this alone. */
+static int copy_caught(void *dst, const void *src, size_t len)
+{
+	int err = 0;
+	size_t words = len / 8, bytes = len % 8;
+	if (cpu_smap)
+		__asm__ volatile("stac" ::: "memory");
+	__asm__ volatile("1: rep movsq\n\t"
+			 "mov %[bytes], %%rcx\n"
+			 "2: rep movsb\n"
+			 "3:\n"
+			 ".pushsection .text.fixup, \"ax\"\n"
+			 "4: movl $1, %[err]\n\t"
+			 "jmp 3b\n"
+			 ".popsection\n"
+			 ".pushsection .extable, \"a\"\n"
+			 ".quad 1b, 4b\n\t.quad 2b, 4b\n"
+			 ".popsection"
+			 : [err] "+r"(err), "+D"(dst), "+S"(src), "+c"(words)
+			 : [bytes] "r"(bytes)
+			 : "memory");
+	if (cpu_smap)
+		__asm__ volatile("clac" ::: "memory");
+	return err;
+}
+
+/* Does [p, p + len) lie in one half of the guest's address space, clear of
+ * hv's slots? */
+static bool guest_range(uint64_t p, size_t len)
+{
+	uint64_t last = p + len - 1;
+	return len && last >= p && canonical(p) && canonical(last) && (p >> 47) == (last >> 47) &&
+	       (last < HV_VIRT_START || p >= HV_VIRT_END);
+}
+
+/* Guest memory as Xen reaches it: through the guest's own mappings, live in
+ * cr3 while its vCPU runs (hv's slots are in every guest L4).  A range that
+ * touches hv's slots is refused before any access; with CR0.WP a read-only
+ * mapping stays read-only to ring 0; a fault is -EFAULT.  Another vCPU's
+ * memory, or a root not loaded, takes the software walk. */
+static int copy_guest(struct vcpu *v, uint64_t gptr, void *buf, size_t len, bool write)
+{
+	if (!len)
+		return 0;
+	if (!guest_range(gptr, len))
+		return -XEN_EFAULT;
+	if (pcpu0.cur == v && read_cr3() >> PAGE_SHIFT == mfn_x(v->kernel_root)) {
+		void *g = (void *)(uintptr_t)gptr;
+		return (write ? copy_caught(g, buf, len) : copy_caught(buf, g, len)) ? -XEN_EFAULT : 0;
+	}
+	return copy_walked(v, gptr, buf, len, write);
 }
 
 int env_copy_from_guest(struct vcpu *v, void *dst, uint64_t gptr, size_t len)

@@ -185,10 +185,32 @@ void hv_backtrace(uint64_t rbp)
 	printk("\n");
 }
 
+/* A fault of ours that the exception table expects (a guest copy: a page
+ * fault, or a general protection fault should an address be bad in a way
+ * the range check missed): resume at its fixup. */
+static bool fixup(struct regs *r)
+{
+	struct extable_entry {
+		uint64_t insn, fixup;
+	};
+	extern const struct extable_entry __start_extable[], __stop_extable[];
+	bool may = r->vector == 14 || r->vector == 13;
+	for (const struct extable_entry *e = __start_extable; may && e < __stop_extable; e++) {
+		if (e->insn == r->rip) {
+			r->rip = e->fixup;
+			return true;
+		}
+	}
+	return false;
+}
+
 void hv_exception(struct regs *r)
 {
-	if (!(r->cs & 3))
-		fatal(r);
+	if (!(r->cs & 3)) {
+		if (!fixup(r))
+			fatal(r);
+		return;
+	}
 	struct vcpu *v = pcpu0.cur;
 	unsigned vec = (unsigned)r->vector;
 	if (vec == 14) {

@@ -139,7 +139,7 @@ qemu_suite() {
 		echo "SKIP: qemu: workload mixed needs 2 vCPUs and hv and native.elf run 1 so far (not counted as a pass)"
 	else bad "qemu: mixed says why it cannot run, in every mode"; fi
 	# Hostile modes: every attempt refused as Xen refuses it, hv goes on.
-	for a in writable-pt foreign-frame reserved-slots bad-root bad-store hv-area sysret-hole; do
+	for a in writable-pt foreign-frame reserved-slots bad-root bad-store hv-area sysret-hole bad-buffer; do
 		expect 0 "qemu: attack $a refused, hv goes on to a clean audit" "$bin" run --host qemu --attack $a
 	done
 	expect 1 "qemu: an unknown attack mode fails" "$bin" run --host qemu --attack frob

@@ -37,8 +37,9 @@ static const char run_usage[] =
 	"  --json           one JSON object per run (qemu: the console goes to stderr)\n"
 	"  --attack NAME    qemu: boot the guest in a hostile mode instead: writable-pt,\n"
 	"                   foreign-frame, reserved-slots, bad-root, bad-store,\n"
-	"                   hv-area, sysret-hole, or all; every attempt must be refused as Xen\n"
-	"                   refuses it, and hv must go on to a clean audit\n"
+	"                   hv-area, sysret-hole, bad-buffer, or all; every attempt\n"
+	"                   must be refused as Xen refuses it, and hv must go on\n"
+	"                   to a clean audit\n"
 	"\n"
 	"Exit status: 0 if every run finished with a clean audit and no frame\n"
 	"leaked; 1 if one did not; 2 for a bad command line.\n";

@@ -137,14 +137,29 @@ static void touch_hypervisor(void)
  * XSA-7): we must get a #GP, the hypervisor must not fault itself.  Intel
  * CPUs fault such a sysretq in ring 0, which hv's check prevents; QEMU's
  * TCG, like AMD CPUs, faults in ring 3, so there this passes either way. */
-static void syscall_at_the_hole(void)
+#define TOP_PAGE 0x00007ffffffff000ull
+
+/* Map a fresh frame at the last user page, just below the canonical hole. */
+static pfn_t map_top_page(void)
 {
-	const uint64_t page = 0x00007ffffffff000ull;
 	pfn_t f = palloc();
-	if (!gva_x(vm_entry(&kernel_mm, page, true)))
+	if (!gva_x(vm_entry(&kernel_mm, TOP_PAGE, true)))
 		hostif_panic("no table for the top user page");
 	uint64_t pte = make_pte((pfn_x(f) << PAGE_SHIFT) | PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D);
-	expect("mapping the top user page (allowed)", update_va(page, pte), 0);
+	expect("mapping the top user page (allowed)", update_va(TOP_PAGE, pte), 0);
+	return f;
+}
+
+static void unmap_top_page(pfn_t f)
+{
+	expect("unmapping the top user page", update_va(TOP_PAGE, 0), 0);
+	pput(f);
+}
+
+static void syscall_at_the_hole(void)
+{
+	const uint64_t page = TOP_PAGE;
+	pfn_t f = map_top_page();
 	expect("writing syscall into its last two bytes (allowed)",
 	       hostif_store(_gva(page + PAGE_SIZE - 8), 0x050f000000000000ull), 0);
 	uint64_t faults = x86_fixups;
@@ -159,8 +174,41 @@ static void syscall_at_the_hole(void)
 			 :: "r"(page + PAGE_SIZE - 2), "i"(HYPERVISOR_console_io)
 			 : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory");
 	expect("a hypercall returning beyond the canonical hole gets #GP", (long)(x86_fixups - faults), 1);
-	expect("unmapping the top user page", update_va(page, 0), 0);
-	pput(f);
+	unmap_top_page(f);
+}
+
+/* Hypercall buffers the hypervisor must not reach for us, which it reads
+ * and writes through our own mappings: inside its area (the m2p too, though
+ * we may read it ourselves, as Xen's range check has it), not mapped,
+ * read-only for its output, or running across the canonical hole. */
+static long mmuext_at(uint64_t ops)
+{
+	return xen_hypercall(HYPERVISOR_mmuext_op, ops, 1, 0, DOMID_SELF, 0);
+}
+
+static void bad_buffers(void)
+{
+	expect("mmuext_op reading its request from the hypervisor's direct map",
+	       mmuext_at(HV_DMAP + 0x100000), -XEN_EFAULT);
+	expect("mmuext_op reading its request from the hypervisor's text", mmuext_at(HV_TEXT),
+	       -XEN_EFAULT);
+	expect("mmuext_op reading its request from the m2p", mmuext_at(MACH2PHYS_VIRT_START),
+	       -XEN_EFAULT);
+	expect("mmuext_op reading its request from an unmapped address", mmuext_at(0x1000),
+	       -XEN_EFAULT);
+	pfn_t f = map_top_page();
+	expect("mmuext_op reading its request across the canonical hole",
+	       mmuext_at(TOP_PAGE + PAGE_SIZE - 8), -XEN_EFAULT);
+	unmap_top_page(f);
+	gva_t l4 = pfn_to_virt(kernel_mm.pgd);
+	uint64_t before, after;
+	hostif_load(l4, &before);
+	expect("pvmmu_stats writing into our read-only L4",
+	       xen_hypercall(HYPERVISOR_pvmmu_stats, gva_x(l4), 1, 0, 0, 0), -XEN_EFAULT);
+	hostif_load(l4, &after);
+	expect("the L4 is unchanged afterwards", after != before, 0);
+	expect("pvmmu_stats writing into the hypervisor's direct map",
+	       xen_hypercall(HYPERVISOR_pvmmu_stats, HV_DMAP + 0x100000, 1, 0, 0, 0), -XEN_EFAULT);
 }
 
 static const struct {
@@ -174,6 +222,7 @@ static const struct {
 	{ "bad-store", store_bad_entry },
 	{ "hv-area", touch_hypervisor },
 	{ "sysret-hole", syscall_at_the_hole },
+	{ "bad-buffer", bad_buffers },
 };
 
 int xen_attacks(const char *name, const struct start_info *si)
