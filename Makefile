@@ -125,30 +125,6 @@ KFLAGS := $(BASE) $(FREESTANDING) -O2 -nostdlib -fpie -mno-red-zone -mgeneral-re
           -fcf-protection=none
 KLD := ld -nostdlib -static --no-relax -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments
 
-build/hv/%.o: %.c $(HEADERS)
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  CC [hv] $<")
-	$(Q)$(CC) $(KFLAGS) -c $< -o $@
-build/hv/%.o: %.S
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  AS [hv] $<")
-	$(Q)$(CC) $(KFLAGS) -c $< -o $@
-build/hv/pc/pvh-hv.o: pc/pvh.S
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  AS [hv] $< for hv.elf")
-	$(Q)$(CC) $(KFLAGS) -DPVH_HIGH_L4=261 -DPVH_HIGH_L3=322 -DPVH_MAIN=hv_main -c $< -o $@
-build/hv/pc/pvh-native.o: pc/pvh.S
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  AS [hv] $< for native.elf")
-	$(Q)$(CC) $(KFLAGS) -DPVH_HIGH_L4=272 -DPVH_HIGH_L3=0 -DPVH_MAIN=native_main -c $< -o $@
-
-kobj = $(patsubst %.S,build/hv/%.o,$(patsubst %.c,build/hv/%.o,$(1)))
-
-HV_OBJ := $(call kobj,$(CORE) $(HV) pc/pc.c) build/hv/pc/pvh-hv.o
-build/hv/hv.elf: hv/hv.ld $(HV_OBJ)
-	@$(if $(Q),echo "  LD [hv] $@")
-	$(Q)$(KLD) -T hv/hv.ld -o $@ $(HV_OBJ)
-
 X86_GUEST += guest/x86/access.c
 X86_GUEST += guest/x86/run.c
 
@@ -156,19 +132,51 @@ XEN_GUEST += guest/xen/entry.S
 XEN_GUEST += guest/xen/attacks.c
 XEN_GUEST += guest/xen/hostif.c
 XEN_GUEST += guest/xen/start.c
-XEN_GUEST_OBJ := $(call kobj,$(GUEST) $(X86_GUEST) $(XEN_GUEST))
-build/hv/guest.elf: guest/xen/guest.ld $(XEN_GUEST_OBJ)
-	@$(if $(Q),echo "  LD [hv] $@")
-	$(Q)$(KLD) -T guest/xen/guest.ld -o $@ $(XEN_GUEST_OBJ)
 
 NATIVE_GUEST += guest/native/entry.S
 NATIVE_GUEST += guest/native/hostif.c
 NATIVE_GUEST += guest/native/start.c
-NATIVE_GUEST_OBJ := $(call kobj,$(GUEST) $(X86_GUEST) $(NATIVE_GUEST) pc/pc.c core/fmt.c) \
-                    build/hv/pc/pvh-native.o
-build/hv/native.elf: guest/native/native.ld $(NATIVE_GUEST_OBJ)
-	@$(if $(Q),echo "  LD [hv] $@")
-	$(Q)$(KLD) -T guest/native/native.ld -o $@ $(NATIVE_GUEST_OBJ)
+
+# The three images into build/$(1)/, compiled by $(2): build/hv (gcc) is
+# what pvmmu runs; build/hv-clang proves the images clang-clean and boots.
+define images
+build/$(1)/%.o: %.c $$(HEADERS)
+	@mkdir -p $$(dir $$@)
+	@$$(if $$(Q),echo "  CC [$(1)] $$<")
+	$$(Q)$(2) $$(KFLAGS) -c $$< -o $$@
+build/$(1)/%.o: %.S
+	@mkdir -p $$(dir $$@)
+	@$$(if $$(Q),echo "  AS [$(1)] $$<")
+	$$(Q)$(2) $$(KFLAGS) -c $$< -o $$@
+build/$(1)/pc/pvh-hv.o: pc/pvh.S
+	@mkdir -p $$(dir $$@)
+	@$$(if $$(Q),echo "  AS [$(1)] $$< for hv.elf")
+	$$(Q)$(2) $$(KFLAGS) -DPVH_HIGH_L4=261 -DPVH_HIGH_L3=322 -DPVH_MAIN=hv_main -c $$< -o $$@
+build/$(1)/pc/pvh-native.o: pc/pvh.S
+	@mkdir -p $$(dir $$@)
+	@$$(if $$(Q),echo "  AS [$(1)] $$< for native.elf")
+	$$(Q)$(2) $$(KFLAGS) -DPVH_HIGH_L4=272 -DPVH_HIGH_L3=0 -DPVH_MAIN=native_main -c $$< -o $$@
+
+$(1)_HV_OBJ := $$(call kobj,$(1),$$(CORE) $$(HV) pc/pc.c) build/$(1)/pc/pvh-hv.o
+build/$(1)/hv.elf: hv/hv.ld $$($(1)_HV_OBJ)
+	@$$(if $$(Q),echo "  LD [$(1)] $$@")
+	$$(Q)$$(KLD) -T hv/hv.ld -o $$@ $$($(1)_HV_OBJ)
+
+$(1)_XEN_OBJ := $$(call kobj,$(1),$$(GUEST) $$(X86_GUEST) $$(XEN_GUEST))
+build/$(1)/guest.elf: guest/xen/guest.ld $$($(1)_XEN_OBJ)
+	@$$(if $$(Q),echo "  LD [$(1)] $$@")
+	$$(Q)$$(KLD) -T guest/xen/guest.ld -o $$@ $$($(1)_XEN_OBJ)
+
+$(1)_NATIVE_OBJ := $$(call kobj,$(1),$$(GUEST) $$(X86_GUEST) $$(NATIVE_GUEST) pc/pc.c core/fmt.c) \
+                   build/$(1)/pc/pvh-native.o
+build/$(1)/native.elf: guest/native/native.ld $$($(1)_NATIVE_OBJ)
+	@$$(if $$(Q),echo "  LD [$(1)] $$@")
+	$$(Q)$$(KLD) -T guest/native/native.ld -o $$@ $$($(1)_NATIVE_OBJ)
+endef
+
+kobj = $(patsubst %.S,build/$(1)/%.o,$(patsubst %.c,build/$(1)/%.o,$(2)))
+$(eval $(call images,hv,$(CC)))
+$(eval $(call images,hv-clang,$(CLANG)))
 
 # Fuzzing (clang's libFuzzer).  make fuzz FUZZ_SECONDS=N runs each harness
 # for N seconds (default 300) on its corpus in build/fuzz/; findings are
@@ -190,10 +198,11 @@ fuzz: build/fuzz/fuzz_hypercalls build/fuzz/fuzz_scenario
 	fuzz/run.sh $(FUZZ_SECONDS)
 
 IMAGES := build/hv/hv.elf build/hv/guest.elf build/hv/native.elf
+CLANG_IMAGES := build/hv-clang/hv.elf build/hv-clang/guest.elf build/hv-clang/native.elf
 
 all: build/release/pvmmu $(IMAGES)
 
-test: build/release/pvmmu $(IMAGES) build/release/test_unit build/release/core.o build/release/guest.o \
+test: build/release/pvmmu $(IMAGES) $(CLANG_IMAGES) build/release/test_unit build/release/core.o build/release/guest.o \
       build/asan/pvmmu build/asan/test_unit build/clang/pvmmu build/clang/test_unit \
       build/tsan/test_unit build/fuzz/fuzz_hypercalls build/fuzz/fuzz_scenario
 	$(Q)tests/run.sh

@@ -143,6 +143,17 @@ qemu_suite() {
 		expect 0 "qemu: attack $a refused, hv goes on to a clean audit" "$bin" run --host qemu --attack $a
 	done
 	expect 1 "qemu: an unknown attack mode fails" "$bin" run --host qemu --attack frob
+	# The images as clang builds them: the same counts, the same refusals.
+	for m in pv native; do
+		"$bin" run --host sim --workload fork-exec-exit --mode $m --ops 4 --pages 16384 --json 2>/dev/null |
+			sed 's/"host":"[a-z]*",//; s/"seconds":[0-9.]*,"ops_per_sec":[0-9.]*,//' >/tmp/pvmmu-sim.json
+		PVMMU_IMAGES=build/hv-clang "$bin" run --host qemu --workload fork-exec-exit --mode $m --ops 4 \
+			--pages 16384 --json 2>/tmp/pvmmu-qemu.log |
+			sed 's/"host":"[a-z]*",//; s/"seconds":[0-9.]*,"ops_per_sec":[0-9.]*,//' >/tmp/pvmmu-qemu.json
+		if [ -s /tmp/pvmmu-qemu.json ] && cmp -s /tmp/pvmmu-sim.json /tmp/pvmmu-qemu.json; then ok
+		else bad "qemu: clang-built images, fork-exec-exit ($m) counts as on the sim host"; tail -5 /tmp/pvmmu-qemu.log; fi
+	done
+	PVMMU_IMAGES=build/hv-clang expect 0 "qemu: clang-built images refuse every attack" "$bin" run --host qemu --attack all
 	# Bad guest images: refused with a message, nothing started.
 	mkdir -p /tmp/pvmmu-bad && cp build/hv/hv.elf /tmp/pvmmu-bad/
 	local img

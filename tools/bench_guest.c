@@ -6,8 +6,9 @@
  * same kernel owning the MMU) in one invocation, on the same host and
  * accelerator, alternating native and PV run by run so drift in the host's
  * speed lands on both; the median of the repetitions gives microseconds per
- * operation and the PV/native ratio, printed beside the work each PV
- * operation did (hypercalls, multicall entries, entries validated, TLB
+ * operation and the PV/native ratio, with the spread of the ratios of
+ * adjacent pairs of runs (the host's noise), printed beside the work each
+ * PV operation did (hypercalls, multicall entries, entries validated, TLB
  * flushes, page faults) and the target the ratio is held to.
  */
 #include <stdio.h>
@@ -92,17 +93,24 @@ static double per(uint64_t n, uint64_t ops)
 	return ops ? (double)n / (double)ops : 0;
 }
 
-static void print(const struct opts *o, const struct workload *w, double native_us, double pv_us,
+/* The medians of native and PV, and the spread of the ratio of each
+ * adjacent pair of runs (lo, hi): how far the host's noise moved it. */
+struct summary {
+	double native_us, pv_us, lo, hi;
+};
+
+static void print(const struct opts *o, const struct workload *w, const struct summary *s,
 		  const struct guest_result *pv)
 {
 	const struct target *t = target_of(w);
-	double ratio = pv_us / native_us;
+	double ratio = s->pv_us / s->native_us;
 	const struct guest_counts *c = &pv->counts;
 	if (o->json) {
 		printf("{\"host\":\"%s\",\"accel\":\"%s\",\"workload\":\"%s\",\"op\":\"%s\",\"reps\":%u,"
-		       "\"ops\":%llu,\"native_us\":%.3f,\"pv_us\":%.3f,\"pv_over_native\":%.3f,",
+		       "\"ops\":%llu,\"native_us\":%.3f,\"pv_us\":%.3f,\"pv_over_native\":%.3f,"
+		       "\"pair_ratio_min\":%.3f,\"pair_ratio_max\":%.3f,",
 		       o->qemu ? "qemu" : "sim", o->qemu ? o->q.accel : "none", w->name, w->op, o->reps,
-		       (unsigned long long)pv->ops, native_us, pv_us, ratio);
+		       (unsigned long long)pv->ops, s->native_us, s->pv_us, ratio, s->lo, s->hi);
 		if (t)
 			printf("\"target\":%.2f,\"met\":%s,", t->ratio, ratio <= t->ratio ? "true" : "false");
 		printf("\"pv_per_op\":{\"hypercalls\":%.3f,\"multicall_entries\":%.3f,\"validated\":%.3f,"
@@ -114,8 +122,10 @@ static void print(const struct opts *o, const struct workload *w, double native_
 	char goal[32] = "-";
 	if (t)
 		snprintf(goal, sizeof(goal), "%.1fx %s", t->ratio, ratio <= t->ratio ? "met" : "MISSED");
-	printf("%-15s %-14s %10.2f %10.2f %7.2fx %-12s %7.2f %8.2f %9.1f %7.2f %6.2f\n", w->name,
-	       t ? t->lmbench : "", native_us, pv_us, ratio, goal, per(c->hypercalls, pv->ops),
+	char spread[32];
+	snprintf(spread, sizeof(spread), "%.2f-%.2f", s->lo, s->hi);
+	printf("%-15s %-14s %10.2f %10.2f %7.2fx %-11s %-12s %7.2f %8.2f %9.1f %7.2f %6.2f\n", w->name,
+	       t ? t->lmbench : "", s->native_us, s->pv_us, ratio, spread, goal, per(c->hypercalls, pv->ops),
 	       per(c->mc_entries, pv->ops), per(c->validated, pv->ops), per(c->flushes, pv->ops),
 	       per(c->faults, pv->ops));
 }
@@ -124,6 +134,7 @@ static void print(const struct opts *o, const struct workload *w, double native_
 static int bench_one(const struct opts *o, const struct workload *w)
 {
 	double t[2][MAX_REPS];
+	struct summary s = { .lo = 1e300, .hi = 0 };
 	struct guest_result r[2];
 	static const enum guest_mode modes[2] = { MODE_NATIVE, MODE_PV };
 	for (unsigned k = 0; k < o->reps; k++) {
@@ -141,10 +152,15 @@ static int bench_one(const struct opts *o, const struct workload *w)
 			}
 			t[i][k] = r[i].seconds * 1e6 / (double)r[i].ops;
 		}
+		double pair = t[1][k] / t[0][k];
+		s.lo = pair < s.lo ? pair : s.lo;
+		s.hi = pair > s.hi ? pair : s.hi;
 	}
 	qsort(t[0], o->reps, sizeof(double), cmp_double);
 	qsort(t[1], o->reps, sizeof(double), cmp_double);
-	print(o, w, t[0][o->reps / 2], t[1][o->reps / 2], &r[1]);
+	s.native_us = t[0][o->reps / 2];
+	s.pv_us = t[1][o->reps / 2];
+	print(o, w, &s, &r[1]);
 	fflush(stdout);
 	return 0;
 }
@@ -212,15 +228,17 @@ int bench_guest(int argc, char **argv)
 	if (!o.json)
 		printf("pvmmu bench guest: PV (hv, batched) against native, %s host%s%s; median of %u runs "
 		       "each, alternating\n"
-		       "%-15s %-14s %10s %10s %8s %-12s %7s %8s %9s %7s %6s\n",
+		       "%-15s %-14s %10s %10s %8s %-11s %-12s %7s %8s %9s %7s %6s\n",
 		       o.qemu ? "qemu" : "sim", o.qemu ? ", accelerator " : "", o.qemu ? o.q.accel : "",
-		       o.reps, "workload", "lmbench", "native us", "pv us", "pv/nat", "target",
+		       o.reps, "workload", "lmbench", "native us", "pv us", "pv/nat", "pairs", "target",
 		       "hcalls", "mc-ents", "validated", "flushes", "faults");
 	int status = 0;
 	for (unsigned i = 0; i < nr_workloads; i++)
 		if (!strcmp(name, "all") || !strcmp(name, workloads[i].name))
 			status |= bench_one(&o, &workloads[i]);
 	if (!o.json)
-		printf("(us: microseconds per operation; the counts are per PV operation)\n");
+		printf("(us: microseconds per operation, medians; pv/nat: their ratio; pairs: the lowest\n"
+		       "and highest ratio of a native run and the PV run next to it; the counts are per\n"
+		       "PV operation)\n");
 	return status;
 }
