@@ -74,6 +74,7 @@ HV += hv/cpu.c
 HV += hv/hcall.c
 HV += hv/main.c
 HV += hv/mem.c
+HV += hv/sched.c
 HV += hv/traps.c
 
 HEADERS := $(wildcard include/pvmmu/*.h core/*.h sim/*.h tools/*.h tests/unit/*.h guest/*.h guest/*/*.h hv/*.h pc/*.h)
@@ -136,6 +137,7 @@ XEN_GUEST += guest/xen/start.c
 NATIVE_GUEST += guest/native/entry.S
 NATIVE_GUEST += guest/native/hostif.c
 NATIVE_GUEST += guest/native/start.c
+NATIVE_GUEST += guest/native/vcpus.c
 
 # The three images into build/$(1)/, compiled by $(2): build/hv (gcc) is
 # what pvmmu runs; build/hv-clang proves the images clang-clean and boots.
@@ -144,15 +146,15 @@ build/$(1)/%.o: %.c $$(HEADERS)
 	@mkdir -p $$(dir $$@)
 	@$$(if $$(Q),echo "  CC [$(1)] $$<")
 	$$(Q)$(2) $$(KFLAGS) -c $$< -o $$@
-build/$(1)/%.o: %.S
+build/$(1)/%.o: %.S $$(HEADERS)
 	@mkdir -p $$(dir $$@)
 	@$$(if $$(Q),echo "  AS [$(1)] $$<")
 	$$(Q)$(2) $$(KFLAGS) -c $$< -o $$@
-build/$(1)/pc/pvh-hv.o: pc/pvh.S
+build/$(1)/pc/pvh-hv.o: pc/pvh.S $$(HEADERS)
 	@mkdir -p $$(dir $$@)
 	@$$(if $$(Q),echo "  AS [$(1)] $$< for hv.elf")
 	$$(Q)$(2) $$(KFLAGS) -DPVH_HIGH_L4=261 -DPVH_HIGH_L3=322 -DPVH_MAIN=hv_main -c $$< -o $$@
-build/$(1)/pc/pvh-native.o: pc/pvh.S
+build/$(1)/pc/pvh-native.o: pc/pvh.S $$(HEADERS)
 	@mkdir -p $$(dir $$@)
 	@$$(if $$(Q),echo "  AS [$(1)] $$< for native.elf")
 	$$(Q)$(2) $$(KFLAGS) -DPVH_HIGH_L4=272 -DPVH_HIGH_L3=0 -DPVH_MAIN=native_main -c $$< -o $$@

@@ -280,28 +280,34 @@ static void write_start_info(const struct image *im, const struct layout *l, uin
 	memcpy(si->cmd_line, cmdline, n < MAX_GUEST_CMDLINE - 1 ? n : MAX_GUEST_CMDLINE - 1);
 }
 
-/* Validate, pin and load the initial L4 on vCPU 0, as the guest's
- * PIN_L4_TABLE and NEW_BASEPTR would (in slices, as they would). */
-static long take_root(struct vcpu *v, mfn_t l4)
+long vcpu_take_root(struct vcpu *v, mfn_t l4, bool pin)
 {
 	long rc;
 	dom_shared_enter(v);
 	do {
 		preempt_start(v);
-		rc = pt_demote_run(v) ? frame_pin(v, l4, FT_L4) : -XEN_ERESTART;
+		rc = !pt_demote_run(v) ? -XEN_ERESTART : pin ? frame_pin(v, l4, FT_L4) : 0;
 	} while (rc == -XEN_ERESTART);
-	if (!rc)
+	while (!rc) {
+		preempt_start(v);
 		rc = frame_get_type(v, l4, FT_L4, true);
-	if (!rc)
+		if (rc != -XEN_ERESTART)
+			break;
+		rc = 0;
+	}
+	if (!rc) {
+		if (!mfn_eq(v->kernel_root, INVALID_MFN))
+			frame_put_type(v, v->kernel_root, true);
 		v->kernel_root = l4;
+	}
 	dom_shared_exit(v);
 	return rc;
 }
 
-static struct hv_vcpu vcpu0_host;
+static struct hv_vcpu vcpu_host[MAX_VCPUS];
 
-struct domain *build_domain(uint64_t image, uint64_t len, uint64_t nr_pages, const char *cmdline,
-			    struct regs *r)
+struct domain *build_domain(uint64_t image, uint64_t len, uint64_t nr_pages, unsigned nr_vcpus,
+			    const char *cmdline, struct regs *r)
 {
 	struct image im = { .data = maddr_virt(image), .len = len };
 	const char *why = check_image(&im);
@@ -313,7 +319,7 @@ struct domain *build_domain(uint64_t image, uint64_t len, uint64_t nr_pages, con
 		printk("hv: guest image refused: %s\n", why);
 		return NULL;
 	}
-	struct domain *d = domain_create(&machine, 1);
+	struct domain *d = domain_create(&machine, nr_vcpus);
 	mfn_t shared;
 	if (!d || !give_frames(d, &l, nr_pages, &shared)) {
 		printk("hv: not enough free memory for a guest of %lu pages\n", nr_pages);
@@ -322,10 +328,13 @@ struct domain *build_domain(uint64_t image, uint64_t len, uint64_t nr_pages, con
 	load_segments(&im);
 	build_tables(&im, &l);
 	write_start_info(&im, &l, nr_pages, shared, cmdline);
+	for (unsigned k = 0; k < nr_vcpus; k++) {
+		d->vcpus[k].host = &vcpu_host[k];
+		vcpu_host[k].shared_info = mfn_x(shared) << PAGE_SHIFT;
+	}
 	struct vcpu *v = &d->vcpus[0];
-	v->host = &vcpu0_host;
-	vcpu0_host.shared_info = mfn_x(shared) << PAGE_SHIFT;
-	long rc = take_root(v, pfn_mfn(l.pt_pfn));
+	vcpu_host[0].initialised = vcpu_host[0].up = true;
+	long rc = vcpu_take_root(v, pfn_mfn(l.pt_pfn), true);
 	if (rc) {
 		printk("hv: the initial pagetables did not validate (%ld): %s\n", rc,
 		       v->reason ? v->reason : "");

@@ -23,13 +23,6 @@ struct tss {
 	uint16_t reserved3, iomap;
 } __attribute__((packed));
 
-struct idt_gate {
-	uint16_t off0, sel;
-	uint8_t ist, type;
-	uint16_t off1;
-	uint32_t off2, reserved;
-};
-
 struct pcpu pcpu0;
 bool cpu_smap;
 static uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(16)));
@@ -68,30 +61,16 @@ static void gdt_init(void)
 			       ((limit >> 16) & 0xf) << 48 | ((base >> 24) & 0xff) << 56;
 	gdt[(HV_TSS_SEL >> 3) + 1] = base >> 32;
 
-	struct { uint16_t limit; uint64_t base; } __attribute__((packed)) d = {
-		sizeof(gdt) - 1, (uintptr_t)gdt };
-	__asm__ volatile("lgdt %0\n\t"
-			 "pushq %1\n\t"
-			 "leaq 1f(%%rip), %%rax\n\t"
-			 "pushq %%rax\n\t"
-			 "lretq\n"
-			 "1:\n\t"
-			 "mov %2, %%ds\n\t"
-			 "mov %2, %%es\n\t"
-			 "mov %2, %%ss\n\t"
-			 "mov %3, %%fs\n\t"
-			 "mov %3, %%gs\n\t"
-			 "ltr %w4"
-			 :: "m"(d), "i"((uint64_t)HV_CS), "r"(HV_DS), "r"(0), "r"(HV_TSS_SEL)
-			 : "rax", "memory");
+	pc_load_gdt(gdt, sizeof(gdt), HV_CS, HV_DS);
+	__asm__ volatile("mov %0, %%fs\n\t"
+			 "mov %0, %%gs\n\t"
+			 "ltr %w1"
+			 :: "r"(0), "r"(HV_TSS_SEL) : "memory");
 }
 
 static void idt_set(unsigned vec, uint64_t handler, uint8_t dpl, uint8_t ist)
 {
-	idt[vec] = (struct idt_gate){
-		.off0 = (uint16_t)handler, .sel = HV_CS, .ist = ist,
-		.type = (uint8_t)(0x8e | dpl << 5),      /* present interrupt gate */
-		.off1 = (uint16_t)(handler >> 16), .off2 = (uint32_t)(handler >> 32) };
+	idt[vec] = pc_idt_gate(handler, HV_CS, dpl, ist);
 }
 
 static void idt_init(void)

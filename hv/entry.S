@@ -16,27 +16,12 @@
  * guest's stack: nothing may interrupt there (interrupts are off; hv
  * takes no NMIs).
  */
+#include "../pc/gprs.h"
+
 #define GUEST_CS 0xe033
 #define GUEST_SS 0xe02b
 #define VEC_SYSCALL 0x100
 
-.macro SAVE_GPRS
-	push %rdi
-	push %rsi
-	push %rdx
-	push %rcx
-	push %rax
-	push %r8
-	push %r9
-	push %r10
-	push %r11
-	push %rbx
-	push %rbp
-	push %r12
-	push %r13
-	push %r14
-	push %r15
-.endm
 
 	.text
 	.globl syscall_entry
@@ -72,45 +57,15 @@ exc_common:
 	.globl hv_return
 hv_return:
 	cmpq $VEC_SYSCALL, 15*8(%rsp)
+	RESTORE_GPRS
+	lea 16(%rsp), %rsp              /* vector, error (the flags stay the compare's) */
 	je sysret_return
-	pop %r15
-	pop %r14
-	pop %r13
-	pop %r12
-	pop %rbp
-	pop %rbx
-	pop %r11
-	pop %r10
-	pop %r9
-	pop %r8
-	pop %rax
-	pop %rcx
-	pop %rdx
-	pop %rsi
-	pop %rdi
-	add $16, %rsp                   /* vector, error */
 	testb $3, 8(%rsp)
 	jz 3f
 	swapgs
 3:	iretq
 
 sysret_return:
-	pop %r15
-	pop %r14
-	pop %r13
-	pop %r12
-	pop %rbp
-	pop %rbx
-	add $8, %rsp                    /* r11: the rflags below */
-	pop %r10
-	pop %r9
-	pop %r8
-	pop %rax
-	add $8, %rsp                    /* rcx: the rip below */
-	pop %rdx
-	pop %rsi
-	pop %rdi
-	add $16, %rsp                   /* vector, error */
 	mov (%rsp), %rcx
 	mov 16(%rsp), %r11
 	mov 24(%rsp), %rsp

@@ -44,12 +44,13 @@ static long hc_console_io(struct vcpu *v, struct regs *r)
 	return 0;
 }
 
-/* sched_op(cmd, arg): yield (one vCPU: nothing else to run) and shutdown. */
+/* sched_op(cmd, arg): yield (to the next vCPU up, if any) and shutdown. */
 static long hc_sched_op(struct vcpu *v, struct regs *r)
 {
 	struct sched_shutdown s;
 	switch (r->rdi) {
 	case SCHEDOP_yield:
+		sched_yield();
 		return 0;
 	case SCHEDOP_shutdown:
 		if (env_copy_from_guest(v, &s, r->rsi, sizeof(s)))
@@ -120,6 +121,7 @@ static const hv_call_fn hv_calls[HYPERVISOR_NR] = {
 	[HYPERVISOR_set_trap_table] = hc_set_trap_table,
 	[HYPERVISOR_console_io] = hc_console_io,
 	[HYPERVISOR_iret] = hc_iret,
+	[HYPERVISOR_vcpu_op] = hc_vcpu_op,
 	[HYPERVISOR_sched_op] = hc_sched_op,
 	[HYPERVISOR_pvmmu_stats] = hc_pvmmu_stats,
 };
@@ -167,7 +169,8 @@ void hv_syscall(struct regs *r)
 			hv_crash_guest(v, "hypercall return to a non-canonical address");
 		r->vector = 13;
 	}
-	return_to_guest(v);
+	sched_run(r);
+	return_to_guest(pcpu0.cur);
 }
 
 void return_to_guest(struct vcpu *v)

@@ -10,6 +10,7 @@
  *   hcall.c    syscall -> hypercall: core's, and console, sched, traps, iret
  *   traps.c    guest exceptions: emulated pagetable stores, bounces to the
  *              guest's handlers; our own exceptions: registers, backtrace, stop
+ *   sched.c    several vCPUs on one CPU: the timer, switches, vcpu_op
  * and from pc/: the PVH entry, the serial console, the TSC's rate, the
  * exit code QEMU reports.
  *
@@ -77,6 +78,8 @@ struct trap_entry {
 struct hv_vcpu {
 	struct trap_entry traps[256];
 	uint64_t shared_info;       /* machine address of the domain's shared_info */
+	struct regs regs;           /* while another vCPU runs (sched.c) */
+	bool initialised, up;
 };
 
 /* The exit codes (pc_exit): */
@@ -119,10 +122,29 @@ int mem_translate(struct vcpu *v, uint64_t va, bool write, uint64_t *pa);
 /* --- builder.c -------------------------------------------------------- */
 
 /* Build the one guest domain from the ELF image at machine address (image)
- * of (len) bytes with (nr_pages) pages and command line (cmdline); fill
- * (r) with its entry registers.  NULL and a message if the image is bad. */
-struct domain *build_domain(uint64_t image, uint64_t len, uint64_t nr_pages,
+ * of (len) bytes with (nr_pages) pages, (nr_vcpus) vCPUs and command line
+ * (cmdline); fill (r) with vCPU 0's entry registers.  NULL and a message if
+ * the image is bad. */
+struct domain *build_domain(uint64_t image, uint64_t len, uint64_t nr_pages, unsigned nr_vcpus,
 			    const char *cmdline, struct regs *r);
+/* Validate (and if (pin), pin) (l4) and make it vCPU (v)'s root, in slices
+ * as the guest's PIN_L4_TABLE and NEW_BASEPTR would: 0 or core's error. */
+long vcpu_take_root(struct vcpu *v, mfn_t l4, bool pin);
+
+/* --- sched.c ---------------------------------------------------------- */
+
+/* (v) is the first to run. */
+void sched_start(struct vcpu *v);
+/* Ask for a switch on the way back to the guest: the running vCPU yields,
+ * or the timer (sched_interrupt, which also acknowledges it) says so. */
+void sched_yield(void);
+void sched_interrupt(void);
+/* On the way back to the guest, after the result is in (r): if a switch
+ * was asked for and another vCPU is up, (r) becomes that vCPU's registers
+ * and pcpu0.cur that vCPU. */
+void sched_run(struct regs *r);
+/* vcpu_op(cmd, vcpuid, arg). */
+long hc_vcpu_op(struct vcpu *v, struct regs *r);
 
 /* --- hcall.c / traps.c ------------------------------------------------ */
 

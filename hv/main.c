@@ -2,7 +2,7 @@
 /*
  * hv_main: from the PVH entry to the guest.  The command line (QEMU's
  * -append) is given to the guest whole; we read "pages=N" from it, the
- * guest's memory in 4 KiB pages.  The guest image is the first boot module
+ * guest's memory in 4 KiB pages, and "vcpus=N" (default 1).  The guest image is the first boot module
  * (QEMU's -initrd).
  */
 #include "hv.h"
@@ -27,11 +27,17 @@ _Noreturn void hv_main(uint64_t start_info)
 	}
 	const struct hvm_modlist_entry *mod = maddr_virt(si->modlist_paddr);
 	uint64_t pages = pc_arg_number(cmdline, "pages=", 16384);
+	uint64_t vcpus = pc_arg_number(cmdline, "vcpus=", 1);
+	if (vcpus < 1 || vcpus > MAX_VCPUS) {
+		printk("hv: vcpus=%lu: a domain has 1 to %u vCPUs\n", vcpus, MAX_VCPUS);
+		pc_exit(EXIT_GUEST);
+	}
 	struct regs r;
-	struct domain *d = build_domain(mod->paddr, mod->size, pages, cmdline, &r);
+	struct domain *d = build_domain(mod->paddr, mod->size, pages, (unsigned)vcpus, cmdline, &r);
 	if (!d)
 		pc_exit(EXIT_GUEST);
 	pcpu0.cur = &d->vcpus[0];
+	sched_start(pcpu0.cur);
 	mem_load_root(d->vcpus[0].kernel_root);
 	cpu_enter_guest(&r);
 }

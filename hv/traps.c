@@ -16,6 +16,7 @@
  * pointers), and stop with EXIT_HV.  No guest input reaches this.
  */
 #include "../core/fmt.h"
+#include "../core/frame.h"
 #include "../core/ptwr.h"
 #include "hv.h"
 
@@ -106,10 +107,21 @@ static bool decode_store(const uint8_t *code, unsigned avail, struct regs *r, st
 	return s->len <= avail;
 }
 
+/* Is (va) mapped, for vCPU (v), onto one of the machine's live pagetables?
+ * (A copy-on-write fault, say, is not: it goes to the guest unreported.) */
+static bool on_pagetable(struct vcpu *v, uint64_t va)
+{
+	uint64_t pa;
+	return !mem_translate(v, va, false, &pa) &&
+	       fw_live_table(frame_word(&machine, _mfn(pa >> PAGE_SHIFT)));
+}
+
 /* A write fault at (cr2): emulate it if it is a pagetable store.  True if
  * the guest goes on (stepped over, or to run the store again). */
 static bool emulate_pt_store(struct vcpu *v, struct regs *r, uint64_t cr2)
 {
+	if (!on_pagetable(v, cr2))
+		return false;
 	uint8_t code[24] = { 0 };
 	unsigned avail = 0;
 	while (avail < 15 && !env_copy_from_guest(v, code + avail, r->rip + avail, 1))
@@ -213,6 +225,12 @@ void hv_exception(struct regs *r)
 	}
 	struct vcpu *v = pcpu0.cur;
 	unsigned vec = (unsigned)r->vector;
+	if (vec >= 32) {                /* the timer: hardware interrupts reach us from ring 3 only */
+		sched_interrupt();
+		sched_run(r);
+		return_to_guest(pcpu0.cur);
+		return;
+	}
 	if (vec == 14) {
 		uint64_t cr2 = read_cr2();
 		if ((r->error & (PF_PRESENT | PF_WRITE | PF_USER)) == (PF_PRESENT | PF_WRITE | PF_USER) &&

@@ -61,6 +61,48 @@ uint64_t pc_tsc_khz(void)
 	return (rdtsc() - t0) / 10;
 }
 
+void pc_load_gdt(const uint64_t *gdt, size_t bytes, uint16_t cs, uint16_t ds)
+{
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} __attribute__((packed)) d = { (uint16_t)(bytes - 1), (uint64_t)(uintptr_t)gdt };
+	__asm__ volatile("lgdt %0\n\t"
+			 "pushq %q1\n\t"
+			 "leaq 1f(%%rip), %%rax\n\t"
+			 "pushq %%rax\n\t"
+			 "lretq\n"
+			 "1:\n\t"
+			 "mov %2, %%ds\n\t"
+			 "mov %2, %%es\n\t"
+			 "mov %2, %%ss"
+			 :: "m"(d), "r"((uint64_t)cs), "r"((uint32_t)ds) : "rax", "memory");
+}
+
+#define PIC1 0x20
+#define PIC2 0xa0
+
+void pc_timer_start(void)
+{
+	static const uint8_t icw[2][4] = { { 0x11, PC_TIMER_VECTOR, 0x04, 0x01 },
+					   { 0x11, PC_TIMER_VECTOR + 8, 0x02, 0x01 } };
+	for (unsigned k = 0; k < 4; k++) {
+		outb(PIC1 + (k ? 1 : 0), icw[0][k]);
+		outb(PIC2 + (k ? 1 : 0), icw[1][k]);
+	}
+	outb(PIC1 + 1, 0xfe);
+	outb(PIC2 + 1, 0xff);
+	const unsigned div = 1193182u / 1000u;
+	outb(0x43, 0x34);                       /* channel 0, lo/hi bytes, rate generator */
+	outb(0x40, div & 0xff);
+	outb(0x40, div >> 8);
+}
+
+void pc_timer_eoi(void)
+{
+	outb(PIC1, 0x20);
+}
+
 uint64_t pc_arg_number(const char *cmdline, const char *key, uint64_t dflt)
 {
 	size_t k = strlen(key);

@@ -30,6 +30,36 @@ void printk(const char *f, ...);
 /* The TSC's rate in kHz, measured against 10 ms of the PIT's channel 2. */
 uint64_t pc_tsc_khz(void);
 
+/* The PIT's channel 0 as a rate generator at 1 kHz, through the PIC with
+ * its vectors moved to 0x20 (IRQ0) and 0x28 and only IRQ0 unmasked. */
+#define PC_TIMER_VECTOR 0x20u
+void pc_timer_start(void);
+/* Acknowledge the timer's interrupt. */
+void pc_timer_eoi(void);
+
+/* An IDT entry: an interrupt gate (interrupts off on entry) to (handler)
+ * in code segment (sel), raised by int from rings <= (dpl), on IST stack
+ * (ist) (0: none). */
+struct idt_gate {
+	uint16_t off0, sel;
+	uint8_t ist, type;
+	uint16_t off1;
+	uint32_t off2, reserved;
+};
+static inline struct idt_gate pc_idt_gate(uint64_t handler, uint16_t sel, unsigned dpl, uint8_t ist)
+{
+	return (struct idt_gate){ (uint16_t)handler, sel, ist, (uint8_t)(0x8e | dpl << 5),
+				  (uint16_t)(handler >> 16), (uint32_t)(handler >> 32), 0 };
+}
+
+/* Load the GDT (gdt) of (bytes), then cs (cs) by a far return, and ds, es
+ * and ss (ds). */
+void pc_load_gdt(const uint64_t *gdt, size_t bytes, uint16_t cs, uint16_t ds);
+
+/* MSR TSC_AUX: what rdtscp returns in ecx (a CPU's or vCPU's number). */
+#define MSR_TSC_AUX 0xc0000103u
+static inline void pc_set_tsc_aux(uint32_t v) { __asm__ volatile("wrmsr" :: "c"(MSR_TSC_AUX), "a"(v), "d"(0)); }
+
 /* Stop the machine: QEMU's isa-debug-exit reports (code << 1) | 1; where
  * the device is absent, halt. */
 _Noreturn void pc_exit(unsigned code);

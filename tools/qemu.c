@@ -217,7 +217,7 @@ int qemu_attacks(const struct qemu_opts *o, const char *name, unsigned *passed, 
 	struct parse p = { 0 };
 	struct guest_result r;
 	char cmdline[128];
-	snprintf(cmdline, sizeof(cmdline), "pages=16384 attack=%s", name);
+	snprintf(cmdline, sizeof(cmdline), "pages=16384 vcpus=2 attack=%s", name);
 	int code = boot(o, false, cmdline, 16384, &p, &r);
 	if (code == -1)
 		return -1;
@@ -256,7 +256,7 @@ int qemu_run_workload(const struct qemu_opts *o, const struct workload *w, enum 
 {
 	static const char *const modes[] = { "pv", "nobatch", "native" };
 	char cmdline[256];
-	snprintf(cmdline, sizeof(cmdline), "pages=%llu workload=%s mode=%s ops=%u",
-		 (unsigned long long)pages, w->name, modes[m], ops ? ops : w->default_ops);
+	snprintf(cmdline, sizeof(cmdline), "pages=%llu vcpus=%u workload=%s mode=%s ops=%u",
+		 (unsigned long long)pages, w->vcpus, w->name, modes[m], ops ? ops : w->default_ops);
 	return qemu_run(o, m == MODE_NATIVE, cmdline, pages, r);
 }

@@ -37,7 +37,7 @@ static const char run_usage[] =
 	"  --json           one JSON object per run (qemu: the console goes to stderr)\n"
 	"  --attack NAME    qemu: boot the guest in a hostile mode instead: writable-pt,\n"
 	"                   foreign-frame, reserved-slots, bad-root, bad-store,\n"
-	"                   hv-area, sysret-hole, bad-buffer, or all; every attempt\n"
+	"                   hv-area, sysret-hole, bad-buffer, vcpu-op, or all; every attempt\n"
 	"                   must be refused as Xen refuses it, and hv must go on\n"
 	"                   to a clean audit\n"
 	"\n"

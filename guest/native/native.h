@@ -6,7 +6,8 @@
  *
  *   start.c   the memory layout a domain builder would leave, then the run
  *   hostif.c  cr3, invlpg, the console, our GDT, IDT and exceptions
- *   entry.S   the exception stubs
+ *   vcpus.c   more vCPUs, as contexts on the one CPU, as hv runs them
+ *   entry.S   the exception and interrupt stubs
  */
 #ifndef GUEST_NATIVE_H
 #define GUEST_NATIVE_H
@@ -18,9 +19,18 @@
  * we are about to unmap). */
 void native_cpu_init(void);
 
-/* An exception (vec) with (frame): error code, rip, cs, rflags, rsp, ss.
- * A page fault of a guarded access returns to its fixup; anything else
- * stops the machine with a report. */
-void native_trap(unsigned vec, uint64_t *frame);
+#define KERNEL_CS 0x08u
+#define KERNEL_DS 0x10u
+
+/* An exception or interrupt (vec) with (frame): error code, rip, cs,
+ * rflags, rsp, ss, all of it saved at (rsp).  A page fault of a guarded
+ * access returns to its fixup; the timer may switch vCPUs; anything else
+ * stops the machine with a report.  Returns the stack to resume from. */
+uint64_t native_trap(unsigned vec, uint64_t *frame, uint64_t rsp);
+
+/* vcpus.c: the timer's tick: the stack of the vCPU to run next. */
+uint64_t native_tick(uint64_t rsp);
+/* Load (cr3) for the running vCPU (kept for its next turn). */
+void native_load_cr3(uint64_t cr3);
 
 #endif

@@ -132,11 +132,12 @@ _Noreturn void native_main(uint64_t start_info)
 	}
 	build(&l);
 	native_cpu_init();
-	write_cr3(l.l4 << PAGE_SHIFT);
+	native_load_cr3(l.l4 << PAGE_SHIFT);
+	pc_set_tsc_aux(0);
 	static struct start_info ksi;
 	ksi = (struct start_info){ .nr_pages = pages, .p2m = frame(l.m2p), .pt_base_pfn = l.l4,
 				   .nr_pt_frames = l.m2p - l.l4, .first_free_pfn = l.first_free,
-				   .mapped_pfns = l.mapped, .nr_vcpus = 1 };
+				   .mapped_pfns = l.mapped, .nr_vcpus = x86_vcpus(cmdline) };
 	x86_run_workload(&ksi, cmdline, true);
 	pc_exit(0);
 }

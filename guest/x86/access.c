@@ -35,9 +35,15 @@ bool x86_fixup(uint64_t *rip)
 	return false;
 }
 
+bool x86_smp;
+
 unsigned hostif_vcpu(void)
 {
-	return 0;
+	uint32_t aux;
+	if (!x86_smp)
+		return 0;
+	__asm__ volatile("rdtscp" : "=c"(aux) : : "rax", "rdx");
+	return aux;
 }
 
 void hostif_guest_buffer(const void *p, size_t len)

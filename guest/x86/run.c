@@ -5,6 +5,7 @@
  * of the TSC and of the counts, then teardown and a leak check.  The
  * result is one line on the console, which the pvmmu tool reads.
  */
+#include <stdatomic.h>
 #include "../os/workloads.h"
 #include "x86.h"
 
@@ -52,6 +53,12 @@ static uint64_t number(const char *v, uint64_t dflt)
 	return n;
 }
 
+unsigned x86_vcpus(const char *cmdline)
+{
+	uint64_t n = number(x86_arg(cmdline, "vcpus="), 1);
+	return n >= 1 && n <= MAX_GUEST_VCPUS ? (unsigned)n : 1;
+}
+
 static uint64_t tsc(void)
 {
 	uint32_t lo, hi;
@@ -63,12 +70,41 @@ static uint64_t tsc(void)
 static const char *const count_names[NR_COUNTS] = { "hypercalls", "mc_entries", "validated", "pins",
 						    "unpins", "flushes", "emulated", "faults" };
 
-static void read_counts(uint64_t v[NR_COUNTS])
+static void read_counts(uint64_t v[NR_COUNTS], unsigned n)
 {
-	v[0] = mmu_stats[0].hypercalls;
-	v[1] = mmu_stats[0].mc_entries;
-	x86_hv_counts(&v[2]);
-	v[7] = mmu_stats[0].faults;
+	v[0] = v[1] = v[7] = 0;
+	for (unsigned k = 0; k < n; k++) {
+		v[0] += mmu_stats[k].hypercalls;
+		v[1] += mmu_stats[k].mc_entries;
+		v[7] += mmu_stats[k].faults;
+	}
+	x86_hv_counts(&v[2], n);
+}
+
+/* The measured run on every vCPU: the first sets it going, the others
+ * wait for it, and the first waits for all to finish. */
+static const struct workload *running;
+static unsigned running_ops;
+static _Atomic unsigned go, done;
+
+_Noreturn void x86_secondary(void)
+{
+	while (!atomic_load(&go))
+		__builtin_ia32_pause();
+	running->run(hostif_vcpu(), running_ops);
+	atomic_fetch_add(&done, 1);
+	x86_vcpu_down();
+}
+
+static void run_everywhere(const struct workload *w, unsigned ops)
+{
+	running = w;
+	running_ops = ops;
+	atomic_store(&go, 1);
+	w->run(0, ops);
+	atomic_fetch_add(&done, 1);
+	while (atomic_load(&done) < w->vcpus)
+		__builtin_ia32_pause();
 }
 
 static const struct workload *find(const char *name)
@@ -113,23 +149,27 @@ void x86_run_workload(const struct start_info *si, const char *cmdline, bool nat
 	if (w->vcpus > si->nr_vcpus) {
 		x86_puts("pvmmu-result workload=");
 		x86_puts(w->name);
-		x86_puts(" skipped: it needs more vCPUs than this image runs (1)\n");
+		x86_puts(" skipped: it needs more vCPUs than the command line gives (vcpus=N)\n");
 		return;
 	}
 	unsigned ops = (unsigned)number(x86_arg(cmdline, "ops="), w->default_ops);
 	kernel_boot(si, native ? &native_mmu_ops : &pv_mmu_ops, mode[0] == 'p');
 	uint64_t free_after_boot = palloc_nr_free();
 	w->setup(ops);
+	if (w->vcpus > 1) {
+		x86_smp = true;
+		x86_start_vcpus(w->vcpus, pfn_to_mfn(kernel_mm.pgd));
+	}
 	uint64_t before[NR_COUNTS], after[NR_COUNTS];
-	read_counts(before);
+	read_counts(before, w->vcpus);
 	uint64_t t0 = tsc();
-	w->run(0, ops);
+	run_everywhere(w, ops);
 	uint64_t t1 = tsc();
-	read_counts(after);
+	read_counts(after, w->vcpus);
 	w->teardown();
 	proc_idle();
 	bool leak_free = palloc_nr_free() == free_after_boot && proc_count() == 0;
-	print_result(w, mode, ops, t1 - t0, before, after, leak_free);
+	print_result(w, mode, ops * w->vcpus, t1 - t0, before, after, leak_free);
 	if (!leak_free)
 		hostif_panic("frames leaked");
 }

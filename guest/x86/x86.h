@@ -7,9 +7,12 @@
  *             an exception-table entry; the image's page-fault handler sends
  *             a faulting one to its fixup (x86_fixup), which reports the
  *             fault to the caller as the sim's software MMU would
- *   run.c     the command line, and one workload run and measured
+ *   run.c     the command line, and one workload run and measured, on as
+ *             many vCPUs as it asks for
  *
- * One vCPU: hostif_vcpu() is 0.
+ * Which vCPU we are: rdtscp's TSC_AUX, which the hypervisor (or the native
+ * image's own switch) keeps at the running vCPU's id; 0 until a second vCPU
+ * starts.
  */
 #ifndef GUEST_X86_H
 #define GUEST_X86_H
@@ -21,14 +24,25 @@
 
 /* Write (s) to the console. */
 void x86_puts(const char *s);
-/* The hypervisor's counts for this vCPU: validated, pins, unpins, flushes,
- * emulated stores (zeros without a hypervisor). */
-void x86_hv_counts(uint64_t v[5]);
+/* The hypervisor's counts summed over vCPUs 0 .. (n)-1: validated, pins,
+ * unpins, flushes, emulated stores (zeros without a hypervisor). */
+void x86_hv_counts(uint64_t v[5], unsigned n);
+/* Start vCPUs 1 .. (n)-1 in x86_secondary, each on a stack of its own, on
+ * the root (root). */
+void x86_start_vcpus(unsigned n, mfn_t root);
+/* Take this vCPU (not the first) off the CPU for good. */
+_Noreturn void x86_vcpu_down(void);
+
+/* --- run.c: where vCPUs 1 and up begin ---------------------------------- */
+
+_Noreturn void x86_secondary(void);
 
 /* --- access.c ---------------------------------------------------------- */
 
 /* Faults absorbed by the exception table so far. */
 extern uint64_t x86_fixups;
+/* Set once a second vCPU runs: hostif_vcpu() asks rdtscp from then on. */
+extern bool x86_smp;
 /* If (*rip) is an access that may fault, move it to its fixup, count the
  * fault and return true; else false (the fault is a bug). */
 bool x86_fixup(uint64_t *rip);
@@ -40,6 +54,8 @@ void x86_put_kv(const char *key, uint64_t n);
 void x86_put_u64(uint64_t n);
 /* The value of "key" (say "workload=") on (cmdline), or NULL. */
 const char *x86_arg(const char *cmdline, const char *key);
+/* "vcpus=N" on (cmdline): 1 .. MAX_GUEST_VCPUS, default 1. */
+unsigned x86_vcpus(const char *cmdline);
 /* Does the command-line word at (p) (ended by a space or the end) equal (w)? */
 static inline bool x86_word_is(const char *p, const char *w)
 {

@@ -211,6 +211,39 @@ static void bad_buffers(void)
 	       xen_hypercall(HYPERVISOR_pvmmu_stats, HV_DMAP + 0x100000, 1, 0, 0, 0), -XEN_EFAULT);
 }
 
+/* vcpu_op against the rules (run with vcpus=2: vCPU 1 exists, not up):
+ * another domain's vCPU number, a root that is not an L4 or not ours, a
+ * context hv cannot read or whose rip is not canonical, bringing up what
+ * was never initialised, taking down another vCPU or the last one. */
+static long vcpu_op(unsigned cmd, uint64_t id, const void *arg)
+{
+	return xen_hypercall(HYPERVISOR_vcpu_op, cmd, id, (uint64_t)(uintptr_t)arg, 0, 0);
+}
+
+static void bad_vcpu_ops(void)
+{
+	static struct vcpu_guest_context c;
+	c.user_regs.rip = (uint64_t)(uintptr_t)bad_vcpu_ops;
+	c.user_regs.rsp = (uint64_t)(uintptr_t)victim + PAGE_SIZE;
+	expect("vcpu_op on a vCPU the domain does not have", vcpu_op(VCPUOP_is_up, 16, NULL), -XEN_ENOENT);
+	expect("bringing up a vCPU never initialised", vcpu_op(VCPUOP_up, 1, NULL), -XEN_EINVAL);
+	c.ctrlreg[3] = mfn_of(_pfn(((uint64_t)(uintptr_t)victim - DIRECT_BASE) >> PAGE_SHIFT)) << PAGE_SHIFT;
+	expect("initialise with a root that is not a pagetable", vcpu_op(VCPUOP_initialise, 1, &c),
+	       -XEN_EINVAL);
+	c.ctrlreg[3] = 0;
+	expect("initialise with machine frame 0 (the hypervisor's) as the root",
+	       vcpu_op(VCPUOP_initialise, 1, &c), -XEN_EINVAL);
+	c.ctrlreg[3] = mfn_of(kernel_mm.pgd) << PAGE_SHIFT;
+	expect("initialise from a context in the hypervisor's area",
+	       xen_hypercall(HYPERVISOR_vcpu_op, VCPUOP_initialise, 1, HV_DMAP + 0x100000, 0, 0),
+	       -XEN_EFAULT);
+	c.user_regs.rip = 0x0000800000000000ull;
+	expect("initialise with a non-canonical rip", vcpu_op(VCPUOP_initialise, 1, &c), -XEN_EINVAL);
+	expect("vCPU 1 is still down", vcpu_op(VCPUOP_is_up, 1, NULL), 0);
+	expect("taking down another vCPU", vcpu_op(VCPUOP_down, 1, NULL), -XEN_EINVAL);
+	expect("taking down the last vCPU up", vcpu_op(VCPUOP_down, 0, NULL), -XEN_EINVAL);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -223,6 +256,7 @@ static const struct {
 	{ "hv-area", touch_hypervisor },
 	{ "sysret-hole", syscall_at_the_hole },
 	{ "bad-buffer", bad_buffers },
+	{ "vcpu-op", bad_vcpu_ops },
 };
 
 int xen_attacks(const char *name, const struct start_info *si)

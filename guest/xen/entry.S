@@ -36,6 +36,13 @@ xen_entry:
 	call xen_start
 	ud2
 
+/* vCPUs 1 and up: the context gave us a stack of our own. */
+	.globl xen_secondary_entry
+xen_secondary_entry:
+	xor %ebp, %ebp
+	call x86_secondary
+	ud2
+
 /* An exception with an error code (the hypervisor pushed one) or without. */
 .macro TRAP vec, err
 	.globl xen_trap_\vec

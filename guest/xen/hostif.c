@@ -8,6 +8,10 @@
 #include "../mmu/mmu.h"
 #include "xen.h"
 
+/* Our handlers, ended by a zero address: set_trap_table's list, and every
+ * vCPU's virtual IDT. */
+static struct trap_info trap_table[13];
+
 long xen_hypercall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4)
 {
 	register uint64_t r10 __asm__("r10") = a3;
@@ -66,14 +70,48 @@ _Noreturn void xen_shutdown(unsigned reason)
 		xen_hypercall(HYPERVISOR_sched_op, SCHEDOP_shutdown, (uint64_t)(uintptr_t)&s, 0, 0, 0);
 }
 
-void x86_hv_counts(uint64_t v[5])
+void x86_hv_counts(uint64_t v[5], unsigned n)
 {
-	static struct pvmmu_stats s;
-	if (xen_hypercall(HYPERVISOR_pvmmu_stats, (uint64_t)(uintptr_t)&s, 1, 0, 0, 0) != 1)
+	static struct pvmmu_stats s[MAX_GUEST_VCPUS];
+	if (xen_hypercall(HYPERVISOR_pvmmu_stats, (uint64_t)(uintptr_t)s, n, 0, 0, 0) != n)
 		hostif_panic("pvmmu_stats refused");
-	uint64_t c[5] = { s.validated, s.pins, s.unpins, s.flushes, s.emulated };
 	for (unsigned i = 0; i < 5; i++)
-		v[i] = c[i];
+		v[i] = 0;
+	for (unsigned k = 0; k < n; k++) {
+		uint64_t c[5] = { s[k].validated, s[k].pins, s[k].unpins, s[k].flushes, s[k].emulated };
+		for (unsigned i = 0; i < 5; i++)
+			v[i] += c[i];
+	}
+}
+
+/* --- more vCPUs ----------------------------------------------------------- */
+
+#define VCPU_STACK 32768
+static uint8_t vcpu_stacks[MAX_GUEST_VCPUS][VCPU_STACK] __attribute__((aligned(16)));
+
+void x86_start_vcpus(unsigned n, mfn_t root)
+{
+	extern void xen_secondary_entry(void);
+	static struct vcpu_guest_context c;     /* zero but for what we set */
+	for (unsigned k = 1; k < n; k++) {
+		c.user_regs.rip = (uint64_t)(uintptr_t)xen_secondary_entry;
+		c.user_regs.rsp = (uint64_t)(uintptr_t)vcpu_stacks[k] + VCPU_STACK;
+		c.user_regs.cs = 0xe033;
+		c.user_regs.ss = 0xe02b;
+		c.user_regs.rflags = 0x202;
+		for (unsigned i = 0; trap_table[i].address; i++)
+			c.trap_ctxt[trap_table[i].vector] = trap_table[i];
+		c.ctrlreg[3] = mfn_x(root) << PAGE_SHIFT;
+		if (xen_hypercall(HYPERVISOR_vcpu_op, VCPUOP_initialise, k, (uint64_t)(uintptr_t)&c, 0, 0) ||
+		    xen_hypercall(HYPERVISOR_vcpu_op, VCPUOP_up, k, 0, 0, 0))
+			hostif_panic("a vCPU did not come up");
+	}
+}
+
+_Noreturn void x86_vcpu_down(void)
+{
+	for (;;)
+		xen_hypercall(HYPERVISOR_vcpu_op, VCPUOP_down, hostif_vcpu(), 0, 0, 0);
 }
 
 /* --- exceptions --------------------------------------------------------- */
@@ -91,10 +129,10 @@ void xen_traps_init(uint64_t shared_info_maddr)
 		{ 5, xen_trap_5 }, { 6, xen_trap_6 }, { 7, xen_trap_7 }, { 13, xen_trap_13 },
 		{ 14, xen_trap_14 }, { 16, xen_trap_16 }, { 17, xen_trap_17 }, { 19, xen_trap_19 },
 	};
-	static struct trap_info table[sizeof(handlers) / sizeof(handlers[0]) + 1];
 	for (unsigned i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
-		table[i] = (struct trap_info){ handlers[i].vec, 0, 0xe033, (uint64_t)(uintptr_t)handlers[i].fn };
-	if (xen_hypercall(HYPERVISOR_set_trap_table, (uint64_t)(uintptr_t)table, 0, 0, 0, 0))
+		trap_table[i] = (struct trap_info){ handlers[i].vec, 0, 0xe033,
+						    (uint64_t)(uintptr_t)handlers[i].fn };
+	if (xen_hypercall(HYPERVISOR_set_trap_table, (uint64_t)(uintptr_t)trap_table, 0, 0, 0, 0))
 		hostif_panic("set_trap_table refused");
 	uint64_t e = shared_info_maddr | PTE_P | PTE_RW | PTE_A | PTE_D | PTE_NX;
 	if (xen_hypercall(HYPERVISOR_update_va_mapping, (uint64_t)(uintptr_t)shared_page, e, UVMF_INVLPG, 0, 0))
@@ -104,7 +142,7 @@ void xen_traps_init(uint64_t shared_info_maddr)
 uint64_t xen_last_cr2(void)
 {
 	uint64_t v;
-	__builtin_memcpy(&v, shared_page + XEN_VCPU_INFO_CR2, 8);
+	__builtin_memcpy(&v, shared_page + hostif_vcpu() * XEN_VCPU_INFO_SIZE + XEN_VCPU_INFO_CR2, 8);
 	return v;
 }
 

@@ -33,8 +33,8 @@ void xen_start(const struct xen_start_info *xsi)
 	 * mapping runs on to a 4 MiB boundary with 512 KiB to spare */
 	si.first_free_pfn = si.pt_base_pfn + si.nr_pt_frames + 1;
 	si.mapped_pfns = (si.first_free_pfn + 128 + 1023) / 1024 * 1024;
-	si.nr_vcpus = 1;
 	const char *cmdline = xsi->cmd_line;
+	si.nr_vcpus = x86_vcpus(cmdline);
 	const char *attack = x86_arg(cmdline, "attack=");
 	if (attack) {
 		kernel_boot(&si, &pv_mmu_ops, true);

@@ -12,6 +12,7 @@
 #ifndef PVMMU_ABI_H
 #define PVMMU_ABI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define PVMMU_ABI_VERSION 1
@@ -24,6 +25,7 @@
 #define HYPERVISOR_update_va_mapping             14
 #define HYPERVISOR_update_va_mapping_otherdomain 22
 #define HYPERVISOR_iret                          23
+#define HYPERVISOR_vcpu_op                       24
 #define HYPERVISOR_mmuext_op                     26
 #define HYPERVISOR_sched_op                      29
 #define HYPERVISOR_NR                            64 /* size of dispatch tables */
@@ -164,6 +166,40 @@ struct iret_context {
 };
 #define VGCF_in_syscall (1ull << 8)
 
+/* vcpu_op(cmd, vcpuid, arg): bring up the vCPUs after the first. */
+#define VCPUOP_initialise 0   /* arg: struct vcpu_guest_context */
+#define VCPUOP_up         1
+#define VCPUOP_down       2
+#define VCPUOP_is_up      3
+
+/* A vCPU's registers as Xen's x86-64 ABI lays them out. */
+struct cpu_user_regs {
+	uint64_t r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8;
+	uint64_t rax, rcx, rdx, rsi, rdi;
+	uint32_t error_code, entry_vector;
+	uint64_t rip;
+	uint16_t cs, pad0;
+	uint8_t saved_upcall_mask, pad1[3];
+	uint64_t rflags, rsp;
+	uint16_t ss, pad2[3], es, pad3[3], ds, pad4[3], fs, pad5[3], gs, pad6[3];
+};
+
+/* VCPUOP_initialise's argument (x86-64). */
+struct vcpu_guest_context {
+	uint8_t fpu_ctxt[512];
+	uint64_t flags;
+	struct cpu_user_regs user_regs;
+	struct trap_info trap_ctxt[256];
+	uint64_t ldt_base, ldt_ents;
+	uint64_t gdt_frames[16], gdt_ents;
+	uint64_t kernel_ss, kernel_sp;
+	uint64_t ctrlreg[8];        /* ctrlreg[3]: the L4's mfn << 12 */
+	uint64_t debugreg[8];
+	uint64_t event_callback_eip, failsafe_callback_eip, syscall_callback_eip;
+	uint64_t vm_assist;
+	uint64_t fs_base, gs_base_kernel, gs_base_user;
+};
+
 /* The frame an exception is delivered with, on the guest kernel's stack,
  * from the new rsp up: rcx, r11, [error code], rip, cs, rflags, rsp, ss.
  * The faulting address of a page fault is in vcpu_info[vcpu].arch.cr2. */
@@ -245,6 +281,7 @@ typedef uint16_t domid_t;
 #define XEN_EACCES     13
 #define XEN_EFAULT     14
 #define XEN_EBUSY      16
+#define XEN_EEXIST     17
 #define XEN_EINVAL     22
 #define XEN_ERANGE     34
 #define XEN_ENOSYS     38
@@ -272,6 +309,10 @@ _Static_assert(__builtin_offsetof(struct xen_start_info, pt_base) == 88, "start_
 _Static_assert(__builtin_offsetof(struct xen_start_info, cmd_line) == 128, "start_info cmd_line at +128");
 _Static_assert(sizeof(struct xen_start_info) == 1168, "start_info is 1168 bytes");
 _Static_assert(sizeof(struct hvm_start_info) == 56, "hvm_start_info is 56 bytes");
+_Static_assert(sizeof(struct cpu_user_regs) == 200, "cpu_user_regs is 200 bytes");
+_Static_assert(sizeof(struct vcpu_guest_context) == 5168, "vcpu_guest_context is 5168 bytes");
+_Static_assert(offsetof(struct vcpu_guest_context, trap_ctxt) == 720, "trap_ctxt at 720");
+_Static_assert(offsetof(struct vcpu_guest_context, ctrlreg) == 4984, "ctrlreg at 4984");
 _Static_assert(sizeof(struct hvm_memmap_table_entry) == 24, "memmap entry is 24 bytes");
 
 #endif
