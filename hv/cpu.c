@@ -85,20 +85,15 @@ static void idt_init(void)
 	__asm__ volatile("lidt %0" :: "m"(d));
 }
 
-static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
-{
-	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
-}
-
 static void cr_init(void)
 {
 	uint32_t r[4];
 	uint64_t cr4;
 	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
 	cr4 &= ~(1ull << 7);                 /* no global pages */
-	cpuid(0, 0, r);
+	pc_cpuid(0, 0, r);
 	if (r[0] >= 7) {
-		cpuid(7, 0, r);
+		pc_cpuid(7, 0, r);
 		if (r[1] & (1u << 7))
 			cr4 |= 1ull << 20;   /* SMEP */
 		if (r[1] & (1u << 20)) {

@@ -116,6 +116,8 @@ long hc_vcpu_op(struct vcpu *v, struct regs *r)
 	case VCPUOP_up:
 		if (!h->initialised)
 			return -XEN_EINVAL;
+		if (!pc_has_rdtscp())
+			return -XEN_EOPNOTSUPP;     /* the guest could not tell its vCPUs apart */
 		h->up = true;
 		if (!ticking)
 			pc_timer_start();

@@ -79,6 +79,25 @@ void pc_load_gdt(const uint64_t *gdt, size_t bytes, uint16_t cs, uint16_t ds)
 			 :: "m"(d), "r"((uint64_t)cs), "r"((uint32_t)ds) : "rax", "memory");
 }
 
+bool pc_has_rdtscp(void)
+{
+	uint32_t r[4];
+	pc_cpuid(0x80000000u, 0, r);
+	if (r[0] < 0x80000001u)
+		return false;
+	pc_cpuid(0x80000001u, 0, r);
+	return r[3] & (1u << 27);
+}
+
+void pc_set_tsc_aux(uint32_t v)
+{
+	static int has = -1;
+	if (has < 0)
+		has = pc_has_rdtscp();
+	if (has)
+		__asm__ volatile("wrmsr" :: "c"(MSR_TSC_AUX), "a"(v), "d"(0));
+}
+
 #define PIC1 0x20
 #define PIC2 0xa0
 

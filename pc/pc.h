@@ -56,9 +56,17 @@ static inline struct idt_gate pc_idt_gate(uint64_t handler, uint16_t sel, unsign
  * and ss (ds). */
 void pc_load_gdt(const uint64_t *gdt, size_t bytes, uint16_t cs, uint16_t ds);
 
-/* MSR TSC_AUX: what rdtscp returns in ecx (a CPU's or vCPU's number). */
+static inline void pc_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
+}
+
+/* MSR TSC_AUX: what rdtscp returns in ecx (a CPU's or vCPU's number).
+ * pc_set_tsc_aux does nothing on a CPU without rdtscp; pc_has_rdtscp
+ * says whether it has it. */
 #define MSR_TSC_AUX 0xc0000103u
-static inline void pc_set_tsc_aux(uint32_t v) { __asm__ volatile("wrmsr" :: "c"(MSR_TSC_AUX), "a"(v), "d"(0)); }
+bool pc_has_rdtscp(void);
+void pc_set_tsc_aux(uint32_t v);
 
 /* Stop the machine: QEMU's isa-debug-exit reports (code << 1) | 1; where
  * the device is absent, halt. */

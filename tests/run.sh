@@ -83,6 +83,13 @@ suite() {
 	expect 0 "replay with another seed [$v]" "$bin" replay --seed 12345 tests/scenarios/*.pvs
 	expect 0 "bench smoke run [$v]" "$bin" bench core --reps 1 --json
 	if grep -q '"pin_unpin_over_read"' /tmp/pvmmu-test.out; then ok; else bad "bench --json output [$v]"; fi
+	expect 0 "bench guest --help [$v]" "$bin" bench guest --help
+	expect 2 "bench guest --reps 0 [$v]" "$bin" bench guest --reps 0
+	expect 2 "bench guest unknown workload [$v]" "$bin" bench guest --workload frob
+	expect 2 "bench guest --accel kvm on the sim host [$v]" "$bin" bench guest --host sim --accel kvm
+	expect 0 "bench guest on the sim host [$v]" "$bin" bench guest --host sim --workload fork-exit --reps 1 --ops 3 --pages 16384 --json
+	if grep -q '"workload":"fork-exit".*"pv_over_native":[0-9.]*,.*"target":1.50' /tmp/pvmmu-test.out; then ok
+	else bad "bench guest --json output [$v]"; fi
 }
 
 # The README's scenario example runs as written.
@@ -151,6 +158,10 @@ qemu_suite() {
 		expect 0 "qemu: attack $a refused, hv goes on to a clean audit" "$bin" run --host qemu --attack $a
 	done
 	expect 1 "qemu: an unknown attack mode fails" "$bin" run --host qemu --attack frob
+	# PV against native, side by side, lmbench style.
+	expect 0 "qemu: bench guest runs PV and native" "$bin" bench guest --host qemu --workload fault-storm --reps 1 --ops 64 --pages 16384
+	if grep -q '^fault-storm *lat_pagefault .*x .*1.00$' /tmp/pvmmu-test.out && grep -q 'accelerator tcg' /tmp/pvmmu-test.out; then ok
+	else bad "qemu: bench guest prints the ratio, the accelerator and the work counts"; fi
 	# The images as clang builds them: the same counts, the same refusals.
 	for m in pv native; do
 		"$bin" run --host sim --workload fork-exec-exit --mode $m --ops 4 --pages 16384 --json 2>/dev/null |

@@ -47,6 +47,8 @@ static uint64_t first_frame(unsigned k)
 
 void x86_start_vcpus(unsigned n, mfn_t root)
 {
+	if (!pc_has_rdtscp())
+		hostif_panic("more vCPUs need rdtscp, to tell them apart");
 	ctx[0] = (struct context){ 0, read_cr3(), true };
 	for (unsigned k = 1; k < n; k++)
 		ctx[k] = (struct context){ first_frame(k), mfn_x(root) << PAGE_SHIFT, true };
