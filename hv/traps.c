@@ -4,8 +4,10 @@
  *
  * From the guest (ring 3): a write fault on a present read-only mapping
  * may be a store into one of the guest's own pagetables; we decode the
- * store (mov or xchg of 1-8 bytes to memory), hand it to core's
- * writable-pagetable emulation, and step over it.  Everything else, and a
+ * store (mov or xchg of 1-8 bytes to memory, or cmpxchg of 2-8 bytes, as
+ * Linux updates entries), hand it to core's writable-pagetable emulation,
+ * and step over it.  With one physical CPU and hv not preemptible, a
+ * cmpxchg's compare and store are atomic to every vCPU.  Everything else, and a
  * store the emulation refuses, goes to the handler the guest registered
  * with set_trap_table, on the guest's stack, in Xen's 64-bit frame; the
  * faulting address of a page fault goes in vcpu_info.arch.cr2.  A guest
@@ -49,6 +51,7 @@ struct store {
 	unsigned bytes;             /* operand size */
 	uint64_t value;
 	uint64_t *xchg;             /* the register that gets the old value, for xchg */
+	bool cmpxchg;               /* store only if rax holds the old value */
 };
 
 /* The length of a ModRM memory operand's bytes after the opcode; 0 if the
@@ -79,11 +82,18 @@ static bool decode_store(const uint8_t *code, unsigned avail, struct regs *r, st
 	if (rex & 8)
 		opsize = 8;
 	uint8_t op = code[i++];
+	s->cmpxchg = op == 0x0f && i < avail && code[i] == 0xb1;
+	if (s->cmpxchg)
+		i++;
 	unsigned m = modrm_len(code + i), reg = ((code[i] >> 3) & 7) | (rex & 4 ? 8 : 0);
 	if (!m)
 		return false;
 	s->xchg = NULL;
-	if (op == 0x89 || op == 0x87 || op == 0x88) {
+	if (s->cmpxchg) {
+		s->bytes = opsize;
+		s->value = *reg_slot(r, reg);
+		s->len = i + m;
+	} else if (op == 0x89 || op == 0x87 || op == 0x88) {
 		s->bytes = op == 0x88 ? 1 : opsize;
 		if (op == 0x88 && !rex && reg >= 4)
 			s->value = *reg_slot(r, reg - 4) >> 8;      /* ah, ch, dh, bh */
@@ -105,6 +115,28 @@ static bool decode_store(const uint8_t *code, unsigned avail, struct regs *r, st
 	if (s->bytes < 8)
 		s->value &= (1ull << (8 * s->bytes)) - 1;
 	return s->len <= avail;
+}
+
+#define RFLAGS_ARITH 0x8d5ull       /* CF PF AF ZF SF OF */
+#define RFLAGS_ZF    0x40ull
+
+/* cmpxchg's compare of the accumulator (acc) with the old value (old) of
+ * (bytes): the arithmetic flags of acc - old, as the CPU sets them. */
+static uint64_t compare_flags(uint64_t acc, uint64_t old, unsigned bytes)
+{
+	uint64_t f;
+	switch (bytes) {
+	case 2:
+		__asm__("cmpw %w2, %w1\n\tpushfq\n\tpopq %0" : "=r"(f) : "r"(acc), "r"(old) : "cc");
+		break;
+	case 4:
+		__asm__("cmpl %k2, %k1\n\tpushfq\n\tpopq %0" : "=r"(f) : "r"(acc), "r"(old) : "cc");
+		break;
+	default:
+		__asm__("cmpq %2, %1\n\tpushfq\n\tpopq %0" : "=r"(f) : "r"(acc), "r"(old) : "cc");
+		break;
+	}
+	return f & RFLAGS_ARITH;
 }
 
 /* Is (va) mapped, for vCPU (v), onto one of the machine's live pagetables?
@@ -129,9 +161,18 @@ static bool emulate_pt_store(struct vcpu *v, struct regs *r, uint64_t cr2)
 	struct store s;
 	if (!decode_store(code, avail, r, &s) || cr2 % s.bytes)
 		return false;
-	uint64_t old = 0, pa;
-	if (s.xchg && (mem_translate(v, cr2, false, &pa) || env_copy_from_guest(v, &old, cr2, s.bytes)))
+	uint64_t old = 0;
+	if ((s.xchg || s.cmpxchg) && env_copy_from_guest(v, &old, cr2, s.bytes))
 		return false;
+	uint64_t flags = s.cmpxchg ? compare_flags(r->rax, old, s.bytes) : 0;
+	if (s.cmpxchg && !(flags & RFLAGS_ZF)) {
+		/* no store: the accumulator takes the old value (a 32-bit
+		 * one zero-extended, a 16-bit one merged) */
+		r->rax = s.bytes == 2 ? (r->rax & ~0xffffull) | old : old;
+		r->rflags = (r->rflags & ~RFLAGS_ARITH) | flags;
+		r->rip += s.len;
+		return true;
+	}
 	v->reason = NULL;
 	long rc = ptwr_emulate(v, cr2, s.value, s.bytes);
 	if (rc == -XEN_ERESTART)
@@ -142,6 +183,8 @@ static bool emulate_pt_store(struct vcpu *v, struct regs *r, uint64_t cr2)
 	}
 	if (s.xchg)
 		*s.xchg = old;
+	if (s.cmpxchg)
+		r->rflags = (r->rflags & ~RFLAGS_ARITH) | flags;
 	r->rip += s.len;
 	return true;
 }

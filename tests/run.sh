@@ -154,7 +154,7 @@ qemu_suite() {
 		else bad "qemu: mixed ($m) on 2 vCPUs finishes cleanly with the sim's pins"; tail -5 /tmp/pvmmu-qemu.log; fi
 	done
 	# Hostile modes: every attempt refused as Xen refuses it, hv goes on.
-	for a in writable-pt foreign-frame reserved-slots bad-root bad-store hv-area sysret-hole bad-buffer vcpu-op; do
+	for a in writable-pt foreign-frame reserved-slots bad-root bad-store hv-area sysret-hole bad-buffer vcpu-op cmpxchg-pt; do
 		expect 0 "qemu: attack $a refused, hv goes on to a clean audit" "$bin" run --host qemu --attack $a
 	done
 	expect 1 "qemu: an unknown attack mode fails" "$bin" run --host qemu --attack frob

@@ -137,6 +137,49 @@ static void touch_hypervisor(void)
  * XSA-7): we must get a #GP, the hypervisor must not fault itself.  Intel
  * CPUs fault such a sysretq in ring 0, which hv's check prevents; QEMU's
  * TCG, like AMD CPUs, faults in ring 3, so there this passes either way. */
+/* lock cmpxchg of (val) at (va) with (*rax) expected; (*zf) as the CPU
+ * leaves it.  Returns the faults it took (0 or 1). */
+static uint64_t cmpxchg_at(uint64_t va, uint64_t *rax, uint64_t val, bool *zf)
+{
+	uint64_t faults = x86_fixups;
+	uint8_t z = 0;
+	__asm__ volatile("lea 1f(%%rip), %%r11\n\t"
+			 "mov %%r11, xen_recover_rip(%%rip)\n\t"
+			 "lock cmpxchgq %3, (%2)\n"
+			 "1:\n\t"
+			 "sete %1\n\t"
+			 "movq $0, xen_recover_rip(%%rip)"
+			 : "+a"(*rax), "=q"(z) : "r"(va), "r"(val) : "r11", "cc", "memory");
+	*zf = z;
+	return x86_fixups - faults;
+}
+
+/* cmpxchg on an entry of our pinned L1, as Linux updates entries: hv
+ * emulates it with the CPU's semantics and validates what it would store. */
+static void cmpxchg_entries(void)
+{
+	gva_t entry = l1_entry_of((uintptr_t)victim);
+	uint64_t l4 = mfn_of(kernel_mm.pgd) << PAGE_SHIFT, cur, now, after, rax;
+	bool zf;
+	hostif_load(entry, &cur);
+	rax = cur ^ PTE_D;
+	expect("cmpxchg with a stale expected value is emulated (allowed)",
+	       (long)cmpxchg_at(gva_x(entry), &rax, cur & ~PTE_RW, &zf), 0);
+	hostif_load(entry, &now);
+	expect("and stores nothing, hands back the entry, clears ZF", now == cur && rax == cur && !zf, 1);
+	rax = cur;
+	expect("cmpxchg making our page read-only is emulated (allowed)",
+	       (long)cmpxchg_at(gva_x(entry), &rax, cur & ~PTE_RW, &zf), 0);
+	hostif_load(entry, &now);
+	expect("and lands, with ZF set", now == (cur & ~PTE_RW) && zf, 1);
+	rax = now;
+	expect("cmpxchg mapping our L4 writable faults",
+	       (long)cmpxchg_at(gva_x(entry), &rax, l4 | PT_RW, &zf), 1);
+	hostif_load(entry, &after);
+	expect("and the entry is unchanged", after == now, 1);
+	expect("making our page writable again", update_va((uintptr_t)victim, cur), 0);
+}
+
 #define TOP_PAGE 0x00007ffffffff000ull
 
 /* Map a fresh frame at the last user page, just below the canonical hole. */
@@ -257,6 +300,7 @@ static const struct {
 	{ "sysret-hole", syscall_at_the_hole },
 	{ "bad-buffer", bad_buffers },
 	{ "vcpu-op", bad_vcpu_ops },
+	{ "cmpxchg-pt", cmpxchg_entries },
 };
 
 int xen_attacks(const char *name, const struct start_info *si)
