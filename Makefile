@@ -44,7 +44,6 @@ GUEST += guest/mmu/native.c
 GUEST += guest/mmu/p2m.c
 GUEST += guest/mmu/pin.c
 GUEST += guest/mmu/pv.c
-GUEST += guest/mmu/walk.c
 GUEST += guest/os/boot.c
 GUEST += guest/os/palloc.c
 GUEST += guest/os/proc.c

@@ -32,7 +32,7 @@ static const char bench_guest_usage[] =
 	"  --accel A        QEMU's accelerator: tcg (default) or kvm\n"
 	"  --workload NAME  default all\n"
 	"  --reps N         runs per mode, alternating; the median is reported\n"
-	"                   (default 3, 1..100)\n"
+	"                   (default 5, 1..100)\n"
 	"  --ops N          operations per run (default: the workload's own)\n"
 	"  --pages N        guest memory in 4 KiB pages (default 65536)\n"
 	"  --timeout S      qemu: stop a run after S seconds (default 600)\n"
@@ -217,7 +217,7 @@ static int parse(int argc, char **argv, struct opts *o, const char **name)
 int bench_guest(int argc, char **argv)
 {
 	const char *name = "all";
-	struct opts o = { .reps = 3, .pages = 65536, .q = { .accel = "tcg", .timeout = 600 } };
+	struct opts o = { .reps = 5, .pages = 65536, .q = { .accel = "tcg", .timeout = 600 } };
 	int rc = parse(argc, argv, &o, &name);
 	if (rc >= 0)
 		return rc;

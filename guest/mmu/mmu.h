@@ -99,12 +99,20 @@ void lazy_set_batching(bool on);
 
 /* --- entry updates (mmu.c) --------------------------------------------- */
 
-/* The address space as the MMU layer sees it. */
+/* The address space as the MMU layer sees it.  Its tables below the root
+ * are listed as they are made (mm_add_table), so pinning, unpinning and
+ * teardown visit them without walking 512 entries per table. */
+#define MM_MAX_TABLES 4096
 struct mm {
 	pfn_t pgd;
 	bool pinned;
 	_Atomic uint32_t active;    /* vCPUs that have it loaded (bit per vCPU) */
+	unsigned nr_tables;
+	uint32_t tables[MM_MAX_TABLES];
 };
+
+/* (mm) has a new table (pfn) below its root; panics past MM_MAX_TABLES. */
+void mm_add_table(struct mm *mm, pfn_t pfn);
 
 /* Write an entry of a table of (mm) at kernel address (entry); pfn-based
  * value, converted here.  set_pte_at is for an L1 entry that maps (va) of
@@ -145,13 +153,11 @@ void mmu_on_failure(void (*fn)(const struct mmu_failure *f));
 /* Report a failure found outside a batch. */
 void mmu_report_failure(const struct mmu_failure *f);
 
-/* --- walking and pinning (walk.c, pin.c) ------------------------------- */
+/* --- pinning (pin.c) --------------------------------------------------- */
 
-/* Call (fn) on every frame of the pagetable rooted at (pgd): the root, then
- * every table below it that maps addresses under (limit).  (fn) gets the
- * level (4 = root) and the frame. */
-void pt_walk(pfn_t pgd, uint64_t limit, void (*fn)(unsigned level, pfn_t pfn, void *arg),
-	     void *arg);
+/* Call (fn) on every frame of (mm)'s pagetable: the root, then the tables
+ * below it. */
+void mm_for_each_table(struct mm *mm, void (*fn)(pfn_t pfn));
 
 /* Make (pfn)'s kernel mapping read-only / writable. */
 void make_page_readonly(pfn_t pfn);

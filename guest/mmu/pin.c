@@ -2,9 +2,25 @@
 /*
  * Pinning, and the address-space life cycle as the MMU sees it: activate,
  * pin the tables of a new child, and make sure nobody still has a space
- * loaded before it is unpinned (Linux's drop_mm_ref).
+ * loaded before it is unpinned (Linux's drop_mm_ref).  An address space
+ * lists its tables as they are made, so pinning needs no walk (Linux walks
+ * the pgd for it, reading every entry of every upper table).
  */
 #include "mmu.h"
+
+void mm_add_table(struct mm *mm, pfn_t pfn)
+{
+	if (mm->nr_tables == MM_MAX_TABLES)
+		hostif_panic("address space has too many tables");
+	mm->tables[mm->nr_tables++] = (uint32_t)pfn_x(pfn);
+}
+
+void mm_for_each_table(struct mm *mm, void (*fn)(pfn_t pfn))
+{
+	fn(mm->pgd);
+	for (unsigned i = 0; i < mm->nr_tables; i++)
+		fn(_pfn(mm->tables[i]));
+}
 
 void make_page_readonly(pfn_t pfn)
 {

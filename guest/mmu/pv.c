@@ -54,30 +54,26 @@ static void pv_protect_kernel_page(pfn_t pfn, bool readonly)
 		     readonly ? "make_page_readonly" : "make_page_readwrite");
 }
 
-static void make_ro(unsigned level, pfn_t pfn, void *arg)
+static void make_ro(pfn_t pfn)
 {
-	(void)level;
-	(void)arg;
 	pv_protect_kernel_page(pfn, true);
 }
 
-static void make_rw(unsigned level, pfn_t pfn, void *arg)
+static void make_rw(pfn_t pfn)
 {
-	(void)level;
-	(void)arg;
 	pv_protect_kernel_page(pfn, false);
 }
 
 static void pv_pin(struct mm *mm)
 {
-	pt_walk(mm->pgd, USER_LIMIT, make_ro, NULL);
+	mm_for_each_table(mm, make_ro);
 	mc_mmuext(MMUEXT_PIN_L4_TABLE, mfn_x(pfn_to_mfn(mm->pgd)), 0, "pin_l4_table");
 }
 
 static void pv_unpin(struct mm *mm)
 {
 	mc_mmuext(MMUEXT_UNPIN_TABLE, mfn_x(pfn_to_mfn(mm->pgd)), 0, "unpin_table");
-	pt_walk(mm->pgd, USER_LIMIT, make_rw, NULL);
+	mm_for_each_table(mm, make_rw);
 }
 
 const struct mmu_ops pv_mmu_ops = {

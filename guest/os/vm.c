@@ -7,7 +7,6 @@
  */
 #include "kernel.h"
 
-#define MAX_TABLES 4096
 #define MAX_FREE 32768
 
 static gva_t slot_va(pfn_t table, unsigned idx)
@@ -27,6 +26,7 @@ void vm_create(struct mm *mm)
 {
 	mm->pgd = palloc();
 	mm->pinned = false;
+	mm->nr_tables = 0;
 	atomic_store(&mm->active, 0);
 	if (hostif_zero_page(pfn_to_virt(mm->pgd)))
 		hostif_panic("cannot zero a new L4");
@@ -43,6 +43,7 @@ static pfn_t new_table(struct mm *mm, gva_t entry)
 	pfn_t t = palloc();
 	if (hostif_zero_page(pfn_to_virt(t)))
 		hostif_panic("cannot zero a new table");
+	mm_add_table(mm, t);
 	if (mm->pinned)
 		make_page_readonly(t);
 	set_pmd(mm, entry, (pfn_x(t) << PAGE_SHIFT) | TABLE_FLAGS);
@@ -234,20 +235,6 @@ int vm_touch(struct proc *p, uint64_t va, uint64_t val, bool write)
 	return -1;
 }
 
-struct tables {
-	unsigned n;
-	uint32_t pfn[MAX_TABLES];
-};
-
-static void collect_table(unsigned level, pfn_t pfn, void *arg)
-{
-	struct tables *t = arg;
-	(void)level;
-	if (t->n == MAX_TABLES)
-		hostif_panic("address space has too many tables");
-	t->pfn[t->n++] = (uint32_t)pfn_x(pfn);
-}
-
 static void put_page(struct mm *mm, uint64_t va, gva_t entry, uint64_t pte, void *arg)
 {
 	(void)mm;
@@ -257,14 +244,15 @@ static void put_page(struct mm *mm, uint64_t va, gva_t entry, uint64_t pte, void
 	pput(_pfn((pte & PTE_ADDR_MASK) >> PAGE_SHIFT));
 }
 
+static void put_table(pfn_t pfn)
+{
+	pput(pfn);
+}
+
 void vm_destroy(struct mm *mm)
 {
-	static struct tables tables[MAX_GUEST_VCPUS];
-	struct tables *t = &tables[hostif_vcpu()];
 	mmu_unpin(mm);
 	vm_for_each_pte(mm, 0, USER_LIMIT, put_page, NULL);
-	t->n = 0;
-	pt_walk(mm->pgd, USER_LIMIT, collect_table, t);
-	for (unsigned i = 0; i < t->n; i++)
-		pput(_pfn(t->pfn[i]));
+	mm_for_each_table(mm, put_table);
+	mm->nr_tables = 0;
 }
