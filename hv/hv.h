@@ -39,8 +39,8 @@
 #define HV_CS        0xe008u
 #define HV_DS        0xe010u
 #define GUEST_CS32   0xe023u
-#define GUEST_SS     0xe02bu
-#define GUEST_CS     0xe033u
+#define GUEST_SS     FLAT_KERNEL_SS64
+#define GUEST_CS     FLAT_KERNEL_CS64
 #define HV_TSS_SEL   0xe040u
 
 #define RFLAGS_IF    (1ull << 9)

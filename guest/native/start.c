@@ -71,25 +71,29 @@ static void clear(uint64_t pfn, uint64_t n)
 	memset(frame(pfn), 0, n * PAGE_SIZE);
 }
 
+/* Map frames (first) .. (first + n - 1) with (flags) from the start of
+ * what L4 slot (slot) covers: through an L3 (l3), an L2 (l2) and the
+ * consecutive L1s from (l1). */
+static void map_frames(const struct layout *l, unsigned slot, uint64_t l3, uint64_t l2, uint64_t l1,
+		       uint64_t first, uint64_t n, uint64_t flags)
+{
+	frame(l->l4)[slot] = (l3 << PAGE_SHIFT) | TABLE;
+	frame(l3)[0] = (l2 << PAGE_SHIFT) | TABLE;
+	for (uint64_t i = 0; i < n; i++) {
+		if (i % PT_ENTRIES == 0)
+			frame(l2)[i / PT_ENTRIES] = ((l1 + i / PT_ENTRIES) << PAGE_SHIFT) | TABLE;
+		frame(l1)[i] = ((first + i) << PAGE_SHIFT) | flags;
+	}
+}
+
 static void build(const struct layout *l)
 {
 	extern const char native_text_start[], native_text_end[];
 	clear(l->l4, l->first_free - l->l4);
-	frame(l->l4)[KERNEL_L4_SLOT] = (l->l3 << PAGE_SHIFT) | TABLE;
-	frame(l->l3)[0] = (l->l2 << PAGE_SHIFT) | TABLE;
-	for (uint64_t pfn = 0; pfn < l->mapped; pfn++) {
-		bool text = pfn >= pfn_of(native_text_start) && pfn < pfn_of(native_text_end);
-		if (pfn % PT_ENTRIES == 0)
-			frame(l->l2)[pfn / PT_ENTRIES] = ((l->l1 + pfn / PT_ENTRIES) << PAGE_SHIFT) | TABLE;
-		frame(l->l1)[pfn] = (pfn << PAGE_SHIFT) | (text ? TEXT : KERNEL_RW);
-	}
-	frame(l->l4)[HV_L4_FIRST_SLOT] = (l->m2p_l3 << PAGE_SHIFT) | TABLE;
-	frame(l->m2p_l3)[0] = (l->m2p_l2 << PAGE_SHIFT) | TABLE;
-	for (uint64_t i = 0; i < l->m2p_frames; i++) {
-		if (i % PT_ENTRIES == 0)
-			frame(l->m2p_l2)[i / PT_ENTRIES] = ((l->m2p_l1 + i / PT_ENTRIES) << PAGE_SHIFT) | TABLE;
-		frame(l->m2p_l1)[i] = ((l->m2p + i) << PAGE_SHIFT) | M2P;
-	}
+	map_frames(l, KERNEL_L4_SLOT, l->l3, l->l2, l->l1, 0, l->mapped, KERNEL_RW);
+	for (uint64_t pfn = pfn_of(native_text_start); pfn < pfn_of(native_text_end); pfn++)
+		frame(l->l1)[pfn] = (pfn << PAGE_SHIFT) | TEXT;
+	map_frames(l, HV_L4_FIRST_SLOT, l->m2p_l3, l->m2p_l2, l->m2p_l1, l->m2p, l->m2p_frames, M2P);
 	for (uint64_t pfn = 0; pfn < l->nr_pages; pfn++)
 		frame(l->m2p)[pfn] = pfn;
 }
@@ -128,6 +132,10 @@ _Noreturn void native_main(uint64_t start_info)
 	    !ram_covers(si, PHYS_BASE, pages << PAGE_SHIFT)) {
 		printk("native: pages=%lu does not fit: it must cover our first %lu frames, stay within "
 		       "the direct map's 1 GiB and within RAM\n", pages, l.mapped);
+		pc_exit(1);
+	}
+	if (!x86_vcpus(cmdline)) {
+		printk("native: vcpus= takes 1 to %u\n", MAX_GUEST_VCPUS);
 		pc_exit(1);
 	}
 	build(&l);

@@ -56,7 +56,7 @@ static uint64_t number(const char *v, uint64_t dflt)
 unsigned x86_vcpus(const char *cmdline)
 {
 	uint64_t n = number(x86_arg(cmdline, "vcpus="), 1);
-	return n >= 1 && n <= MAX_GUEST_VCPUS ? (unsigned)n : 1;
+	return n >= 1 && n <= MAX_GUEST_VCPUS ? (unsigned)n : 0;
 }
 
 static uint64_t tsc(void)

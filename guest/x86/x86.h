@@ -54,7 +54,8 @@ void x86_put_kv(const char *key, uint64_t n);
 void x86_put_u64(uint64_t n);
 /* The value of "key" (say "workload=") on (cmdline), or NULL. */
 const char *x86_arg(const char *cmdline, const char *key);
-/* "vcpus=N" on (cmdline): 1 .. MAX_GUEST_VCPUS, default 1. */
+/* "vcpus=N" on (cmdline): 1 .. MAX_GUEST_VCPUS, default 1; 0 if it is
+ * out of that range. */
 unsigned x86_vcpus(const char *cmdline);
 /* Does the command-line word at (p) (ended by a space or the end) equal (w)? */
 static inline bool x86_word_is(const char *p, const char *w)

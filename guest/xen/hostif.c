@@ -96,9 +96,9 @@ void x86_start_vcpus(unsigned n, mfn_t root)
 	for (unsigned k = 1; k < n; k++) {
 		c.user_regs.rip = (uint64_t)(uintptr_t)xen_secondary_entry;
 		c.user_regs.rsp = (uint64_t)(uintptr_t)vcpu_stacks[k] + VCPU_STACK;
-		c.user_regs.cs = 0xe033;
-		c.user_regs.ss = 0xe02b;
-		c.user_regs.rflags = 0x202;
+		c.user_regs.cs = FLAT_KERNEL_CS64;
+		c.user_regs.ss = FLAT_KERNEL_SS64;
+		c.user_regs.rflags = 0x202;     /* IF */
 		for (unsigned i = 0; trap_table[i].address; i++)
 			c.trap_ctxt[trap_table[i].vector] = trap_table[i];
 		c.ctrlreg[3] = mfn_x(root) << PAGE_SHIFT;
@@ -130,7 +130,7 @@ void xen_traps_init(uint64_t shared_info_maddr)
 		{ 14, xen_trap_14 }, { 16, xen_trap_16 }, { 17, xen_trap_17 }, { 19, xen_trap_19 },
 	};
 	for (unsigned i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
-		trap_table[i] = (struct trap_info){ handlers[i].vec, 0, 0xe033,
+		trap_table[i] = (struct trap_info){ handlers[i].vec, 0, FLAT_KERNEL_CS64,
 						    (uint64_t)(uintptr_t)handlers[i].fn };
 	if (xen_hypercall(HYPERVISOR_set_trap_table, (uint64_t)(uintptr_t)trap_table, 0, 0, 0, 0))
 		hostif_panic("set_trap_table refused");

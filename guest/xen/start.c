@@ -35,6 +35,8 @@ void xen_start(const struct xen_start_info *xsi)
 	si.mapped_pfns = (si.first_free_pfn + 128 + 1023) / 1024 * 1024;
 	const char *cmdline = xsi->cmd_line;
 	si.nr_vcpus = x86_vcpus(cmdline);
+	if (!si.nr_vcpus)
+		hostif_panic("vcpus= out of range (hv should have refused it)");
 	const char *attack = x86_arg(cmdline, "attack=");
 	if (attack) {
 		kernel_boot(&si, &pv_mmu_ops, true);

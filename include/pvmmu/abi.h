@@ -166,6 +166,10 @@ struct iret_context {
 };
 #define VGCF_in_syscall (1ull << 8)
 
+/* The flat selectors a 64-bit PV kernel runs with (Xen's FLAT_KERNEL_*64). */
+#define FLAT_KERNEL_CS64 0xe033u
+#define FLAT_KERNEL_SS64 0xe02bu
+
 /* vcpu_op(cmd, vcpuid, arg): bring up the vCPUs after the first. */
 #define VCPUOP_initialise 0   /* arg: struct vcpu_guest_context */
 #define VCPUOP_up         1
