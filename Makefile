@@ -66,17 +66,24 @@ UNIT += tests/unit/test_hypercall.c
 UNIT += tests/unit/test_guest.c
 UNIT += tests/unit/test_attacks.c
 UNIT += tests/unit/test_preempt.c
+UNIT += tests/unit/test_insn.c
+UNIT += hv/x86/insn.c
 
-HV += hv/entry.S
-HV += hv/builder.c
-HV += hv/cpu.c
-HV += hv/hcall.c
 HV += hv/main.c
-HV += hv/mem.c
-HV += hv/sched.c
-HV += hv/traps.c
+HV += hv/x86/entry.S
+HV += hv/x86/cpu.c
+HV += hv/x86/insn.c
+HV += hv/x86/mem.c
+HV += hv/dom/builder.c
+HV += hv/pv/hypercall.c
+HV += hv/pv/iret.c
+HV += hv/pv/ptwr.c
+HV += hv/pv/traps.c
+HV += hv/event/console.c
+HV += hv/sched/sched.c
+HV += hv/sched/vcpu_op.c
 
-HEADERS := $(wildcard include/pvmmu/*.h core/*.h sim/*.h tools/*.h tests/unit/*.h guest/*.h guest/*/*.h hv/*.h pc/*.h)
+HEADERS := $(wildcard include/pvmmu/*.h core/*.h sim/*.h tools/*.h tests/unit/*.h guest/*.h guest/*/*.h hv/*.h hv/*/*.h pc/*.h)
 
 # One build variant: $(1) name, $(2) compiler, $(3) extra flags.
 define variant
@@ -131,6 +138,7 @@ X86_GUEST += guest/x86/run.c
 XEN_GUEST += guest/xen/entry.S
 XEN_GUEST += guest/xen/attacks.c
 XEN_GUEST += guest/xen/hostif.c
+XEN_GUEST += guest/xen/ring0.c
 XEN_GUEST += guest/xen/start.c
 
 NATIVE_GUEST += guest/native/entry.S
@@ -195,7 +203,12 @@ build/fuzz/fuzz_scenario: fuzz/fuzz_scenario.c tools/scenario.c $(HEADERS)
 	@$(if $(Q),echo "  FUZZ  $@")
 	$(Q)$(CLANG) $(BASE) $(HOSTED) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_scenario.c tools/scenario.c
 
-fuzz: build/fuzz/fuzz_hypercalls build/fuzz/fuzz_scenario
+build/fuzz/fuzz_insn: fuzz/fuzz_insn.c hv/x86/insn.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZ  $@")
+	$(Q)$(CLANG) $(BASE) $(HOSTED) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_insn.c hv/x86/insn.c
+
+fuzz: build/fuzz/fuzz_hypercalls build/fuzz/fuzz_scenario build/fuzz/fuzz_insn
 	fuzz/run.sh $(FUZZ_SECONDS)
 
 IMAGES := build/hv/hv.elf build/hv/guest.elf build/hv/native.elf
@@ -205,7 +218,7 @@ all: build/release/pvmmu $(IMAGES)
 
 test: build/release/pvmmu $(IMAGES) $(CLANG_IMAGES) build/release/test_unit build/release/core.o build/release/guest.o \
       build/asan/pvmmu build/asan/test_unit build/clang/pvmmu build/clang/test_unit \
-      build/tsan/test_unit build/fuzz/fuzz_hypercalls build/fuzz/fuzz_scenario
+      build/tsan/test_unit build/fuzz/fuzz_hypercalls build/fuzz/fuzz_scenario build/fuzz/fuzz_insn
 	$(Q)tests/run.sh
 
 run: build/release/pvmmu $(IMAGES)

@@ -3,39 +3,38 @@
  * hypercalls (theory in hypercall.h). */
 #include "domain.h"
 #include "env.h"
+#include "frame.h"
 #include "hypercall.h"
 #include "preempt.h"
 #include "pt.h"
 #include "tlb.h"
 
-static long hc_mmu_update(struct vcpu *v, const uint64_t a[6])
+long hc_mmu_update(struct vcpu *v, const uint64_t a[6])
 {
 	return do_mmu_update(v, a[0], (unsigned)a[1], a[2], (unsigned)a[3]);
 }
 
-static long hc_mmuext_op(struct vcpu *v, const uint64_t a[6])
+long hc_mmuext_op(struct vcpu *v, const uint64_t a[6])
 {
 	return do_mmuext_op(v, a[0], (unsigned)a[1], a[2], (unsigned)a[3]);
 }
 
-static long hc_update_va_mapping(struct vcpu *v, const uint64_t a[6])
+long hc_update_va_mapping(struct vcpu *v, const uint64_t a[6])
 {
 	return do_update_va_mapping(v, a[0], a[1], a[2]);
 }
 
-static long hc_update_va_mapping_otherdomain(struct vcpu *v, const uint64_t a[6])
+long hc_update_va_mapping_otherdomain(struct vcpu *v, const uint64_t a[6])
 {
 	return do_update_va_mapping_otherdomain(v, a[0], a[1], a[2], (unsigned)a[3]);
 }
 
-static long hc_multicall(struct vcpu *v, const uint64_t a[6])
+long hc_multicall(struct vcpu *v, const uint64_t a[6])
 {
 	return do_multicall(v, a[0], a[1]);
 }
 
-typedef long (*hypercall_fn)(struct vcpu *v, const uint64_t a[6]);
-
-static const hypercall_fn hypercall_table[HYPERVISOR_NR] = {
+const hypercall_fn core_hypercalls[HYPERVISOR_NR] = {
 	[HYPERVISOR_mmu_update] = hc_mmu_update,
 	[HYPERVISOR_multicall] = hc_multicall,
 	[HYPERVISOR_update_va_mapping] = hc_update_va_mapping,
@@ -45,9 +44,12 @@ static const hypercall_fn hypercall_table[HYPERVISOR_NR] = {
 
 long hypercall_dispatch(struct vcpu *v, uint64_t nr, const uint64_t a[6])
 {
-	if (nr >= HYPERVISOR_NR || !hypercall_table[nr])
+	const hypercall_fn *table = vcpu_machine(v)->hypercalls;
+	if (!table)
+		table = core_hypercalls;
+	if (nr >= HYPERVISOR_NR || !table[nr])
 		return refuse(v, XEN_ENOSYS, "unknown hypercall");
-	return hypercall_table[nr](v, a);
+	return table[nr](v, a);
 }
 
 long hypercall(struct vcpu *v, uint64_t nr, const uint64_t a[6])
@@ -57,6 +59,8 @@ long hypercall(struct vcpu *v, uint64_t nr, const uint64_t a[6])
 	if (!v->d->live || v->d->crashed)
 		return refuse(v, XEN_ESRCH, "domain is not running");
 	v->reason = NULL;
+	v->cont.pending = false;
+	v->mc_stop = false;
 	v->stats.hypercalls++;
 	preempt_start(v);
 	dom_shared_enter(v);
@@ -65,7 +69,7 @@ long hypercall(struct vcpu *v, uint64_t nr, const uint64_t a[6])
 		rc = preempt_continue(v, nr, a[0], a[1], a[2], a[3]);
 	else
 		rc = hypercall_dispatch(v, nr, a);
-	if (rc != -XEN_ERESTART)
+	if (!v->cont.pending)
 		pt_demote_run(v);
 	dom_shared_exit(v);
 	return rc;
@@ -133,6 +137,20 @@ long hc_batch(struct vcpu *v, const struct batch *b, batch_fn fn, void *ctx)
 	return rc;
 }
 
+long hc_set_root(struct vcpu *v, mfn_t *root, mfn_t mfn)
+{
+	if (!mfn_eq(mfn, INVALID_MFN)) {
+		long rc = frame_get_type(v, mfn, FT_L4, true);
+		if (rc)
+			return rc;
+	}
+	mfn_t old = *root;
+	*root = mfn;
+	if (!mfn_eq(old, INVALID_MFN))
+		frame_put_type(v, old, true);
+	return 0;
+}
+
 long hc_vcpu_mask(struct vcpu *v, uint64_t scope, uint64_t *mask)
 {
 	if (scope == 0) {
@@ -169,9 +187,10 @@ long do_multicall(struct vcpu *v, uint64_t list, uint64_t nr)
 			break;
 		}
 		long r = hypercall_dispatch(v, e.op, e.args);
-		if (r == -XEN_ERESTART) {
+		if (v->cont.pending) {
 			/* this entry continues where it stopped: rewrite it, and
 			 * continue the multicall from it */
+			v->cont.pending = false;
 			e.op = v->cont.nr;
 			for (unsigned k = 0; k < 6; k++)
 				e.args[k] = v->cont.a[k];
@@ -187,6 +206,8 @@ long do_multicall(struct vcpu *v, uint64_t list, uint64_t nr)
 			rc = refuse(v, XEN_EFAULT, "multicall list is not writable");
 			break;
 		}
+		if (v->mc_stop)
+			break;          /* the entry replaced the vCPU's frame (iret) */
 	}
 	v->in_multicall = false;
 	return rc;

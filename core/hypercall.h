@@ -17,14 +17,27 @@
 
 /* The hypercall entry: run hypercall (nr) with arguments (a) for vCPU (v)
  * of a live domain, in shared count mode, after any devalidation its domain
- * has queued.  Unknown numbers: -XEN_ENOSYS.  A crashed or dead domain:
- * -XEN_ESRCH.  -XEN_ERESTART: the slice's budget is spent (core/preempt.h);
- * issue v->cont.nr with v->cont.a to continue, as many times as it takes.
- * Guests never see -XEN_ERESTART. */
+ * has queued, through the machine's table (m->hypercalls, or
+ * core_hypercalls).  Unknown numbers: -XEN_ENOSYS.  A crashed or dead
+ * domain: -XEN_ESRCH.  If v->cont.pending is set afterwards, the slice's
+ * budget was spent (core/preempt.h; the value is then -XEN_ERESTART): issue
+ * v->cont.nr with v->cont.a to continue, as many times as it takes.  Guests
+ * never see a continuation; any other value is the guest's result. */
 long hypercall(struct vcpu *v, uint64_t nr, const uint64_t a[6]);
 
-/* Dispatch without the entry's bookkeeping (multicall uses it). */
+/* Dispatch through the machine's table, without the entry's bookkeeping
+ * (multicall uses it, so a multicall carries every hypercall the host
+ * serves). */
 long hypercall_dispatch(struct vcpu *v, uint64_t nr, const uint64_t a[6]);
+
+/* core's hypercalls in the table signature, and core's own table of them;
+ * a host that serves more builds its table from these. */
+long hc_mmu_update(struct vcpu *v, const uint64_t a[6]);
+long hc_mmuext_op(struct vcpu *v, const uint64_t a[6]);
+long hc_update_va_mapping(struct vcpu *v, const uint64_t a[6]);
+long hc_update_va_mapping_otherdomain(struct vcpu *v, const uint64_t a[6]);
+long hc_multicall(struct vcpu *v, const uint64_t a[6]);
+extern const hypercall_fn core_hypercalls[HYPERVISOR_NR];
 
 long do_mmu_update(struct vcpu *v, uint64_t reqs, unsigned count, uint64_t done,
 		   unsigned foreigndom);
@@ -40,6 +53,13 @@ long do_multicall(struct vcpu *v, uint64_t list, uint64_t nr);
  * other domain, DOMID_IO and DOMID_XEN are -XEN_EPERM, as no domain here is
  * privileged. */
 long hc_foreign(struct vcpu *v, unsigned domid);
+
+/* Make (mfn) vCPU root (*root) (kernel or user) of (v)'s domain, or none for
+ * INVALID_MFN: take an L4 type reference with a general one (validating the
+ * table if nothing held it) before dropping the old root's.  0; -XEN_EINVAL
+ * (nothing changed); or -XEN_ERESTART if the validation is to be continued
+ * (call again: it resumes). */
+long hc_set_root(struct vcpu *v, mfn_t *root, mfn_t mfn);
 
 /* A batch hypercall's arguments: hypercall (nr) over (count) requests of
  * (size) bytes at guest address (reqs), the number done reported at (done)

@@ -63,11 +63,14 @@ struct vcpu {
 	bool excl;                  /* holds its domain's exclusive count mode */
 	bool excl_from_shared;      /* was in shared mode when it took exclusive */
 	bool in_multicall;
+	bool mc_stop;               /* a host hypercall replaced the vCPU's frame: a
+				     * multicall must not go on (Xen's mc_exit) */
 	const char *reason;         /* why the last refusal happened */
 	struct vcpu_stats stats;
 	int64_t budget;             /* work left in this hypercall slice (core/preempt.h) */
 	struct {
-		uint64_t nr, a[6];  /* the hypercall to issue again, after -XEN_ERESTART */
+		bool pending;       /* the last hypercall stopped: issue nr with a again */
+		uint64_t nr, a[6];  /* the hypercall to issue again */
 	} cont;
 
 	/* Read by other vCPUs: atomics, on a line of their own. */
@@ -78,6 +81,7 @@ struct vcpu {
 
 struct domain {
 	struct machine *m;
+	void *host;                 /* the host's per-domain state */
 	unsigned owner;             /* owner number in frame words (OWNER_FIRST + slot) */
 	domid_t domid;
 	bool live;
@@ -90,8 +94,13 @@ struct domain {
 	struct vcpu vcpus[MAX_VCPUS];
 };
 
+/* A hypercall with Xen's 64-bit PV arguments (core/hypercall.h). */
+typedef long (*hypercall_fn)(struct vcpu *v, const uint64_t a[6]);
+
 struct machine {
 	uint64_t nr_frames;
+	const hypercall_fn *hypercalls; /* the host's table, HYPERVISOR_NR entries; NULL:
+					 * core's own (core_hypercalls) */
 	_Atomic uint64_t *ft;       /* frame words, one per frame (core/frame.h) */
 	_Atomic int32_t *linear;    /* linear-pagetable count per frame (core/pt.c) */
 	uint16_t *progress;         /* per frame: entries of a partial or demoting table that

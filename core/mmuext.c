@@ -25,28 +25,12 @@ static long op_unpin(struct vcpu *v, const struct mmuext_op *op)
 	return frame_unpin(v, _mfn(op->arg1.mfn));
 }
 
-/* Make (mfn) (or nothing, for INVALID_MFN) the root in (*root). */
-static long set_root(struct vcpu *v, mfn_t *root, mfn_t mfn)
-{
-	if (!mfn_eq(mfn, INVALID_MFN)) {
-		/* refused (-EINVAL), or continued later (-ERESTART) */
-		long rc = frame_get_type(v, mfn, FT_L4, true);
-		if (rc)
-			return rc;
-	}
-	mfn_t old = *root;
-	*root = mfn;
-	if (!mfn_eq(old, INVALID_MFN))
-		frame_put_type(v, old, true);
-	return 0;
-}
-
 static long op_new_baseptr(struct vcpu *v, const struct mmuext_op *op)
 {
 	mfn_t mfn = _mfn(op->arg1.mfn);
 
 	if (!mfn_eq(mfn, v->kernel_root)) {
-		long rc = set_root(v, &v->kernel_root, mfn);
+		long rc = hc_set_root(v, &v->kernel_root, mfn);
 		if (rc)
 			return rc;
 	}
@@ -60,7 +44,7 @@ static long op_new_user_baseptr(struct vcpu *v, const struct mmuext_op *op)
 
 	if (mfn_eq(mfn, v->user_root))
 		return 0;
-	return set_root(v, &v->user_root, mfn);
+	return hc_set_root(v, &v->user_root, mfn);
 }
 
 static bool va_flushable(uint64_t va)

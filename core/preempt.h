@@ -38,6 +38,7 @@ static inline void preempt_spend(struct vcpu *v, uint64_t n)
 static inline long preempt_continue(struct vcpu *v, uint64_t nr, uint64_t a0, uint64_t a1,
 				    uint64_t a2, uint64_t a3)
 {
+	v->cont.pending = true;
 	v->cont.nr = nr;
 	v->cont.a[0] = a0;
 	v->cont.a[1] = a1;

@@ -5,7 +5,7 @@ set -u
 cd "$(dirname "$0")/.."
 secs=${1:-300}
 status=0
-for h in hypercalls scenario; do
+for h in hypercalls scenario insn; do
 	corpus=build/fuzz/corpus-$h
 	mkdir -p "$corpus"
 	seeds=fuzz/regressions/$h

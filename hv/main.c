@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hv_main: from the PVH entry to the guest.  The command line (QEMU's
+ * hv_main: from the PVH entry to the guest, in this order.  The command line (QEMU's
  * -append) is given to the guest whole; we read "pages=N" from it, the
  * guest's memory in 4 KiB pages, and "vcpus=N" (default 1).  The guest image is the first boot module
  * (QEMU's -initrd).
@@ -15,6 +15,7 @@ _Noreturn void hv_main(uint64_t start_info)
 	printk("pvmmu hv: booting (PVH)\n");
 	cpu_init();
 	printk("hv: tsc %lu kHz\n", pc_tsc_khz());
+	hv_hypercalls_init();
 	mem_init((const struct hvm_start_info *)(uintptr_t)start_info);
 	const struct hvm_start_info *si = maddr_virt(start_info);
 	mem_reserve_holes(si);
@@ -36,9 +37,8 @@ _Noreturn void hv_main(uint64_t start_info)
 	struct domain *d = build_domain(mod->paddr, mod->size, pages, (unsigned)vcpus, cmdline, &r);
 	if (!d)
 		pc_exit(EXIT_GUEST);
-	pcpu0.cur = &d->vcpus[0];
-	sched_start(pcpu0.cur);
-	mem_load_root(d->vcpus[0].kernel_root);
+	this_cpu()->cur = &d->vcpus[0];
+	sched_start(this_vcpu());
 	cpu_enter_guest(&r);
 }
 

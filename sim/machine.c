@@ -312,7 +312,7 @@ mfn_t sim_free_frame(struct sim *s, uint64_t n)
 long sim_hypercall(struct vcpu *v, uint64_t nr, const uint64_t a[6])
 {
 	long rc = hypercall(v, nr, a);
-	while (rc == -XEN_ERESTART)
+	while (v->cont.pending)
 		rc = hypercall(v, v->cont.nr, v->cont.a);
 	return rc;
 }

@@ -104,7 +104,7 @@ undef=$(nm -u build/release/guest.o | awk '{print $2}' | grep -v '^hostif_' | tr
 if [ -z "$undef" ]; then ok; else bad "guest/ needs symbols beyond hostif_*: $undef"; fi
 
 # The fuzzers: every saved finding runs clean, then a short run of each.
-for h in hypercalls scenario; do
+for h in hypercalls scenario insn; do
 	files=$(ls fuzz/regressions/$h/* 2>/dev/null)
 	if [ -z "$files" ]; then ok; continue; fi
 	# shellcheck disable=SC2086
@@ -154,7 +154,8 @@ qemu_suite() {
 		else bad "qemu: mixed ($m) on 2 vCPUs finishes cleanly with the sim's pins"; tail -5 /tmp/pvmmu-qemu.log; fi
 	done
 	# Hostile modes: every attempt refused as Xen refuses it, hv goes on.
-	for a in writable-pt foreign-frame reserved-slots bad-root bad-store hv-area sysret-hole bad-buffer vcpu-op cmpxchg-pt; do
+	for a in writable-pt foreign-frame reserved-slots bad-root bad-store hv-area sysret-hole bad-buffer vcpu-op cmpxchg-pt \
+		 flags-entry exit-checks compat-cs iret-rax ptwr-insns int-n trap-table umip long-work; do
 		expect 0 "qemu: attack $a refused, hv goes on to a clean audit" "$bin" run --host qemu --attack $a
 	done
 	expect 1 "qemu: an unknown attack mode fails" "$bin" run --host qemu --attack frob

@@ -35,10 +35,12 @@ int qemu_run(const struct qemu_opts *o, bool native, const char *cmdline, uint64
 int qemu_run_workload(const struct qemu_opts *o, const struct workload *w, enum guest_mode m,
 		      uint64_t pages, unsigned ops, struct guest_result *r);
 
-/* Boot the guest in hostile mode (name) (guest/xen/attacks.c, or "all"):
+/* Boot the guest in hostile mode (name) (guest/xen/attacks.h, or "all"):
  * 0 if every attempt was refused as Xen refuses it and hv finished with a
- * clean audit, 1 if not, -1 if QEMU could not be run.  (passed, failed)
- * count the attempts. */
-int qemu_attacks(const struct qemu_opts *o, const char *name, unsigned *passed, unsigned *failed);
+ * clean audit, 1 if not, -1 if QEMU could not be run.  (passed, failed,
+ * skipped) count the attempts; a skipped one could not be made on this CPU
+ * (the console says why). */
+int qemu_attacks(const struct qemu_opts *o, const char *name, unsigned *passed, unsigned *failed,
+		 unsigned *skipped);
 
 #endif

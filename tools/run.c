@@ -35,12 +35,14 @@ static const char run_usage[] =
 	"  --pages N        guest memory in 4 KiB pages (default 65536, 256 MiB)\n"
 	"  --timeout S      qemu: stop a run after S seconds (default 600)\n"
 	"  --json           one JSON object per run (qemu: the console goes to stderr)\n"
-	"  --attack NAME    qemu: boot the guest in a hostile mode instead: writable-pt,\n"
-	"                   foreign-frame, reserved-slots, bad-root, bad-store,\n"
-	"                   hv-area, sysret-hole, bad-buffer, vcpu-op, cmpxchg-pt, or\n"
-	"                   all; every attempt\n"
-	"                   must be refused as Xen refuses it, and hv must go on\n"
-	"                   to a clean audit\n"
+	"  --attack NAME    qemu: boot the guest in a hostile mode instead; the\n"
+	"                   pagetable rules: writable-pt, foreign-frame,\n"
+	"                   reserved-slots, bad-root, bad-store, hv-area,\n"
+	"                   sysret-hole, bad-buffer, vcpu-op, cmpxchg-pt; hv's\n"
+	"                   ring-0 surface: flags-entry, exit-checks, compat-cs,\n"
+	"                   iret-rax, ptwr-insns, int-n, trap-table, umip,\n"
+	"                   long-work; or all.  Every attempt must be refused as\n"
+	"                   Xen refuses it, and hv must go on to a clean audit\n"
 	"\n"
 	"Exit status: 0 if every run finished with a clean audit and no frame\n"
 	"leaked; 1 if one did not; 2 for a bad command line.\n";
@@ -204,9 +206,10 @@ int cmd_run(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	if (attack) {
-		unsigned passed = 0, failed = 0;
-		rc = qemu_attacks(&o.q, attack, &passed, &failed);
-		printf("attacks (%s): %u refused as Xen refuses them, %u not%s\n", attack, passed, failed,
+		unsigned passed = 0, failed = 0, skipped = 0;
+		rc = qemu_attacks(&o.q, attack, &passed, &failed, &skipped);
+		printf("attacks (%s): %u refused as Xen refuses them, %u not, %u SKIPPED on this CPU%s\n",
+		       attack, passed, failed, skipped,
 		       rc == 0 ? "; hv went on to a clean audit" : rc > 0 ? "; FAILED (see the console)" : "");
 		return rc == 0 ? 0 : 1;
 	}

@@ -87,8 +87,14 @@ static const struct workload *running;
 static unsigned running_ops;
 static _Atomic unsigned go, done;
 
+void (*x86_secondary_main)(void);
+
 _Noreturn void x86_secondary(void)
 {
+	if (x86_secondary_main) {
+		x86_secondary_main();
+		x86_vcpu_down();
+	}
 	while (!atomic_load(&go))
 		__builtin_ia32_pause();
 	running->run(hostif_vcpu(), running_ops);

@@ -36,6 +36,9 @@ _Noreturn void x86_vcpu_down(void);
 /* --- run.c: where vCPUs 1 and up begin ---------------------------------- */
 
 _Noreturn void x86_secondary(void);
+/* What x86_secondary runs instead of the workload, if set before vCPUs
+ * start; the vCPU goes down if it returns. */
+extern void (*x86_secondary_main)(void);
 
 /* --- access.c ---------------------------------------------------------- */
 

@@ -1,24 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Hostile modes (attack=NAME on the command line): what a malicious PV
- * kernel tries against the hypervisor's pagetable rules, each attempt with
- * the answer Xen gives.  Hypercalls must fail with the error; direct stores
- * and jumps must fault (the hypervisor refuses to emulate, and bounces the
- * page fault to us).  After each attempt we check that nothing changed.
- * One line per attempt, then "pvmmu-attacks passed=N failed=N"; the
- * hypervisor must still be running to power us off and audit.
+ * Hostile modes against the pagetable rules (attacks.h): mapping our own
+ * tables writable, foreign and hypervisor frames, the hypervisor's L4
+ * slots, bad roots, refused stores, the hypervisor's area, buffers it must
+ * not reach for us, vcpu_op against its rules, cmpxchg into a table.
+ * Hypercalls must fail with Xen's error; direct stores and jumps must fault
+ * (the hypervisor refuses to emulate, and bounces the fault to us).  After
+ * each attempt we check that nothing changed.  Also the registry and
+ * xen_attacks, which runs the modes a command line names.
  */
-#include "../os/kernel.h"
-#include "xen.h"
+#include "attacks.h"
 
-#define HV_TEXT  0xffff82d080000000ull
-#define HV_DMAP  0xffff830000000000ull
-#define PT_RW    (PTE_P | PTE_RW | PTE_A | PTE_D | PTE_NX)
+static unsigned passed, failed, skipped;
+uint8_t victim[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 
-static unsigned passed, failed;
-static uint8_t victim[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
-
-static void expect(const char *what, long got, long want)
+void expect(const char *what, long got, long want)
 {
 	bool ok = got == want;
 	x86_puts(ok ? "attack refused as Xen refuses it: " : "ATTACK NOT REFUSED AS EXPECTED: ");
@@ -29,37 +25,71 @@ static void expect(const char *what, long got, long want)
 	ok ? passed++ : failed++;
 }
 
-static uint64_t mfn_of(pfn_t pfn)
+void expect_skip(const char *what, const char *why)
+{
+	x86_puts("SKIP: ");
+	x86_puts(what);
+	x86_puts(": ");
+	x86_puts(why);
+	x86_puts("\n");
+	skipped++;
+}
+
+uint64_t mfn_of(pfn_t pfn)
 {
 	return mfn_x(pfn_to_mfn(pfn));
 }
 
-static long update_va(uint64_t va, uint64_t val)
+long update_va(uint64_t va, uint64_t val)
 {
 	return xen_hypercall(HYPERVISOR_update_va_mapping, va, val, UVMF_INVLPG, 0, 0);
 }
 
-static long mmu_update(uint64_t ptr, uint64_t val)
+long mmu_update(uint64_t ptr, uint64_t val)
 {
-	static struct mmu_update req;
-	req = (struct mmu_update){ ptr | MMU_NORMAL_PT_UPDATE, val };
-	return xen_hypercall(HYPERVISOR_mmu_update, (uint64_t)(uintptr_t)&req, 1, 0, DOMID_SELF, 0);
+	static struct mmu_update req[MAX_GUEST_VCPUS];
+	struct mmu_update *r = &req[hostif_vcpu()];
+	*r = (struct mmu_update){ ptr | MMU_NORMAL_PT_UPDATE, val };
+	return xen_hypercall(HYPERVISOR_mmu_update, (uint64_t)(uintptr_t)r, 1, 0, DOMID_SELF, 0);
 }
 
-static long mmuext(unsigned cmd, uint64_t mfn)
+long mmuext(unsigned cmd, uint64_t mfn)
 {
-	static struct mmuext_op op;
-	op = (struct mmuext_op){ .cmd = cmd, .arg1.mfn = mfn };
-	return xen_hypercall(HYPERVISOR_mmuext_op, (uint64_t)(uintptr_t)&op, 1, 0, DOMID_SELF, 0);
+	static struct mmuext_op op[MAX_GUEST_VCPUS];
+	struct mmuext_op *o = &op[hostif_vcpu()];
+	*o = (struct mmuext_op){ .cmd = cmd, .arg1.mfn = mfn };
+	return xen_hypercall(HYPERVISOR_mmuext_op, (uint64_t)(uintptr_t)o, 1, 0, DOMID_SELF, 0);
 }
 
-/* The L1 entry that maps (va) in the kernel's tables: its kernel address. */
-static gva_t l1_entry_of(uint64_t va)
+long vcpu_op(unsigned cmd, uint64_t id, const void *arg)
+{
+	return xen_hypercall(HYPERVISOR_vcpu_op, cmd, id, (uint64_t)(uintptr_t)arg, 0, 0);
+}
+
+gva_t l1_entry_of(uint64_t va)
 {
 	gva_t e = vm_entry(&kernel_mm, va, false);
 	if (!gva_x(e))
 		hostif_panic("our own L1 entry is not mapped");
 	return e;
+}
+
+pfn_t map_page_at(uint64_t va)
+{
+	pfn_t f = palloc();
+	if (!gva_x(vm_entry(&kernel_mm, va, true)))
+		hostif_panic("no table for a page of the attacks");
+	uint64_t pte = make_pte((pfn_x(f) << PAGE_SHIFT) | PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D);
+	if (update_va(va, pte))
+		hostif_panic("cannot map a page of the attacks");
+	return f;
+}
+
+void unmap_page_at(uint64_t va, pfn_t f)
+{
+	if (update_va(va, 0))
+		hostif_panic("cannot unmap a page of the attacks");
+	pput(f);
 }
 
 static void map_pagetable_writable(void)
@@ -115,19 +145,13 @@ static void store_bad_entry(void)
 	expect("the L1 entry is unchanged afterwards", after != before, 0);
 }
 
-uint64_t xen_recover_rip;
-
 static void touch_hypervisor(void)
 {
 	uint64_t v;
 	expect("a load from the hypervisor's direct map faults", hostif_load(_gva(HV_DMAP + 0x100000), &v), 1);
 	uint64_t faults = x86_fixups;
-	__asm__ volatile("lea 1f(%%rip), %%rax\n\t"
-			 "mov %%rax, xen_recover_rip(%%rip)\n\t"
-			 "jmp *%0\n"
-			 "1:\n\t"
-			 "movq $0, xen_recover_rip(%%rip)"
-			 :: "r"(HV_TEXT + 0x1000) : "rax", "memory");
+	__asm__ volatile(RECOVER_ARM "jmp *%[to]" RECOVER_END
+			 :: [to] "r"(HV_TEXT + 0x1000), [slot] "r"(&recovery()->rip) : "r11", "memory");
 	expect("a jump into the hypervisor's text faults", (long)(x86_fixups - faults), 1);
 	expect("and the fault was at the hypervisor's address", xen_last_cr2() == HV_TEXT + 0x1000, 1);
 }
@@ -143,13 +167,10 @@ static uint64_t cmpxchg_at(uint64_t va, uint64_t *rax, uint64_t val, bool *zf)
 {
 	uint64_t faults = x86_fixups;
 	uint8_t z = 0;
-	__asm__ volatile("lea 1f(%%rip), %%r11\n\t"
-			 "mov %%r11, xen_recover_rip(%%rip)\n\t"
-			 "lock cmpxchgq %3, (%2)\n"
-			 "1:\n\t"
-			 "sete %1\n\t"
-			 "movq $0, xen_recover_rip(%%rip)"
-			 : "+a"(*rax), "=q"(z) : "r"(va), "r"(val) : "r11", "cc", "memory");
+	__asm__ volatile(RECOVER_ARM "lock cmpxchgq %[val], (%[va])" RECOVER_END "\n\tsete %[z]"
+			 : "+a"(*rax), [z] "=q"(z)
+			 : [va] "r"(va), [val] "r"(val), [slot] "r"(&recovery()->rip)
+			 : "r11", "cc", "memory");
 	*zf = z;
 	return x86_fixups - faults;
 }
@@ -180,44 +201,25 @@ static void cmpxchg_entries(void)
 	expect("making our page writable again", update_va((uintptr_t)victim, cur), 0);
 }
 
-#define TOP_PAGE 0x00007ffffffff000ull
-
-/* Map a fresh frame at the last user page, just below the canonical hole. */
-static pfn_t map_top_page(void)
-{
-	pfn_t f = palloc();
-	if (!gva_x(vm_entry(&kernel_mm, TOP_PAGE, true)))
-		hostif_panic("no table for the top user page");
-	uint64_t pte = make_pte((pfn_x(f) << PAGE_SHIFT) | PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D);
-	expect("mapping the top user page (allowed)", update_va(TOP_PAGE, pte), 0);
-	return f;
-}
-
-static void unmap_top_page(pfn_t f)
-{
-	expect("unmapping the top user page", update_va(TOP_PAGE, 0), 0);
-	pput(f);
-}
 
 static void syscall_at_the_hole(void)
 {
 	const uint64_t page = TOP_PAGE;
-	pfn_t f = map_top_page();
+	pfn_t f = map_page_at(TOP_PAGE);
 	expect("writing syscall into its last two bytes (allowed)",
 	       hostif_store(_gva(page + PAGE_SIZE - 8), 0x050f000000000000ull), 0);
 	uint64_t faults = x86_fixups;
-	__asm__ volatile("lea 1f(%%rip), %%rax\n\t"
-			 "mov %%rax, xen_recover_rip(%%rip)\n\t"
-			 "mov %1, %%eax\n\t"
+	__asm__ volatile(RECOVER_ARM
+			 "mov %[nr], %%eax\n\t"
 			 "xor %%edi, %%edi\n\t"
 			 "xor %%esi, %%esi\n\t"
-			 "jmp *%0\n"
-			 "1:\n\t"
-			 "movq $0, xen_recover_rip(%%rip)"
-			 :: "r"(page + PAGE_SIZE - 2), "i"(HYPERVISOR_console_io)
+			 "jmp *%[to]"
+			 RECOVER_END
+			 :: [to] "r"(page + PAGE_SIZE - 2), [nr] "i"(HYPERVISOR_console_io),
+			    [slot] "r"(&recovery()->rip)
 			 : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory");
 	expect("a hypercall returning beyond the canonical hole gets #GP", (long)(x86_fixups - faults), 1);
-	unmap_top_page(f);
+	unmap_page_at(TOP_PAGE, f);
 }
 
 /* Hypercall buffers the hypervisor must not reach for us, which it reads
@@ -239,10 +241,10 @@ static void bad_buffers(void)
 	       -XEN_EFAULT);
 	expect("mmuext_op reading its request from an unmapped address", mmuext_at(0x1000),
 	       -XEN_EFAULT);
-	pfn_t f = map_top_page();
+	pfn_t f = map_page_at(TOP_PAGE);
 	expect("mmuext_op reading its request across the canonical hole",
 	       mmuext_at(TOP_PAGE + PAGE_SIZE - 8), -XEN_EFAULT);
-	unmap_top_page(f);
+	unmap_page_at(TOP_PAGE, f);
 	gva_t l4 = pfn_to_virt(kernel_mm.pgd);
 	uint64_t before, after;
 	hostif_load(l4, &before);
@@ -254,43 +256,59 @@ static void bad_buffers(void)
 	       xen_hypercall(HYPERVISOR_pvmmu_stats, HV_DMAP + 0x100000, 1, 0, 0, 0), -XEN_EFAULT);
 }
 
-/* vcpu_op against the rules (run with vcpus=2: vCPU 1 exists, not up):
- * another domain's vCPU number, a root that is not an L4 or not ours, a
- * context hv cannot read or whose rip is not canonical, bringing up what
- * was never initialised, taking down another vCPU or the last one. */
-static long vcpu_op(unsigned cmd, uint64_t id, const void *arg)
-{
-	return xen_hypercall(HYPERVISOR_vcpu_op, cmd, id, (uint64_t)(uintptr_t)arg, 0, 0);
-}
+/* vcpu_op against Xen's rules (run with vcpus=3: vCPU 2 exists, never
+ * initialised): another domain's vCPU number, bringing up what was never
+ * initialised, contexts Xen refuses (a root that is not an L4 or not ours,
+ * one it cannot read, a non-canonical rip or trap handler, no kernel mode
+ * without a user root, LDT and GDT sizes), initialising twice, taking down
+ * a vCPU that is down. */
+#define SPARE_VCPU 2
 
 static void bad_vcpu_ops(void)
 {
 	static struct vcpu_guest_context c;
+	c.flags = VGCF_in_kernel;
 	c.user_regs.rip = (uint64_t)(uintptr_t)bad_vcpu_ops;
 	c.user_regs.rsp = (uint64_t)(uintptr_t)victim + PAGE_SIZE;
+	c.user_regs.cs = FLAT_KERNEL_CS64;
+	c.user_regs.ss = FLAT_KERNEL_SS64;
 	expect("vcpu_op on a vCPU the domain does not have", vcpu_op(VCPUOP_is_up, 16, NULL), -XEN_ENOENT);
-	expect("bringing up a vCPU never initialised", vcpu_op(VCPUOP_up, 1, NULL), -XEN_EINVAL);
+	expect("bringing up a vCPU never initialised", vcpu_op(VCPUOP_up, SPARE_VCPU, NULL), -XEN_EINVAL);
 	c.ctrlreg[3] = mfn_of(_pfn(((uint64_t)(uintptr_t)victim - DIRECT_BASE) >> PAGE_SHIFT)) << PAGE_SHIFT;
-	expect("initialise with a root that is not a pagetable", vcpu_op(VCPUOP_initialise, 1, &c),
+	expect("initialise with a root that is not a pagetable", vcpu_op(VCPUOP_initialise, SPARE_VCPU, &c),
 	       -XEN_EINVAL);
 	c.ctrlreg[3] = 0;
-	expect("initialise with machine frame 0 (the hypervisor's) as the root",
-	       vcpu_op(VCPUOP_initialise, 1, &c), -XEN_EINVAL);
+	expect("initialise with machine frame 0 (not ours) as the root",
+	       vcpu_op(VCPUOP_initialise, SPARE_VCPU, &c), -XEN_EINVAL);
 	c.ctrlreg[3] = mfn_of(kernel_mm.pgd) << PAGE_SHIFT;
 	expect("initialise from a context in the hypervisor's area",
-	       xen_hypercall(HYPERVISOR_vcpu_op, VCPUOP_initialise, 1, HV_DMAP + 0x100000, 0, 0),
+	       xen_hypercall(HYPERVISOR_vcpu_op, VCPUOP_initialise, SPARE_VCPU, HV_DMAP + 0x100000, 0, 0),
 	       -XEN_EFAULT);
 	c.user_regs.rip = 0x0000800000000000ull;
-	expect("initialise with a non-canonical rip", vcpu_op(VCPUOP_initialise, 1, &c), -XEN_EINVAL);
-	expect("vCPU 1 is still down", vcpu_op(VCPUOP_is_up, 1, NULL), 0);
-	expect("taking down another vCPU", vcpu_op(VCPUOP_down, 1, NULL), -XEN_EINVAL);
-	expect("taking down the last vCPU up", vcpu_op(VCPUOP_down, 0, NULL), -XEN_EINVAL);
+	expect("initialise with a non-canonical rip", vcpu_op(VCPUOP_initialise, SPARE_VCPU, &c), -XEN_EINVAL);
+	c.user_regs.rip = (uint64_t)(uintptr_t)bad_vcpu_ops;
+	c.trap_ctxt[3].address = 0x0000800000000000ull;
+	expect("initialise with a non-canonical trap handler", vcpu_op(VCPUOP_initialise, SPARE_VCPU, &c),
+	       -XEN_EINVAL);
+	c.trap_ctxt[3].address = 0;
+	c.flags = 0;
+	expect("initialise outside kernel mode with no user root", vcpu_op(VCPUOP_initialise, SPARE_VCPU, &c),
+	       -XEN_EINVAL);
+	c.flags = VGCF_in_kernel;
+	c.ldt_ents = 8193;
+	expect("initialise with an LDT of 8193 entries", vcpu_op(VCPUOP_initialise, SPARE_VCPU, &c), -XEN_EINVAL);
+	c.ldt_ents = 0;
+	c.gdt_ents = 16 * 512 + 1;
+	expect("initialise with a GDT of 17 frames", vcpu_op(VCPUOP_initialise, SPARE_VCPU, &c), -XEN_EINVAL);
+	c.gdt_ents = 0;
+	expect("vCPU 2 is still down", vcpu_op(VCPUOP_is_up, SPARE_VCPU, NULL), 0);
+	expect("initialise it with a good context (allowed)", vcpu_op(VCPUOP_initialise, SPARE_VCPU, &c), 0);
+	expect("initialise it again", vcpu_op(VCPUOP_initialise, SPARE_VCPU, &c), -XEN_EEXIST);
+	expect("it is still down", vcpu_op(VCPUOP_is_up, SPARE_VCPU, NULL), 0);
+	expect("taking down a vCPU that is down (allowed, as on Xen)", vcpu_op(VCPUOP_down, SPARE_VCPU, NULL), 0);
 }
 
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} modes[] = {
+const struct attack_mode attack_modes_mmu[] = {
 	{ "writable-pt", map_pagetable_writable },
 	{ "foreign-frame", map_foreign_frame },
 	{ "reserved-slots", write_reserved_slots },
@@ -302,25 +320,67 @@ static const struct {
 	{ "vcpu-op", bad_vcpu_ops },
 	{ "cmpxchg-pt", cmpxchg_entries },
 };
+const unsigned nr_attack_modes_mmu = sizeof(attack_modes_mmu) / sizeof(attack_modes_mmu[0]);
 
-int xen_attacks(const char *name, const struct start_info *si)
+/* --- vCPU 1: runs what a mode gives it, one job at a time ------------------ */
+
+static void (*volatile job)(void);
+static _Atomic unsigned job_posted, job_finished;
+
+static void secondary_main(void)
 {
-	(void)si;
-	bool all = x86_word_is(name, "all"), any = all;
-	for (unsigned i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
-		if (!all && !x86_word_is(name, modes[i].name))
+	unsigned seen = 0;
+	for (;;) {
+		while (atomic_load(&job_posted) == seen)
+			xen_hypercall(HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0, 0);
+		seen = atomic_load(&job_posted);
+		job();
+		atomic_store(&job_finished, seen);
+	}
+}
+
+void attack_on_secondary(void (*fn)(void))
+{
+	job = fn;
+	atomic_fetch_add(&job_posted, 1);
+}
+
+void attack_wait_secondary(void)
+{
+	while (atomic_load(&job_finished) != atomic_load(&job_posted))
+		xen_hypercall(HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0, 0);
+}
+
+static bool run_modes(const struct attack_mode *m, unsigned n, const char *name)
+{
+	bool all = x86_word_is(name, "all"), any = false;
+	for (unsigned i = 0; i < n; i++) {
+		if (!all && !x86_word_is(name, m[i].name))
 			continue;
 		any = true;
 		x86_puts("attack mode ");
-		x86_puts(modes[i].name);
+		x86_puts(m[i].name);
 		x86_puts("\n");
-		modes[i].fn();
+		m[i].fn();
 	}
-	if (!any)
+	return any;
+}
+
+int xen_attacks(const char *name, const struct start_info *si)
+{
+	if (si->nr_vcpus >= 2) {
+		x86_smp = true;
+		x86_secondary_main = secondary_main;
+		x86_start_vcpus(2, pfn_to_mfn(kernel_mm.pgd));
+	}
+	bool any = run_modes(attack_modes_mmu, nr_attack_modes_mmu, name);
+	any |= run_modes(attack_modes_ring0, nr_attack_modes_ring0, name);
+	if (!any && !x86_word_is(name, "all"))
 		return -1;
 	x86_puts("pvmmu-attacks ");
 	x86_put_kv("passed", passed);
 	x86_put_kv("failed", failed);
+	x86_put_kv("skipped", skipped);
 	x86_puts("\n");
 	return 0;
 }

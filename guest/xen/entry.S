@@ -95,6 +95,7 @@ xen_trap_\vec:
 	TRAP 16, 0
 	TRAP 17, 1
 	TRAP 19, 0
+	TRAP 128, 0
 
 	.bss
 	.p2align 12

@@ -10,7 +10,8 @@
 
 /* Our handlers, ended by a zero address: set_trap_table's list, and every
  * vCPU's virtual IDT. */
-static struct trap_info trap_table[13];
+struct trap_info xen_trap_table[14];
+struct xen_recover xen_recover[MAX_GUEST_VCPUS];
 
 long xen_hypercall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4)
 {
@@ -99,9 +100,10 @@ void x86_start_vcpus(unsigned n, mfn_t root)
 		c.user_regs.cs = FLAT_KERNEL_CS64;
 		c.user_regs.ss = FLAT_KERNEL_SS64;
 		c.user_regs.rflags = 0x202;     /* IF */
-		for (unsigned i = 0; trap_table[i].address; i++)
-			c.trap_ctxt[trap_table[i].vector] = trap_table[i];
+		for (unsigned i = 0; xen_trap_table[i].address; i++)
+			c.trap_ctxt[xen_trap_table[i].vector] = xen_trap_table[i];
 		c.ctrlreg[3] = mfn_x(root) << PAGE_SHIFT;
+		c.flags = VGCF_in_kernel;
 		if (xen_hypercall(HYPERVISOR_vcpu_op, VCPUOP_initialise, k, (uint64_t)(uintptr_t)&c, 0, 0) ||
 		    xen_hypercall(HYPERVISOR_vcpu_op, VCPUOP_up, k, 0, 0, 0))
 			hostif_panic("a vCPU did not come up");
@@ -121,6 +123,7 @@ static uint8_t shared_page[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 extern void xen_trap_0(void), xen_trap_1(void), xen_trap_3(void), xen_trap_4(void);
 extern void xen_trap_5(void), xen_trap_6(void), xen_trap_7(void), xen_trap_13(void);
 extern void xen_trap_14(void), xen_trap_16(void), xen_trap_17(void), xen_trap_19(void);
+extern void xen_trap_128(void);
 
 void xen_traps_init(uint64_t shared_info_maddr)
 {
@@ -128,11 +131,12 @@ void xen_traps_init(uint64_t shared_info_maddr)
 		{ 0, xen_trap_0 }, { 1, xen_trap_1 }, { 3, xen_trap_3 }, { 4, xen_trap_4 },
 		{ 5, xen_trap_5 }, { 6, xen_trap_6 }, { 7, xen_trap_7 }, { 13, xen_trap_13 },
 		{ 14, xen_trap_14 }, { 16, xen_trap_16 }, { 17, xen_trap_17 }, { 19, xen_trap_19 },
+		{ 128, xen_trap_128 },      /* int $0x80, for the guest kernel only (DPL 1) */
 	};
 	for (unsigned i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
-		trap_table[i] = (struct trap_info){ handlers[i].vec, 0, FLAT_KERNEL_CS64,
-						    (uint64_t)(uintptr_t)handlers[i].fn };
-	if (xen_hypercall(HYPERVISOR_set_trap_table, (uint64_t)(uintptr_t)trap_table, 0, 0, 0, 0))
+		xen_trap_table[i] = (struct trap_info){ handlers[i].vec, handlers[i].vec == 128 ? 1 : 0,
+							FLAT_KERNEL_CS64, (uint64_t)(uintptr_t)handlers[i].fn };
+	if (xen_hypercall(HYPERVISOR_set_trap_table, (uint64_t)(uintptr_t)xen_trap_table, 0, 0, 0, 0))
 		hostif_panic("set_trap_table refused");
 	uint64_t e = shared_info_maddr | PTE_P | PTE_RW | PTE_A | PTE_D | PTE_NX;
 	if (xen_hypercall(HYPERVISOR_update_va_mapping, (uint64_t)(uintptr_t)shared_page, e, UVMF_INVLPG, 0, 0))
@@ -151,9 +155,19 @@ void xen_trap(unsigned vec, uint64_t *frame);
 /* frame: error code, rip, cs, rflags, rsp, ss. */
 void xen_trap(unsigned vec, uint64_t *frame)
 {
-	extern uint64_t xen_recover_rip;
-	if ((vec == 14 || vec == 13) && xen_recover_rip) {
-		frame[1] = xen_recover_rip;
+	struct xen_recover *r = &xen_recover[hostif_vcpu()];
+	if (r->rip) {
+		r->traps++;
+		r->vector = vec;
+		r->error = frame[0];
+		for (unsigned i = 0; i < 5; i++)
+			r->frame[i] = frame[1 + i];
+		frame[1] = r->rip;
+		frame[2] = FLAT_KERNEL_CS64 & ~3u;
+		if (r->rsp)
+			frame[4] = r->rsp;
+		frame[5] = FLAT_KERNEL_SS64;
+		r->rip = r->rsp = 0;
 		x86_fixups++;
 		return;
 	}

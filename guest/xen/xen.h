@@ -21,6 +21,22 @@ void xen_traps_init(uint64_t shared_info_maddr);
 /* Where the last page fault was (vcpu_info.arch.cr2). */
 uint64_t xen_last_cr2(void);
 
+/* Recovery from a trap the guest provokes on purpose, per vCPU: while (rip)
+ * is set, any exception resumes there (on (rsp) if that is set too, in
+ * 64-bit code), and is recorded.  Hostile modes arm it around an attempt
+ * (attacks.h, RECOVER). */
+struct xen_recover {
+	uint64_t rip, rsp;          /* +0, +8: armed */
+	uint64_t traps;             /* taken through it so far */
+	uint64_t vector, error;     /* the last one taken */
+	uint64_t frame[5];          /* its frame: rip, cs, rflags, rsp, ss */
+};
+extern struct xen_recover xen_recover[MAX_GUEST_VCPUS];
+
+/* Our trap handlers (entry.S), ended by a zero address: what
+ * set_trap_table got at start of day. */
+extern struct trap_info xen_trap_table[];
+
 /* Run the hostile mode (name): 0 if every attack was refused as Xen
  * refuses it, or -1 if the name is unknown. */
 int xen_attacks(const char *name, const struct start_info *si);

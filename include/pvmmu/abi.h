@@ -159,16 +159,21 @@ struct trap_info {
 	uint64_t address;           /* 0 ends the list */
 };
 #define TI_DPL(flags) ((flags) & 3u)
+#define TI_IF(flags)  (((flags) >> 2) & 1u) /* deliver with events masked (an interrupt gate) */
 
 /* iret(void): the guest's stack holds, from rsp up: */
 struct iret_context {
 	uint64_t rax, r11, rcx, flags, rip, cs, rflags, rsp, ss;
 };
 #define VGCF_in_syscall (1ull << 8)
+#define VGCF_in_kernel  (1ull << 2)
 
-/* The flat selectors a 64-bit PV kernel runs with (Xen's FLAT_KERNEL_*64). */
+/* The flat selectors a 64-bit PV guest runs with (Xen's FLAT_RING3_*):
+ * kernel and user both in ring 3, the same 64-bit code and stack segments;
+ * FLAT_USER_CS32 for 32-bit user code. */
 #define FLAT_KERNEL_CS64 0xe033u
 #define FLAT_KERNEL_SS64 0xe02bu
+#define FLAT_USER_CS32   0xe023u
 
 /* vcpu_op(cmd, vcpuid, arg): bring up the vCPUs after the first. */
 #define VCPUOP_initialise 0   /* arg: struct vcpu_guest_context */
@@ -206,9 +211,27 @@ struct vcpu_guest_context {
 
 /* The frame an exception is delivered with, on the guest kernel's stack,
  * from the new rsp up: rcx, r11, [error code], rip, cs, rflags, rsp, ss.
- * The faulting address of a page fault is in vcpu_info[vcpu].arch.cr2. */
+ * cs carries the saved upcall mask in bits 32-39, and its RPL is 0 when the
+ * guest kernel was interrupted; rflags.IF is the virtual one (!mask).  The
+ * faulting address of a page fault is in vcpu_info[vcpu].arch.cr2. */
+struct vcpu_time_info {
+	uint32_t version, pad0;
+	uint64_t tsc_timestamp, system_time;
+	uint32_t tsc_to_system_mul;
+	int8_t tsc_shift, flags;
+	uint8_t pad1[2];
+};
+struct vcpu_info {
+	uint8_t evtchn_upcall_pending;
+	uint8_t evtchn_upcall_mask;     /* events masked: the virtual IF, inverted */
+	uint8_t pad[6];
+	uint64_t evtchn_pending_sel;
+	uint64_t cr2, arch_pad;         /* struct arch_vcpu_info */
+	struct vcpu_time_info time;
+};
 #define XEN_VCPU_INFO_SIZE 64u
 #define XEN_VCPU_INFO_CR2  16u  /* offset in a vcpu_info */
+#define XEN_LEGACY_MAX_VCPUS 32u /* vcpu_info slots in the shared info page */
 
 /* pvmmu's own hypercall, in the range Xen leaves to architectures
  * (arch_7): copy this domain's per-vCPU counters (struct pvmmu_stats, one
@@ -281,6 +304,7 @@ typedef uint16_t domid_t;
 #define XEN_ENOENT     2
 #define XEN_ESRCH      3
 #define XEN_EINTR      4
+#define XEN_E2BIG      7
 #define XEN_ENOMEM     12
 #define XEN_EACCES     13
 #define XEN_EFAULT     14
@@ -318,5 +342,8 @@ _Static_assert(sizeof(struct vcpu_guest_context) == 5168, "vcpu_guest_context is
 _Static_assert(offsetof(struct vcpu_guest_context, trap_ctxt) == 720, "trap_ctxt at 720");
 _Static_assert(offsetof(struct vcpu_guest_context, ctrlreg) == 4984, "ctrlreg at 4984");
 _Static_assert(sizeof(struct hvm_memmap_table_entry) == 24, "memmap entry is 24 bytes");
+_Static_assert(sizeof(struct vcpu_info) == XEN_VCPU_INFO_SIZE, "vcpu_info is 64 bytes");
+_Static_assert(offsetof(struct vcpu_info, cr2) == XEN_VCPU_INFO_CR2, "arch.cr2 at 16");
+_Static_assert(offsetof(struct vcpu_info, time) == 32, "time at 32");
 
 #endif

@@ -48,5 +48,6 @@ void test_hypercall(void);
 void test_guest(void);
 void test_attacks(void);
 void test_preempt(void);
+void test_insn(void);
 
 #endif

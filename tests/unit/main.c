@@ -70,6 +70,7 @@ int main(void)
 	test_guest();
 	test_attacks();
 	test_preempt();
+	test_insn();
 	test_concurrency();
 	printf("unit: %u passed, %u failed\n", checks_passed, checks_failed);
 	return checks_failed ? 1 : 0;

@@ -16,12 +16,13 @@
  * The image is checked before anything is given out: a bad image gets a
  * message and no domain.
  */
-#include "../core/domain.h"
-#include "../core/frame.h"
-#include "../core/m2p.h"
-#include "../core/preempt.h"
-#include "../core/pt.h"
-#include "hv.h"
+#include "../../core/domain.h"
+#include "../../core/frame.h"
+#include "../../core/hypercall.h"
+#include "../../core/m2p.h"
+#include "../../core/preempt.h"
+#include "../../core/pt.h"
+#include "../hv.h"
 
 #define MAPPED_MAX (PT_ENTRIES * PT_ENTRIES)      /* one L2: 1 GiB */
 
@@ -280,31 +281,30 @@ static void write_start_info(const struct image *im, const struct layout *l, uin
 	memcpy(si->cmd_line, cmdline, n < MAX_GUEST_CMDLINE - 1 ? n : MAX_GUEST_CMDLINE - 1);
 }
 
-long vcpu_take_root(struct vcpu *v, mfn_t l4, bool pin)
+/* Pin (l4) and make it vCPU (v)'s root, as the guest's PIN_L4_TABLE and
+ * NEW_BASEPTR would, the slices run one after the other: 0 or core's
+ * error. */
+static long take_initial_root(struct vcpu *v, mfn_t l4)
 {
 	long rc;
 	dom_shared_enter(v);
 	do {
 		preempt_start(v);
-		rc = !pt_demote_run(v) ? -XEN_ERESTART : pin ? frame_pin(v, l4, FT_L4) : 0;
+		rc = !pt_demote_run(v) ? -XEN_ERESTART : frame_pin(v, l4, FT_L4);
 	} while (rc == -XEN_ERESTART);
 	while (!rc) {
 		preempt_start(v);
-		rc = frame_get_type(v, l4, FT_L4, true);
+		rc = hc_set_root(v, &v->kernel_root, l4);
 		if (rc != -XEN_ERESTART)
 			break;
 		rc = 0;
-	}
-	if (!rc) {
-		if (!mfn_eq(v->kernel_root, INVALID_MFN))
-			frame_put_type(v, v->kernel_root, true);
-		v->kernel_root = l4;
 	}
 	dom_shared_exit(v);
 	return rc;
 }
 
-static struct hv_vcpu vcpu_host[MAX_VCPUS];
+static struct hv_domain hv_domains[MAX_DOMAINS];
+
 
 struct domain *build_domain(uint64_t image, uint64_t len, uint64_t nr_pages, unsigned nr_vcpus,
 			    const char *cmdline, struct regs *r)
@@ -328,13 +328,16 @@ struct domain *build_domain(uint64_t image, uint64_t len, uint64_t nr_pages, uns
 	load_segments(&im);
 	build_tables(&im, &l);
 	write_start_info(&im, &l, nr_pages, shared, cmdline);
+	struct hv_domain *hd = &hv_domains[d - machine.domains];
+	*hd = (struct hv_domain){ .shared_info = mfn_x(shared) << PAGE_SHIFT, .console_line_start = true };
+	d->host = hd;
 	for (unsigned k = 0; k < nr_vcpus; k++) {
-		d->vcpus[k].host = &vcpu_host[k];
-		vcpu_host[k].shared_info = mfn_x(shared) << PAGE_SHIFT;
+		d->vcpus[k].host = &hd->vcpus[k];
+		pv_vcpu_info(&d->vcpus[k])->evtchn_upcall_mask = 1;
 	}
 	struct vcpu *v = &d->vcpus[0];
-	vcpu_host[0].initialised = vcpu_host[0].up = true;
-	long rc = vcpu_take_root(v, pfn_mfn(l.pt_pfn), true);
+	hd->vcpus[0].initialised = hd->vcpus[0].up = true;
+	long rc = take_initial_root(v, pfn_mfn(l.pt_pfn));
 	if (rc) {
 		printk("hv: the initial pagetables did not validate (%ld): %s\n", rc,
 		       v->reason ? v->reason : "");

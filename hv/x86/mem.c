@@ -9,18 +9,19 @@
  * per-frame arrays and the m2p.  All of it is below machine_init's nr_hv,
  * which makes it the hypervisor's.  While we build our tables the boot
  * tables identity-map the first 4 GiB; afterwards we reach every frame
- * through the direct map only.
+ * through the direct map.
  *
- * Guest memory is read and written by walking the vCPU's current tables in
- * software, as the MMU would for a ring-3 access, and touching the frame
- * through the direct map: a guest pointer can never make us touch our own
- * memory, and a bad one is -EFAULT, never a fault in ring 0.
+ * Guest memory is reached as Xen reaches it (copy_guest below): through the
+ * guest's own mappings while its root is in cr3, after a range check that
+ * keeps hv's own slots out, with SMAP opened for the copy alone and a fault
+ * turned into -EFAULT by the exception table; for a vCPU whose root is not
+ * loaded, by a software walk of its tables and the direct map.
  */
-#include "../core/audit.h"
-#include "../core/domain.h"
-#include "../core/frame.h"
-#include "../core/m2p.h"
-#include "hv.h"
+#include "../../core/audit.h"
+#include "../../core/domain.h"
+#include "../../core/frame.h"
+#include "../../core/m2p.h"
+#include "../hv.h"
 
 struct machine machine;
 mfn_t hv_l4;
@@ -275,7 +276,7 @@ static int copy_guest(struct vcpu *v, uint64_t gptr, void *buf, size_t len, bool
 		return 0;
 	if (!guest_range(gptr, len))
 		return -XEN_EFAULT;
-	if (pcpu0.cur == v && read_cr3() >> PAGE_SHIFT == mfn_x(v->kernel_root)) {
+	if (this_vcpu() == v && read_cr3() >> PAGE_SHIFT == mfn_x(v->kernel_root)) {
 		void *g = (void *)(uintptr_t)gptr;
 		return (write ? copy_caught(g, buf, len) : copy_caught(buf, g, len)) ? -XEN_EFAULT : 0;
 	}
@@ -297,13 +298,13 @@ int env_copy_to_guest(struct vcpu *v, uint64_t gptr, const void *src, size_t len
  * pin it as an L1 and update its entries, hv's slots among them). */
 void env_flush_tlb(struct vcpu *v)
 {
-	if (pcpu0.cur == v)
+	if (this_vcpu() == v)
 		mem_load_root(mfn_eq(v->kernel_root, INVALID_MFN) ? hv_l4 : v->kernel_root);
 }
 
 void env_invlpg(struct vcpu *v, uint64_t va)
 {
-	if (pcpu0.cur == v)
+	if (this_vcpu() == v)
 		invlpg(va);
 }
 

@@ -2,21 +2,28 @@
 /*
  * Ways into ring 0 and back.  Every entry builds a struct regs (hv.h) on
  * the ring-0 stack and calls C with it; every way back to ring 3 goes
- * through hv_return, which restores it and irets.  From ring 3 the entries
- * swap to our gs (struct pcpu); an exception inside the hypervisor keeps
- * the gs it has.
+ * through exit_to_guest, which lets hv_exit (pv/traps.c) switch vCPUs and
+ * check the frame, then restores it and irets or sysrets.  From ring 3 the
+ * entries swap to our gs (struct pcpu); an exception inside the hypervisor
+ * keeps the gs it has.
+ *
+ * RFLAGS before any C runs: a guest can enter with any flags it likes, and
+ * C code (string instructions, SMAP) relies on DF and AC being clear.  The
+ * syscall entry has them cleared by the CPU (MSR_FMASK: IF, TF, NT, IOPL,
+ * DF, AC); an exception or interrupt gate clears only IF, TF, NT and RF, so
+ * exc_common loads RFLAGS with nothing set but its reserved bit before it
+ * does anything else.  The interrupted flags are in the frame, untouched.
  *
  * syscall (a hypercall) saves rip in rcx and rflags in r11 and leaves rsp
  * alone: we switch to the per-CPU stack and build the frame an exception
- * would have pushed, so a hypercall and an exception return alike.  A
- * hypercall whose frame is still a syscall's (vector VEC_SYSCALL: not the
- * iret hypercall) goes back by sysretq, which clobbers rcx and r11 as the
- * hypercall ABI allows; hv_syscall has checked that rip is canonical.
- * Between loading the guest's rsp and sysretq we are in ring 0 on the
- * guest's stack: nothing may interrupt there (interrupts are off; hv
- * takes no NMIs).
+ * would have pushed, so a hypercall and an exception return alike.  A frame
+ * that is still a syscall's (vector VEC_SYSCALL) goes back by sysretq,
+ * which clobbers rcx and r11 as the hypercall ABI allows; hv_exit has
+ * checked that rip is canonical and cs is the 64-bit one.  Between loading
+ * the guest's rsp and sysretq we are in ring 0 on the guest's stack:
+ * nothing may interrupt there (interrupts are off; hv takes no NMIs).
  */
-#include "../pc/gprs.h"
+#include "../../pc/gprs.h"
 
 #define GUEST_CS 0xe033
 #define GUEST_SS 0xe02b
@@ -40,9 +47,11 @@ syscall_entry:
 	xor %ebp, %ebp
 	mov %rsp, %rdi
 	call hv_syscall
-	jmp hv_return
+	jmp exit_to_guest
 
 exc_common:
+	push $2                         /* RFLAGS: DF, AC and the rest clear */
+	popfq
 	testb $3, 24(%rsp)              /* the cs pushed: from ring 3? */
 	jz 1f
 	swapgs
@@ -52,9 +61,15 @@ exc_common:
 	jz 2f
 	xor %ebp, %ebp                  /* a backtrace stops at the guest */
 2:	call hv_exception
+	testb $3, 18*8(%rsp)
+	jz hv_return                    /* back into hv itself (a fixup) */
 	/* fall through */
 
-	.globl hv_return
+	.globl exit_to_guest
+exit_to_guest:
+	mov %rsp, %rdi
+	call hv_exit
+
 hv_return:
 	cmpq $VEC_SYSCALL, 15*8(%rsp)
 	RESTORE_GPRS
@@ -76,7 +91,7 @@ sysret_return:
 	.globl cpu_enter_guest
 cpu_enter_guest:
 	mov %rdi, %rsp
-	jmp hv_return
+	jmp exit_to_guest
 
 .macro EXC vec, err
 	.p2align 4

@@ -5,12 +5,16 @@
  * iret are Xen's: 0xe033 for 64-bit code, 0xe02b for its stack.  syscall
  * lands in entry.S with interrupts, traps and direction masked; every
  * exception vector goes to entry.S, the double fault on a stack of its own.
- * Control registers: write protection in ring 0, NX, SMEP and SMAP where
- * the CPU has them (we touch guest memory only through the direct map), and
- * no global pages, so a cr3 load flushes every translation, the guest's
- * included, whatever bits the guest sets.
+ * Control registers: write protection in ring 0, NX; SMEP and SMAP where
+ * the CPU has them (ring 0 never runs guest code, and touches guest memory
+ * only inside a guest copy, between stac and clac); UMIP where the CPU has
+ * it, so sgdt, sidt, sldt, smsw and str in ring 3 fault instead of showing
+ * the guest where hv's tables are; and no global pages, so a cr3 load
+ * flushes every translation, the guest's included, whatever bits the guest
+ * sets.  The syscall mask clears IF, TF, NT, IOPL, DF and AC on entry;
+ * exceptions and interrupts clear DF and AC in entry.S.
  */
-#include "hv.h"
+#include "../hv.h"
 
 #define GDT_ENTRIES ((HV_TSS_SEL >> 3) + 2)
 
@@ -24,7 +28,7 @@ struct tss {
 } __attribute__((packed));
 
 struct pcpu pcpu0;
-bool cpu_smap;
+bool cpu_smap, cpu_umip;
 static uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(16)));
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 static struct tss tss0 __attribute__((aligned(16)));
@@ -100,6 +104,10 @@ static void cr_init(void)
 			cr4 |= 1ull << 21;   /* SMAP */
 			cpu_smap = true;
 		}
+		if (r[2] & (1u << 2)) {
+			cr4 |= 1ull << 11;   /* UMIP */
+			cpu_umip = true;
+		}
 	}
 	__asm__ volatile("mov %0, %%cr4" :: "r"(cr4));
 }
@@ -117,13 +125,14 @@ void cpu_init(void)
 	cr_init();
 
 	pcpu0.stack_top = (uintptr_t)boot_stack_top;
+	pcpu0.self = &pcpu0;
 	pcpu0.id = 0;
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
 	/* sysret would load cs 0xe033 and ss 0xe02b; syscall loads ours. */
 	wrmsr(MSR_STAR, (uint64_t)GUEST_CS32 << 48 | (uint64_t)HV_CS << 32);
 	wrmsr(MSR_LSTAR, (uintptr_t)syscall_entry);
 	wrmsr(MSR_CSTAR, (uintptr_t)syscall_entry);
-	wrmsr(MSR_FMASK, RFLAGS_IF | RFLAGS_TF | RFLAGS_NT | RFLAGS_IOPL | (1ull << 10) | (1ull << 18));
+	wrmsr(MSR_FMASK, RFLAGS_IF | RFLAGS_TF | RFLAGS_NT | RFLAGS_IOPL | RFLAGS_DF | RFLAGS_AC);
 	/* In ring 0 gs is ours; entering the guest swaps it for the guest's. */
 	wrmsr(MSR_GS_BASE, (uintptr_t)&pcpu0);
 	wrmsr(MSR_KERNEL_GS, 0);

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/* libFuzzer harness for hv's instruction decoder (hv/x86/insn.c), the
+ * parser of guest instruction bytes: any bytes either decode or are
+ * refused; what decodes fits within what was given and 15 bytes, decodes
+ * the same from exactly its own length and not from one byte fewer, and
+ * applied to registers taken from the input changes only the registers it
+ * names. */
+#include <stdlib.h>
+#include <string.h>
+#include "../hv/x86/insn.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct insn in, again;
+	unsigned avail = size > 64 ? 64 : (unsigned)size;
+	if (insn_decode(data, avail, &in))
+		return 0;
+	if (!in.len || in.len > avail || in.len > INSN_MAX_LEN || !in.op ||
+	    (in.bytes != 1 && in.bytes != 2 && in.bytes != 4 && in.bytes != 8) || in.reg >= GPR_NR)
+		abort();
+	if (insn_decode(data, in.len, &again) || memcmp(&in, &again, sizeof(in)) ||
+	    !insn_decode(data, in.len - 1u, &again))
+		abort();
+	uint64_t g[GPR_NR], before[GPR_NR], flags = 0x202, old = 0, value = 0;
+	for (unsigned i = 0; i < GPR_NR; i++)
+		g[i] = before[i] = 0x0101010101010101ull * (uint8_t)(i + (size > i ? data[size - 1 - i] : 0));
+	if (size >= 8)
+		memcpy(&old, data + size - 8, 8);
+	bool store = insn_apply(&in, old, g, &flags, &value);
+	unsigned written = in.op == INSN_CMPXCHG ? GPR_RAX : in.high_byte ? in.reg - 4u : in.reg;
+	for (unsigned i = 0; i < GPR_NR; i++)
+		if (g[i] != before[i] && (i != written || (in.op != INSN_XCHG && in.op != INSN_CMPXCHG)))
+			abort();
+	if (!store && in.op != INSN_CMPXCHG)
+		abort();
+	if (in.bytes < 8 && (value >> (8 * in.bytes)))
+		abort();
+	if ((flags & ~0x8d5ull) != 0x202)
+		abort();
+	return 0;
+}

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Hypercalls: syscall from the guest with Xen's 64-bit convention (number
+ * in rax, arguments in rdi, rsi, rdx, r10, r8, r9, result in rax).  There is
+ * one table, core's hypercalls and hv's side by side in core's signature;
+ * the machine uses it for every hypercall, so multicall carries each of
+ * them too.  hv's own reach the caller's registers through its frame
+ * (hv_vcpu(v)->frame): iret replaces them, and stops a multicall.
+ *
+ * A hypercall that stops for a continuation (v->cont.pending) goes back to
+ * the guest with the continuation in the registers and rip on the syscall
+ * again, as Xen's continuations do, so the next slice starts as a fresh
+ * hypercall.  A hypercall cannot end the domain from inside the table:
+ * shutdown and crash are recorded there and acted on here, after core has
+ * left its count modes.
+ */
+#include "../../core/audit.h"
+#include "../../core/domain.h"
+#include "../../core/hypercall.h"
+#include "../hv.h"
+
+/* pvmmu_stats(buf, nr): this domain's counters, one struct per vCPU. */
+static long do_pvmmu_stats(struct vcpu *v, const uint64_t a[6])
+{
+	unsigned n = a[1] < v->d->nr_vcpus ? (unsigned)a[1] : v->d->nr_vcpus;
+	for (unsigned i = 0; i < n; i++) {
+		const struct vcpu_stats *s = &v->d->vcpus[i].stats;
+		struct pvmmu_stats out = { s->hypercalls, s->validated, s->pins, s->unpins,
+					   s->flushes, s->emulated };
+		if (env_copy_to_guest(v, a[0] + i * sizeof(out), &out, sizeof(out)))
+			return -XEN_EFAULT;
+	}
+	return n;
+}
+
+static const hypercall_fn hv_hypercalls[HYPERVISOR_NR] = {
+	[HYPERVISOR_set_trap_table] = do_set_trap_table,
+	[HYPERVISOR_mmu_update] = hc_mmu_update,
+	[HYPERVISOR_multicall] = hc_multicall,
+	[HYPERVISOR_update_va_mapping] = hc_update_va_mapping,
+	[HYPERVISOR_console_io] = do_console_io,
+	[HYPERVISOR_update_va_mapping_otherdomain] = hc_update_va_mapping_otherdomain,
+	[HYPERVISOR_iret] = do_iret,
+	[HYPERVISOR_vcpu_op] = do_vcpu_op,
+	[HYPERVISOR_mmuext_op] = hc_mmuext_op,
+	[HYPERVISOR_sched_op] = do_sched_op,
+	[HYPERVISOR_pvmmu_stats] = do_pvmmu_stats,
+};
+
+void hv_hypercalls_init(void)
+{
+	machine.hypercalls = hv_hypercalls;
+}
+
+void hv_report(struct vcpu *v, const char *what, uint64_t which, long rc)
+{
+	struct hv_domain *hd = hv_domain(v->d);
+	if (hd->reports < 64)
+		printk("hv: d%uv%u %s %lx refused (%ld): %s\n", v->d->domid, v->id, what, which, rc,
+		       v->reason ? v->reason : "not a pagetable of this domain");
+	else if (hd->reports == 64)
+		printk("hv: d%u: further refusals not shown\n", v->d->domid);
+	hd->reports += hd->reports <= 64;
+}
+
+void hv_syscall(struct regs *r)
+{
+	pv_entry_check(r);
+	struct vcpu *v = this_vcpu();
+	hv_vcpu(v)->frame = r;
+	uint64_t nr = r->rax, a[6] = { r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9 };
+	long rc = hypercall(v, nr, a);
+	if (v->cont.pending) {
+		r->rax = v->cont.nr;
+		uint64_t *args[6] = { &r->rdi, &r->rsi, &r->rdx, &r->r10, &r->r8, &r->r9 };
+		for (unsigned i = 0; i < 6; i++)
+			*args[i] = v->cont.a[i];
+		r->rip -= 2;
+	} else {
+		if (rc < 0 && v->reason)
+			hv_report(v, "hypercall", nr, rc);
+		r->rax = (uint64_t)rc;
+	}
+	if (v->d->crashed)
+		hv_crash_guest(v, v->d->crash_reason);
+	if (hv_domain(v->d)->shutting_down)
+		hv_shutdown(v->d, hv_domain(v->d)->shutdown_reason);
+}
+
+static bool audit(const char *when)
+{
+	char msg[256];
+	bool ok = audit_run(&machine, audit_scratch, msg, sizeof(msg));
+	printk("hv: audit %s: %s\n", when, ok ? "ok" : msg);
+	return ok;
+}
+
+_Noreturn void hv_shutdown(struct domain *d, unsigned reason)
+{
+	static const char *const why[] = { "poweroff", "reboot", "suspend", "crash" };
+	printk("hv: d%u shut down: %s\n", d->domid, reason < 4 ? why[reason] : "unknown reason");
+	bool ok = audit("at shutdown");
+	mem_load_root(hv_l4);
+	this_cpu()->cur = NULL;
+	domain_destroy(d);
+	ok = audit("after the domain was destroyed") && ok;
+	printk("pvmmu-hv: exit %s\n", ok && reason == SHUTDOWN_poweroff ? "ok" : "failed");
+	pc_exit(!ok ? EXIT_HV : reason == SHUTDOWN_poweroff ? EXIT_OK : EXIT_GUEST);
+}
+
+_Noreturn void hv_crash_guest(struct vcpu *v, const char *why)
+{
+	printk("hv: d%u crashed: %s\n", v->d->domid, why ? why : "no reason given");
+	if (!v->d->crashed)
+		domain_crash(v->d, why);
+	hv_shutdown(v->d, SHUTDOWN_crash);
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Stores into the guest's own pagetables.  A guest kernel writes an entry
+ * of one of its live tables through the read-only mapping it has of it (as
+ * Linux's set_pte and friends do); the write fault comes here.  The
+ * instruction is copied in once (up to 15 bytes, as far as they can be
+ * read), decoded (x86/insn.c) and applied to a copy of the registers and
+ * the entry's old value; what it would store goes to core's
+ * writable-pagetable emulation (core/ptwr.c), which applies it with every
+ * check mmu_update makes.  Only when that succeeds do the registers, the
+ * flags and rip take what the instruction leaves, as the CPU would; a
+ * refusal is the guest's page fault.  A single step (TF) after it is the
+ * guest's debug trap, as Xen's emulator raises it.  With one physical CPU
+ * and hv not preemptible, a cmpxchg's compare and store are atomic to
+ * every vCPU.
+ */
+#include "../../core/frame.h"
+#include "../../core/ptwr.h"
+#include "../x86/insn.h"
+#include "../hv.h"
+
+/* Is (va) mapped, for vCPU (v), onto one of the machine's live pagetables?
+ * (A copy-on-write fault, say, is not: it goes to the guest unreported.) */
+static bool on_pagetable(struct vcpu *v, uint64_t va)
+{
+	uint64_t pa;
+	return !mem_translate(v, va, false, &pa) &&
+	       fw_live_table(frame_word(&machine, _mfn(pa >> PAGE_SHIFT)));
+}
+
+/* The instruction bytes at (rip), as many as can be read up to 15: the
+ * rest of its page, then the next page's part. */
+static unsigned fetch(struct vcpu *v, uint64_t rip, uint8_t code[INSN_MAX_LEN])
+{
+	unsigned first = (unsigned)(PAGE_SIZE - (rip & (PAGE_SIZE - 1)));
+	first = first < INSN_MAX_LEN ? first : INSN_MAX_LEN;
+	if (env_copy_from_guest(v, code, rip, first))
+		return 0;
+	if (first == INSN_MAX_LEN || env_copy_from_guest(v, code + first, rip + first, INSN_MAX_LEN - first))
+		return first;
+	return INSN_MAX_LEN;
+}
+
+/* The registers in the hardware's numbering, and back. */
+static void gpr_from(const struct regs *r, uint64_t g[GPR_NR])
+{
+	const uint64_t v[GPR_NR] = { r->rax, r->rcx, r->rdx, r->rbx, r->rsp, r->rbp, r->rsi, r->rdi,
+				     r->r8, r->r9, r->r10, r->r11, r->r12, r->r13, r->r14, r->r15 };
+	for (unsigned i = 0; i < GPR_NR; i++)
+		g[i] = v[i];
+}
+
+static void gpr_to(struct regs *r, const uint64_t g[GPR_NR])
+{
+	uint64_t *v[GPR_NR] = { &r->rax, &r->rcx, &r->rdx, &r->rbx, &r->rsp, &r->rbp, &r->rsi, &r->rdi,
+				&r->r8, &r->r9, &r->r10, &r->r11, &r->r12, &r->r13, &r->r14, &r->r15 };
+	for (unsigned i = 0; i < GPR_NR; i++)
+		*v[i] = g[i];
+}
+
+bool pv_ptwr_fault(struct vcpu *v, struct regs *r, uint64_t cr2)
+{
+	uint8_t code[INSN_MAX_LEN];
+	struct insn in;
+	uint64_t old = 0, value, g[GPR_NR], rflags = r->rflags;
+
+	if (!on_pagetable(v, cr2) || insn_decode(code, fetch(v, r->rip, code), &in) ||
+	    cr2 % in.bytes || env_copy_from_guest(v, &old, cr2, in.bytes))
+		return false;
+	gpr_from(r, g);
+	if (insn_apply(&in, old, g, &rflags, &value)) {
+		v->reason = NULL;
+		long rc = ptwr_emulate(v, cr2, value, in.bytes);
+		if (rc == -XEN_ERESTART)
+			return true;            /* it resumes when the guest runs it again */
+		if (rc) {
+			hv_report(v, "pagetable store at", cr2, rc);
+			return false;
+		}
+	}
+	gpr_to(r, g);
+	r->rflags = rflags;
+	r->rip += in.len;
+	if ((rflags & RFLAGS_TF) && pv_bounce(v, r, 1, false, 0))
+		hv_crash_guest(v, "a single step after an emulated store, with no debug handler");
+	return true;
+}

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vcpu_op(cmd, vcpuid, arg): bringing a domain's other vCPUs up and down,
+ * with Xen's rules (common/domain.c do_vcpu_op, arch_set_info_guest).
+ *
+ *   VCPUOP_initialise  once per vCPU (-EEXIST after): the context is
+ *                      checked whole before anything changes (every
+ *                      address canonical, LDT and GDT sizes, a guest
+ *                      starting outside its kernel needs a user root);
+ *                      then its roots are taken as new_baseptr takes them,
+ *                      in slices that continue the hypercall, and its
+ *                      registers and virtual IDT set.  It stays down.
+ *   VCPUOP_up          an initialised vCPU becomes runnable
+ *   VCPUOP_down        any vCPU of the domain; the last one up going down
+ *                      shuts the domain down (poweroff), as on Xen
+ *   VCPUOP_is_up
+ *
+ * What hv does not run yet is refused with -EINVAL: a context that starts
+ * in guest user mode, a guest GDT or LDT.
+ */
+#include "../../core/hypercall.h"
+#include "../../core/preempt.h"
+#include "../hv.h"
+
+static bool addr_ok(uint64_t va)
+{
+	return va < (1ull << 47) || va >= HV_VIRT_END;
+}
+
+/* What Xen refuses of a 64-bit context for a vCPU never initialised. */
+static long check_context(struct vcpu *v, const struct vcpu_guest_context *c)
+{
+	const struct cpu_user_regs *u = &c->user_regs;
+	const uint64_t addrs[] = { u->rip, u->rsp, c->kernel_sp, c->fs_base, c->gs_base_kernel,
+				   c->gs_base_user, c->event_callback_eip, c->syscall_callback_eip,
+				   c->failsafe_callback_eip, c->ldt_ents ? c->ldt_base : 0 };
+	for (unsigned i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++)
+		if (!canonical(addrs[i]))
+			return refuse(v, XEN_EINVAL, "an address in the context is not canonical");
+	for (unsigned i = 0; i < 256; i++)
+		if (!canonical(c->trap_ctxt[i].address))
+			return refuse(v, XEN_EINVAL, "a trap handler in the context is not canonical");
+	if (!addr_ok(c->ldt_base) || c->ldt_base % PAGE_SIZE || c->ldt_ents > 8192 ||
+	    (c->gdt_ents + 511) / 512 > 16)
+		return refuse(v, XEN_EINVAL, "the context's LDT or GDT is out of bounds");
+	if (!(c->flags & VGCF_in_kernel) && !c->ctrlreg[1])
+		return refuse(v, XEN_EINVAL, "a context outside the kernel needs a user root");
+	if (!(c->flags & VGCF_in_kernel) || c->gdt_ents || c->ldt_ents)
+		return refuse(v, XEN_EINVAL, "hv does not run guest user mode, GDTs or LDTs yet");
+	return 0;
+}
+
+/* Take the context's roots for (t): the kernel root, then the user root if
+ * it names one (undoing the kernel root if that fails). */
+static long take_roots(struct vcpu *v, struct vcpu *t, const struct vcpu_guest_context *c)
+{
+	mfn_t k = _mfn(c->ctrlreg[3] >> PAGE_SHIFT), u = _mfn(c->ctrlreg[1] >> PAGE_SHIFT);
+	long rc = mfn_eq(k, t->kernel_root) ? 0 : hc_set_root(v, &t->kernel_root, k);
+	if (rc || !c->ctrlreg[1] || mfn_eq(u, t->user_root))
+		return rc;
+	rc = hc_set_root(v, &t->user_root, u);
+	if (rc && rc != -XEN_ERESTART)
+		hc_set_root(v, &t->kernel_root, INVALID_MFN);
+	return rc;
+}
+
+static long initialise(struct vcpu *v, struct vcpu *t, const uint64_t a[6])
+{
+	struct vcpu_guest_context c;
+	struct hv_vcpu *h = hv_vcpu(t);
+	if (h->initialised)
+		return -XEN_EEXIST;
+	if (env_copy_from_guest(v, &c, a[2], sizeof(c)))
+		return -XEN_EFAULT;
+	long rc = check_context(v, &c);
+	if (!rc)
+		rc = take_roots(v, t, &c);
+	if (rc == -XEN_ERESTART)
+		return preempt_continue(v, HYPERVISOR_vcpu_op, a[0], a[1], a[2], 0);
+	if (rc)
+		return rc;
+	const struct cpu_user_regs *u = &c.user_regs;
+	for (unsigned i = 0; i < 256; i++) {
+		h->traps[i] = c.trap_ctxt[i];
+		h->traps[i].cs |= 3;
+	}
+	h->regs = (struct regs){ .r15 = u->r15, .r14 = u->r14, .r13 = u->r13, .r12 = u->r12,
+				 .rbp = u->rbp, .rbx = u->rbx, .r11 = u->r11, .r10 = u->r10,
+				 .r9 = u->r9, .r8 = u->r8, .rax = u->rax, .rcx = u->rcx,
+				 .rdx = u->rdx, .rsi = u->rsi, .rdi = u->rdi, .rip = u->rip,
+				 .cs = u->cs | 3u, .ss = u->ss | 3u, .rsp = u->rsp,
+				 .rflags = (u->rflags & ~RFLAGS_IOPL) | RFLAGS_IF };
+	h->initialised = true;
+	return 0;
+}
+
+/* VCPUOP_down: (t) stops; if no other vCPU is up, the domain powers off. */
+static long down(struct vcpu *v, struct vcpu *t)
+{
+	struct domain *d = v->d;
+	bool others = false;
+	for (unsigned i = 0; i < d->nr_vcpus; i++)
+		others |= i != t->id && hv_vcpu(&d->vcpus[i])->up;
+	if (!others) {
+		hv_domain(d)->shutting_down = true;
+		hv_domain(d)->shutdown_reason = SHUTDOWN_poweroff;
+		return 0;
+	}
+	hv_vcpu(t)->up = false;
+	if (t == v)
+		sched_yield();
+	return 0;
+}
+
+long do_vcpu_op(struct vcpu *v, const uint64_t a[6])
+{
+	struct domain *d = v->d;
+	if ((uint32_t)a[1] >= d->nr_vcpus)
+		return -XEN_ENOENT;
+	struct vcpu *t = &d->vcpus[(uint32_t)a[1]];
+	struct hv_vcpu *h = hv_vcpu(t);
+	switch ((uint32_t)a[0]) {
+	case VCPUOP_initialise:
+		return initialise(v, t, a);
+	case VCPUOP_up:
+		if (!h->initialised)
+			return -XEN_EINVAL;
+		if (!pc_has_rdtscp())
+			return -XEN_EOPNOTSUPP;     /* the guest could not tell its vCPUs apart */
+		h->up = true;
+		sched_tick_start();
+		return 0;
+	case VCPUOP_down:
+		return down(v, t);
+	case VCPUOP_is_up:
+		return h->up;
+	default:
+		return -XEN_ENOSYS;
+	}
+}
