@@ -5,8 +5,11 @@
 #                 build, the threaded tests under TSan; ends with "N passed, N failed"
 #   make run      build, replay every scenario, run the core benchmark and the
 #                 default guest workload on the best host (qemu if installed, else sim)
-#   make fuzz     run the fuzzers (FUZZ_SECONDS each, default 300)
+#   make fuzz     run the fuzzers (FUZZ_SECONDS each, default 300), then fuzz
+#                 hv from inside a guest under QEMU as long (pvmmu fuzz)
 #   V=1           show the commands
+
+.DEFAULT_GOAL := all
 
 CC      ?= gcc
 CLANG   ?= clang
@@ -52,6 +55,7 @@ GUEST += guest/os/workloads.c
 
 TOOLS += tools/bench.c
 TOOLS += tools/bench_guest.c
+TOOLS += tools/fuzz.c
 TOOLS += tools/pvmmu.c
 TOOLS += tools/qemu.c
 TOOLS += tools/replay.c
@@ -137,6 +141,7 @@ X86_GUEST += guest/x86/run.c
 
 XEN_GUEST += guest/xen/entry.S
 XEN_GUEST += guest/xen/attacks.c
+XEN_GUEST += guest/xen/fuzz.c
 XEN_GUEST += guest/xen/hostif.c
 XEN_GUEST += guest/xen/ring0.c
 XEN_GUEST += guest/xen/start.c
@@ -187,6 +192,9 @@ kobj = $(patsubst %.S,build/$(1)/%.o,$(patsubst %.c,build/$(1)/%.o,$(2)))
 $(eval $(call images,hv,$(CC)))
 $(eval $(call images,hv-clang,$(CLANG)))
 
+IMAGES := build/hv/hv.elf build/hv/guest.elf build/hv/native.elf
+CLANG_IMAGES := build/hv-clang/hv.elf build/hv-clang/guest.elf build/hv-clang/native.elf
+
 # Fuzzing (clang's libFuzzer).  make fuzz FUZZ_SECONDS=N runs each harness
 # for N seconds (default 300) on its corpus in build/fuzz/; findings are
 # written there and belong in fuzz/regressions/ once fixed.
@@ -208,11 +216,9 @@ build/fuzz/fuzz_insn: fuzz/fuzz_insn.c hv/x86/insn.c $(HEADERS)
 	@$(if $(Q),echo "  FUZZ  $@")
 	$(Q)$(CLANG) $(BASE) $(HOSTED) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_insn.c hv/x86/insn.c
 
-fuzz: build/fuzz/fuzz_hypercalls build/fuzz/fuzz_scenario build/fuzz/fuzz_insn
+fuzz: build/fuzz/fuzz_hypercalls build/fuzz/fuzz_scenario build/fuzz/fuzz_insn build/release/pvmmu $(IMAGES)
 	fuzz/run.sh $(FUZZ_SECONDS)
 
-IMAGES := build/hv/hv.elf build/hv/guest.elf build/hv/native.elf
-CLANG_IMAGES := build/hv-clang/hv.elf build/hv-clang/guest.elf build/hv-clang/native.elf
 
 all: build/release/pvmmu $(IMAGES)
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run each fuzzer for $1 seconds on its corpus; print libFuzzer's last
-# status line (coverage, executions per second).  Exits non-zero on a finding.
+# status line (coverage, executions per second); then fuzz hv from inside a
+# guest for as long (pvmmu fuzz).  Exits non-zero on a finding.
 set -u
 cd "$(dirname "$0")/.."
 secs=${1:-300}
@@ -17,4 +18,14 @@ for h in hypercalls scenario insn; do
 	grep -E 'stat::(number_of_executed_units|average_exec_per_sec)' "build/fuzz/$h.log" | sed 's/^/    /'
 	[ $status = 0 ] || { tail -40 "build/fuzz/$h.log"; break; }
 done
+# hv itself, fuzzed from inside a guest under QEMU, from a fresh seed
+if [ $status = 0 ] && [ "${PVMMU_FUZZ_HV:-1}" = 1 ]; then
+	if command -v qemu-system-x86_64 >/dev/null; then
+		build/release/pvmmu fuzz --seconds "$secs" --seed "$(date +%s)" > build/fuzz/hv.log 2>&1 || status=1
+		echo "pvmmu fuzz: $(tail -1 build/fuzz/hv.log)"
+		[ $status = 0 ] || grep '^FAIL' build/fuzz/hv.log
+	else
+		echo "SKIP: pvmmu fuzz needs qemu-system-x86_64 (apt-get install qemu-system-x86)"
+	fi
+fi
 exit $status

@@ -179,9 +179,20 @@ void hv_hypercalls_init(void);
 _Noreturn void hv_shutdown(struct domain *d, unsigned reason);
 /* Crash the running domain with (why) and stop. */
 _Noreturn void hv_crash_guest(struct vcpu *v, const char *why);
+/* Run the audit and print its verdict "hv: audit (when): ..." */
+bool hv_audit(const char *when);
+/* Run the audit; if it fails, print why and stop (audit=each). */
+void hv_audit_or_stop(void);
 /* Report a refused request of vCPU (v) on the console, with core's reason
  * (the first 64 of each domain). */
 void hv_report(struct vcpu *v, const char *what, uint64_t which, long rc);
+
+/* --- main.c ------------------------------------------------------------ */
+
+/* "audit=each" on hv's command line: audit after every hypercall and
+ * exception, and stop at the first one that breaks an invariant (slow: for
+ * finding where a fuzzing run went wrong). */
+extern bool hv_audit_each;
 
 /* --- pv/traps.c --------------------------------------------------------- */
 
@@ -234,8 +245,9 @@ void sched_interrupt(void);
  * another vCPU is up, (r) becomes that vCPU's registers and this_cpu()->cur
  * that vCPU. */
 void sched_run(struct regs *r);
-/* Start the timer (once). */
+/* Start the timer (once), unless (sched_no_timer): "timer=off". */
 void sched_tick_start(void);
+extern bool sched_no_timer;
 /* The next vCPU of the running one's domain that is up, or NULL. */
 struct vcpu *sched_next_up(void);
 

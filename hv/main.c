@@ -2,12 +2,15 @@
 /*
  * hv_main: from the PVH entry to the guest, in this order.  The command line (QEMU's
  * -append) is given to the guest whole; we read "pages=N" from it, the
- * guest's memory in 4 KiB pages, and "vcpus=N" (default 1).  The guest image is the first boot module
+ * guest's memory in 4 KiB pages, "vcpus=N" (default 1), "audit=each" and
+ * "timer=off" (hv.h).  The guest image is the first boot module
  * (QEMU's -initrd).
  */
 #include "hv.h"
 
 _Noreturn void hv_main(uint64_t start_info);
+
+bool hv_audit_each;
 
 _Noreturn void hv_main(uint64_t start_info)
 {
@@ -29,6 +32,8 @@ _Noreturn void hv_main(uint64_t start_info)
 	const struct hvm_modlist_entry *mod = maddr_virt(si->modlist_paddr);
 	uint64_t pages = pc_arg_number(cmdline, "pages=", 16384);
 	uint64_t vcpus = pc_arg_number(cmdline, "vcpus=", 1);
+	hv_audit_each = pc_arg_word(cmdline, "audit=each");
+	sched_no_timer = pc_arg_word(cmdline, "timer=off");
 	if (vcpus < 1 || vcpus > MAX_VCPUS) {
 		printk("hv: vcpus=%lu: a domain has 1 to %u vCPUs\n", vcpus, MAX_VCPUS);
 		pc_exit(EXIT_GUEST);

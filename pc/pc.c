@@ -137,6 +137,15 @@ uint64_t pc_arg_number(const char *cmdline, const char *key, uint64_t dflt)
 	return dflt;
 }
 
+bool pc_arg_word(const char *cmdline, const char *word)
+{
+	size_t k = strlen(word);
+	for (const char *p = cmdline; *p; p++)
+		if ((p == cmdline || p[-1] == ' ') && !memcmp(p, word, k) && (p[k] == ' ' || !p[k]))
+			return true;
+	return false;
+}
+
 _Noreturn void pc_exit(unsigned code)
 {
 	outb(DEBUG_EXIT_PORT, (uint8_t)code);

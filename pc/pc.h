@@ -18,6 +18,7 @@ static inline uint8_t inb(uint16_t port) { uint8_t v; __asm__ volatile("inb %1, 
 static inline uint64_t read_cr2(void) { uint64_t v; __asm__ volatile("mov %%cr2, %0" : "=r"(v)); return v; }
 static inline uint64_t read_cr3(void) { uint64_t v; __asm__ volatile("mov %%cr3, %0" : "=r"(v)); return v; }
 static inline void write_cr3(uint64_t v) { __asm__ volatile("mov %0, %%cr3" :: "r"(v) : "memory"); }
+static inline void write_dr6(uint64_t v) { __asm__ volatile("mov %0, %%dr6" :: "r"(v)); }
 static inline void invlpg(uint64_t va) { __asm__ volatile("invlpg (%0)" :: "r"(va) : "memory"); }
 static inline uint64_t rdtsc(void) { uint32_t lo, hi; __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi)); return ((uint64_t)hi << 32) | lo; }
 
@@ -74,6 +75,8 @@ _Noreturn void pc_exit(unsigned code);
 
 /* A number after "key" (say "pages=") as a word of (cmdline), or (dflt). */
 uint64_t pc_arg_number(const char *cmdline, const char *key, uint64_t dflt);
+/* Is (word) a whole word of (cmdline)? */
+bool pc_arg_word(const char *cmdline, const char *word);
 
 /* The compiler may call these for struct copies and initialisers. */
 void *memset(void *d, int c, size_t n);

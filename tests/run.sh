@@ -7,6 +7,9 @@ set -u
 cd "$(dirname "$0")/.."
 passed=0
 failed=0
+# scratch files of this run alone: two checkouts may test at once
+T=$(mktemp -d "${TMPDIR:-/tmp}/pvmmu-test.XXXXXX")
+trap 'rm -rf "$T"' EXIT
 
 ok()   { passed=$((passed + 1)); }
 bad()  { failed=$((failed + 1)); echo "FAIL: $*"; }
@@ -14,9 +17,9 @@ bad()  { failed=$((failed + 1)); echo "FAIL: $*"; }
 # expect STATUS WHAT CMD...: CMD exits with STATUS
 expect() {
 	local want=$1 what=$2; shift 2
-	"$@" >/tmp/pvmmu-test.out 2>&1
+	"$@" >$T/test.out 2>&1
 	local got=$?
-	if [ "$got" = "$want" ]; then ok; else bad "$what (exit $got, wanted $want)"; sed 's/^/    /' /tmp/pvmmu-test.out | tail -20; fi
+	if [ "$got" = "$want" ]; then ok; else bad "$what (exit $got, wanted $want)"; sed 's/^/    /' $T/test.out | tail -20; fi
 }
 
 # counted NAME CMD...: CMD prints "...: N passed, N failed"; add its counts
@@ -70,7 +73,7 @@ suite() {
 	expect 2 "run option without value [$v]" "$bin" run --workload
 	expect 0 "run every workload, every mode [$v]" "$bin" run --workload all --ops 3 --pages 32768
 	expect 0 "run --json [$v]" "$bin" run --workload fork-exit --ops 2 --json
-	if grep -q '"audit":true' /tmp/pvmmu-test.out; then ok; else bad "run --json output [$v]"; fi
+	if grep -q '"audit":true' $T/test.out; then ok; else bad "run --json output [$v]"; fi
 	expect 2 "replay without files [$v]" "$bin" replay
 	expect 2 "replay --seed without number [$v]" "$bin" replay --seed
 	expect 2 "replay --seed junk [$v]" "$bin" replay --seed x tests/scenarios/own-frames-only.pvs
@@ -82,19 +85,19 @@ suite() {
 	expect 2 "bench unknown target [$v]" "$bin" bench frob
 	expect 0 "replay with another seed [$v]" "$bin" replay --seed 12345 tests/scenarios/*.pvs
 	expect 0 "bench smoke run [$v]" "$bin" bench core --reps 1 --json
-	if grep -q '"pin_unpin_over_read"' /tmp/pvmmu-test.out; then ok; else bad "bench --json output [$v]"; fi
+	if grep -q '"pin_unpin_over_read"' $T/test.out; then ok; else bad "bench --json output [$v]"; fi
 	expect 0 "bench guest --help [$v]" "$bin" bench guest --help
 	expect 2 "bench guest --reps 0 [$v]" "$bin" bench guest --reps 0
 	expect 2 "bench guest unknown workload [$v]" "$bin" bench guest --workload frob
 	expect 2 "bench guest --accel kvm on the sim host [$v]" "$bin" bench guest --host sim --accel kvm
 	expect 0 "bench guest on the sim host [$v]" "$bin" bench guest --host sim --workload fork-exit --reps 1 --ops 3 --pages 16384 --json
-	if grep -q '"workload":"fork-exit".*"pv_over_native":[0-9.]*,.*"target":1.50' /tmp/pvmmu-test.out; then ok
+	if grep -q '"workload":"fork-exit".*"pv_over_native":[0-9.]*,.*"target":1.50' $T/test.out; then ok
 	else bad "bench guest --json output [$v]"; fi
 }
 
 # The README's scenario example runs as written.
-awk '/^domain A frames=16$/{on=1} on&&/^```$/{exit} on' README.md > /tmp/pvmmu-readme.pvs
-if [ -s /tmp/pvmmu-readme.pvs ] && build/release/pvmmu replay /tmp/pvmmu-readme.pvs >/dev/null; then ok
+awk '/^domain A frames=16$/{on=1} on&&/^```$/{exit} on' README.md > $T/readme.pvs
+if [ -s $T/readme.pvs ] && build/release/pvmmu replay $T/readme.pvs >/dev/null; then ok
 else bad "README scenario example"; fi
 
 # core/ and guest/ link against nothing but their platform interfaces.
@@ -108,10 +111,10 @@ for h in hypercalls scenario insn; do
 	files=$(ls fuzz/regressions/$h/* 2>/dev/null)
 	if [ -z "$files" ]; then ok; continue; fi
 	# shellcheck disable=SC2086
-	if build/fuzz/fuzz_$h $files >/tmp/pvmmu-fuzz.log 2>&1; then ok
-	else bad "fuzz regression ($h)"; tail -20 /tmp/pvmmu-fuzz.log; fi
+	if build/fuzz/fuzz_$h $files >$T/fuzz.log 2>&1; then ok
+	else bad "fuzz regression ($h)"; tail -20 $T/fuzz.log; fi
 done
-if fuzz/run.sh "${PVMMU_FUZZ_SECONDS:-20}"; then ok; else bad "short fuzz run"; fi
+if PVMMU_FUZZ_HV=0 fuzz/run.sh "${PVMMU_FUZZ_SECONDS:-20}"; then ok; else bad "short fuzz run"; fi
 
 # The qemu host: hv.elf booted by QEMU, the guest in ring 3 on QEMU's MMU;
 # and native.elf, the same kernel booted by QEMU alone in ring 0.
@@ -123,9 +126,9 @@ qemu_suite() {
 		return
 	fi
 	expect 0 "qemu: boot and run fork-exit" "$bin" run --host qemu --workload fork-exit --mode pv --ops 3 --pages 16384
-	if grep -q 'hv: audit after the domain was destroyed: ok' /tmp/pvmmu-test.out; then ok; else bad "qemu: hv audits after teardown"; fi
+	if grep -q 'hv: audit after the domain was destroyed: ok' $T/test.out; then ok; else bad "qemu: hv audits after teardown"; fi
 	expect 0 "qemu: the native image boots and runs fork-exit" "$bin" run --host qemu --workload fork-exit --mode native --ops 3 --pages 16384
-	if grep -q '| pvmmu native: booting (PVH)' /tmp/pvmmu-test.out && ! grep -q '| hv:' /tmp/pvmmu-test.out; then ok
+	if grep -q '| pvmmu native: booting (PVH)' $T/test.out && ! grep -q '| hv:' $T/test.out; then ok
 	else bad "qemu: the native run is native.elf alone, without hv"; fi
 	# Every workload ends cleanly with the counts the sim host gives, on hv
 	# and natively.
@@ -133,12 +136,12 @@ qemu_suite() {
 	for w in fork-exit fork-exec-exit fault-storm mmap-64m mprotect-64m ctxsw-2 ctxsw-4 ctxsw-8 ctxsw-16; do
 		for m in pv nobatch native; do
 			"$bin" run --host sim --workload $w --mode $m --ops 4 --pages 32768 --json 2>/dev/null |
-				sed 's/"host":"[a-z]*",//; s/"seconds":[0-9.]*,"ops_per_sec":[0-9.]*,//' >/tmp/pvmmu-sim.json
-			"$bin" run --host qemu --workload $w --mode $m --ops 4 --pages 32768 --json 2>/tmp/pvmmu-qemu.log |
-				sed 's/"host":"[a-z]*",//; s/"seconds":[0-9.]*,"ops_per_sec":[0-9.]*,//' >/tmp/pvmmu-qemu.json
-			if [ -s /tmp/pvmmu-qemu.json ] && grep -q '"audit":true,"leak_free":true' /tmp/pvmmu-qemu.json &&
-			   cmp -s /tmp/pvmmu-sim.json /tmp/pvmmu-qemu.json; then ok
-			else bad "qemu: $w ($m) counts as on the sim host"; diff /tmp/pvmmu-sim.json /tmp/pvmmu-qemu.json; tail -5 /tmp/pvmmu-qemu.log; fi
+				sed 's/"host":"[a-z]*",//; s/"seconds":[0-9.]*,"ops_per_sec":[0-9.]*,//' >$T/sim.json
+			"$bin" run --host qemu --workload $w --mode $m --ops 4 --pages 32768 --json 2>$T/qemu.log |
+				sed 's/"host":"[a-z]*",//; s/"seconds":[0-9.]*,"ops_per_sec":[0-9.]*,//' >$T/qemu.json
+			if [ -s $T/qemu.json ] && grep -q '"audit":true,"leak_free":true' $T/qemu.json &&
+			   cmp -s $T/sim.json $T/qemu.json; then ok
+			else bad "qemu: $w ($m) counts as on the sim host"; diff $T/sim.json $T/qemu.json; tail -5 $T/qemu.log; fi
 		done
 	done
 	# mixed: 2 vCPUs on the one CPU, in turns.  Which process a vCPU takes
@@ -146,49 +149,57 @@ qemu_suite() {
 	# (the forks' pins and unpins) must be the sim host's.
 	for m in pv nobatch native; do
 		"$bin" run --host sim --workload mixed --mode $m --ops 40 --pages 32768 --json 2>/dev/null |
-			grep -o '"pins":[0-9.]*,"unpins":[0-9.]*' >/tmp/pvmmu-sim.json
-		"$bin" run --host qemu --workload mixed --mode $m --ops 40 --pages 32768 --json 2>/tmp/pvmmu-qemu.log \
-			>/tmp/pvmmu-qemu.json
-		if grep -q '"audit":true,"leak_free":true' /tmp/pvmmu-qemu.json &&
-		   [ "$(grep -o '"pins":[0-9.]*,"unpins":[0-9.]*' /tmp/pvmmu-qemu.json)" = "$(cat /tmp/pvmmu-sim.json)" ]; then ok
-		else bad "qemu: mixed ($m) on 2 vCPUs finishes cleanly with the sim's pins"; tail -5 /tmp/pvmmu-qemu.log; fi
+			grep -o '"pins":[0-9.]*,"unpins":[0-9.]*' >$T/sim.json
+		"$bin" run --host qemu --workload mixed --mode $m --ops 40 --pages 32768 --json 2>$T/qemu.log \
+			>$T/qemu.json
+		if grep -q '"audit":true,"leak_free":true' $T/qemu.json &&
+		   [ "$(grep -o '"pins":[0-9.]*,"unpins":[0-9.]*' $T/qemu.json)" = "$(cat $T/sim.json)" ]; then ok
+		else bad "qemu: mixed ($m) on 2 vCPUs finishes cleanly with the sim's pins"; tail -5 $T/qemu.log; fi
 	done
 	# Hostile modes: every attempt refused as Xen refuses it, hv goes on.
 	for a in writable-pt foreign-frame reserved-slots bad-root bad-store hv-area sysret-hole bad-buffer vcpu-op cmpxchg-pt \
-		 flags-entry exit-checks compat-cs iret-rax ptwr-insns int-n trap-table umip long-work; do
+		 flags-entry exit-checks compat-cs iret-rax ptwr-insns int-n trap-table umip long-work vm86-iret mov-ss \
+		 stale-tlb; do
 		expect 0 "qemu: attack $a refused, hv goes on to a clean audit" "$bin" run --host qemu --attack $a
 	done
 	expect 1 "qemu: an unknown attack mode fails" "$bin" run --host qemu --attack frob
+	# hv fuzzed from inside a guest, briefly: with the timer, and replayable
+	# without it; any failure prints its seed and keeps its console.
+	expect 0 "qemu: hv fuzzed from a guest, 6 seeds with the timer" "$bin" fuzz --runs 6 --seed 1
+	expect 0 "qemu: hv fuzzed from a guest, 3 seeds without the timer" "$bin" fuzz --runs 3 --seed 1 --timer off
+	if grep -q 'pvmmu fuzz: 3 runs .* 0 failures' $T/test.out; then ok; else bad "qemu: pvmmu fuzz summary"; fi
+	expect 2 "fuzz --runs 0" "$bin" fuzz --runs 0
+	expect 2 "fuzz --timer maybe" "$bin" fuzz --timer maybe
 	# PV against native, side by side, lmbench style.
 	expect 0 "qemu: bench guest runs PV and native" "$bin" bench guest --host qemu --workload fault-storm --reps 1 --ops 64 --pages 16384
-	if grep -q '^fault-storm *lat_pagefault .*x .*1.00$' /tmp/pvmmu-test.out && grep -q 'accelerator tcg' /tmp/pvmmu-test.out; then ok
+	if grep -q '^fault-storm *lat_pagefault .*x .*1.00$' $T/test.out && grep -q 'accelerator tcg' $T/test.out; then ok
 	else bad "qemu: bench guest prints the ratio, the accelerator and the work counts"; fi
 	# The images as clang builds them: the same counts, the same refusals.
 	for m in pv native; do
 		"$bin" run --host sim --workload fork-exec-exit --mode $m --ops 4 --pages 16384 --json 2>/dev/null |
-			sed 's/"host":"[a-z]*",//; s/"seconds":[0-9.]*,"ops_per_sec":[0-9.]*,//' >/tmp/pvmmu-sim.json
+			sed 's/"host":"[a-z]*",//; s/"seconds":[0-9.]*,"ops_per_sec":[0-9.]*,//' >$T/sim.json
 		PVMMU_IMAGES=build/hv-clang "$bin" run --host qemu --workload fork-exec-exit --mode $m --ops 4 \
-			--pages 16384 --json 2>/tmp/pvmmu-qemu.log |
-			sed 's/"host":"[a-z]*",//; s/"seconds":[0-9.]*,"ops_per_sec":[0-9.]*,//' >/tmp/pvmmu-qemu.json
-		if [ -s /tmp/pvmmu-qemu.json ] && cmp -s /tmp/pvmmu-sim.json /tmp/pvmmu-qemu.json; then ok
-		else bad "qemu: clang-built images, fork-exec-exit ($m) counts as on the sim host"; tail -5 /tmp/pvmmu-qemu.log; fi
+			--pages 16384 --json 2>$T/qemu.log |
+			sed 's/"host":"[a-z]*",//; s/"seconds":[0-9.]*,"ops_per_sec":[0-9.]*,//' >$T/qemu.json
+		if [ -s $T/qemu.json ] && cmp -s $T/sim.json $T/qemu.json; then ok
+		else bad "qemu: clang-built images, fork-exec-exit ($m) counts as on the sim host"; tail -5 $T/qemu.log; fi
 	done
 	PVMMU_IMAGES=build/hv-clang expect 0 "qemu: clang-built images refuse every attack" "$bin" run --host qemu --attack all
 	# Bad guest images: refused with a message, nothing started.
-	mkdir -p /tmp/pvmmu-bad && cp build/hv/hv.elf /tmp/pvmmu-bad/
+	mkdir -p $T/bad && cp build/hv/hv.elf $T/bad/
 	local img
 	for img in junk truncated-elf kernel-in-user-half; do
 		case $img in
-		junk) echo "not an ELF file" >/tmp/pvmmu-bad/guest.elf ;;
-		truncated-elf) head -c 100 build/hv/guest.elf >/tmp/pvmmu-bad/guest.elf ;;
-		kernel-in-user-half) cp build/hv/hv.elf /tmp/pvmmu-bad/guest.elf ;;
+		junk) echo "not an ELF file" >$T/bad/guest.elf ;;
+		truncated-elf) head -c 100 build/hv/guest.elf >$T/bad/guest.elf ;;
+		kernel-in-user-half) cp build/hv/hv.elf $T/bad/guest.elf ;;
 		esac
-		PVMMU_IMAGES=/tmp/pvmmu-bad expect 1 "qemu: bad guest image ($img) refused" \
+		PVMMU_IMAGES=$T/bad expect 1 "qemu: bad guest image ($img) refused" \
 			"$bin" run --host qemu --workload fork-exit --mode pv --ops 1 --pages 16384
-		if grep -q 'hv: guest image refused' /tmp/pvmmu-test.out; then ok; else bad "qemu: bad image ($img) message"; fi
+		if grep -q 'hv: guest image refused' $T/test.out; then ok; else bad "qemu: bad image ($img) message"; fi
 	done
 	expect 1 "qemu: a run past its time limit is stopped" "$bin" run --host qemu --workload mmap-64m --mode nobatch --ops 1000 --timeout 3
-	if grep -q 'passed its time limit of 3 s' /tmp/pvmmu-test.out; then ok; else bad "qemu: time limit message"; fi
+	if grep -q 'passed its time limit of 3 s' $T/test.out; then ok; else bad "qemu: time limit message"; fi
 }
 
 qemu_suite

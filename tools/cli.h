@@ -9,6 +9,7 @@
 int cmd_replay(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_fuzz(int argc, char **argv);
 /* pvmmu bench guest (argv[0] is "guest"). */
 int bench_guest(int argc, char **argv);
 

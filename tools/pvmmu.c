@@ -14,6 +14,7 @@ static const struct {
 	{ "run", cmd_run, "boot the guest kernel and run a workload (pv, unbatched, native)" },
 	{ "replay", cmd_replay, "run scenario files against the hypervisor core (sim host)" },
 	{ "bench", cmd_bench, "measure: the core (batches, pin/unpin) or a guest kernel PV against native" },
+	{ "fuzz", cmd_fuzz, "fuzz hv from inside a guest under QEMU, one seed per boot" },
 };
 
 static void usage(FILE *f)

@@ -164,10 +164,11 @@ static double now(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-/* Stream QEMU's output, line by line, until it closes or time runs out. */
-static bool stream(const struct qemu_opts *o, int fd, struct parse *p, struct guest_result *r)
+/* Stream QEMU's output to (fn), line by line, until it closes or time
+ * runs out (false). */
+static bool stream(const struct qemu_opts *o, int fd, qemu_line_fn fn, void *arg)
 {
-	char line[4096];
+	char line[4096], buf[4096];
 	size_t len = 0;
 	double deadline = now() + o->timeout;
 	for (;;) {
@@ -175,46 +176,67 @@ static bool stream(const struct qemu_opts *o, int fd, struct parse *p, struct gu
 		struct pollfd pf = { fd, POLLIN, 0 };
 		if (left <= 0 || poll(&pf, 1, left) == 0)
 			return false;
-		char c;
-		ssize_t n = read(fd, &c, 1);
+		ssize_t n = read(fd, buf, sizeof(buf));
 		if (n <= 0)
 			return true;
-		if (c == '\r' || c == 0)
-			continue;
-		if (c != '\n' && len < sizeof(line) - 1) {
-			line[len++] = c;
-			continue;
+		for (ssize_t i = 0; i < n; i++) {
+			char c = buf[i];
+			if (c == '\r' || c == 0)
+				continue;
+			if (c != '\n' && len < sizeof(line) - 1) {
+				line[len++] = c;
+				continue;
+			}
+			line[len] = 0;
+			if (o->console)
+				fprintf(o->console, "  | %s\n", line);
+			fn(arg, line);
+			len = 0;
 		}
-		line[len] = 0;
-		if (o->console)
-			fprintf(o->console, "  | %s\n", line);
-		parse_line(line, p, r);
-		len = 0;
 	}
 }
 
-/* Run QEMU to the end: its exit status, or -1 if it could not run, or
- * -2 if it passed its time limit. */
-static int boot(const struct qemu_opts *o, bool native, const char *cmdline, uint64_t pages,
-		struct parse *p, struct guest_result *r)
+int qemu_boot(const struct qemu_opts *o, bool native, const char *cmdline, uint64_t pages,
+	      qemu_line_fn fn, void *arg)
 {
 	int fd, status = 0;
-	memset(r, 0, sizeof(*r));
 	pid_t pid = start(o, native, cmdline, pages, &fd);
 	if (pid < 0)
 		return -1;
-	bool finished = stream(o, fd, p, r);
+	bool finished = stream(o, fd, fn, arg);
 	if (!finished)
 		kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
 	close(fd);
-	if (!finished) {
-		snprintf(r->audit_msg, sizeof(r->audit_msg), "stopped: the run passed its time limit of %u s",
-			 o->timeout);
+	if (!finished)
 		return -2;
-	}
 	int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	return code == 127 ? -1 : code;
+}
+
+struct parsed {
+	struct parse *p;
+	struct guest_result *r;
+};
+
+static void parse_cb(void *arg, const char *line)
+{
+	struct parsed *x = arg;
+	parse_line(line, x->p, x->r);
+}
+
+/* Run QEMU to the end, reading the lines we know: its exit status, or -1
+ * if it could not run, or -2 if it passed its time limit. */
+static int boot(const struct qemu_opts *o, bool native, const char *cmdline, uint64_t pages,
+		struct parse *p, struct guest_result *r)
+{
+	struct parsed x = { p, r };
+	memset(r, 0, sizeof(*r));
+	int code = qemu_boot(o, native, cmdline, pages, parse_cb, &x);
+	if (code == -2)
+		snprintf(r->audit_msg, sizeof(r->audit_msg), "stopped: the run passed its time limit of %u s",
+			 o->timeout);
+	return code;
 }
 
 int qemu_attacks(const struct qemu_opts *o, const char *name, unsigned *passed, unsigned *failed,

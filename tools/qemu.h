@@ -13,6 +13,14 @@ struct qemu_opts {
 	FILE *console;              /* where the serial console is streamed (NULL: nowhere) */
 };
 
+/* Boot hv with the guest image, or (native) the native image alone, with
+ * (cmdline) appended and memory for (pages) guest pages; give each console
+ * line to (fn) (with (arg)) as it arrives.  QEMU's exit status, -1 if QEMU
+ * could not be run, -2 if the run passed its time limit (QEMU is killed). */
+typedef void (*qemu_line_fn)(void *arg, const char *line);
+int qemu_boot(const struct qemu_opts *o, bool native, const char *cmdline, uint64_t pages,
+	      qemu_line_fn fn, void *arg);
+
 /* Is qemu-system-x86_64 on PATH? */
 bool qemu_installed(void);
 

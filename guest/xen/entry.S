@@ -47,6 +47,7 @@ xen_secondary_entry:
 .macro TRAP vec, err
 	.globl xen_trap_\vec
 xen_trap_\vec:
+	cld                             /* hv leaves DF as it was, as Xen does */
 	pop %rcx
 	pop %r11
 	.if \err == 0
@@ -102,3 +103,63 @@ xen_trap_\vec:
 stack:
 	.skip 65536
 stack_top:
+
+/* Where vCPUs 2 and 3 of the fuzzer go if a context brings them up: yield
+ * for ever, touching no memory. */
+	.text
+	.globl xen_fuzz_idle
+xen_fuzz_idle:
+	mov $29, %eax                   /* sched_op */
+	xor %edi, %edi                  /* SCHEDOP_yield */
+	syscall
+	jmp xen_fuzz_idle
+
+/* xen_fuzz_run(ctx): run code of the fuzzer's choosing (fuzz.c) in ring 3
+ * with every register from (ctx): ctx[0..15] the general registers in the
+ * hardware's order (ctx[4] is its rsp), ctx[16] rflags, ctx[17] rip,
+ * ctx[18] this vCPU's recovery slot (xen.h).  Entered by iretq, so a TF in
+ * rflags traps after the first instruction there.  The first trap comes
+ * back here through the slot; we leave with DF and AC clear. */
+	.text
+	.globl xen_fuzz_run
+xen_fuzz_run:
+	push %rbx
+	push %rbp
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+	mov 144(%rdi), %rax
+	lea 1f(%rip), %rcx
+	mov %rcx, (%rax)
+	mov %rsp, 8(%rax)
+	pushq $0xe02b
+	pushq 32(%rdi)
+	pushq 128(%rdi)
+	pushq $0xe033
+	pushq 136(%rdi)
+	mov 0(%rdi), %rax
+	mov 8(%rdi), %rcx
+	mov 16(%rdi), %rdx
+	mov 24(%rdi), %rbx
+	mov 40(%rdi), %rbp
+	mov 48(%rdi), %rsi
+	mov 64(%rdi), %r8
+	mov 72(%rdi), %r9
+	mov 80(%rdi), %r10
+	mov 88(%rdi), %r11
+	mov 96(%rdi), %r12
+	mov 104(%rdi), %r13
+	mov 112(%rdi), %r14
+	mov 120(%rdi), %r15
+	mov 56(%rdi), %rdi
+	iretq
+1:	pushq $0x202
+	popfq
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %rbp
+	pop %rbx
+	ret

@@ -164,6 +164,7 @@ void xen_trap(unsigned vec, uint64_t *frame)
 			r->frame[i] = frame[1 + i];
 		frame[1] = r->rip;
 		frame[2] = FLAT_KERNEL_CS64 & ~3u;
+		frame[3] &= ~0x100ull;          /* TF: no single step into the recovery */
 		if (r->rsp)
 			frame[4] = r->rsp;
 		frame[5] = FLAT_KERNEL_SS64;

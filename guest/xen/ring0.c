@@ -532,6 +532,92 @@ static void long_work(void)
 	expect("vCPU 1 ran while it was validated (the validation is preempted)", atomic_load(&resumed) > 1, 1);
 }
 
+/* --- vm86-iret and mov-ss ---------------------------------------------------- */
+
+/* A 32-bit iret from ring 3 with VM set in the flags it pops: a CPU in long
+ * mode refuses it (#GP), QEMU's TCG enters virtual-8086 mode, where the
+ * next fault arrives with a real-mode cs.  Either way the fault is ours,
+ * and hv must know it came from us (its gs, its exit checks). */
+static void vm86_iret(void)
+{
+	/* the frame below 4 GiB: TCG reads a 32-bit iret's stack through esp */
+	pfn_t p = map_page_at(LOW_PAGE);
+	const uint32_t frame[10] = { 0x100, 0x10, 0x20202, LOW_PAGE + 0xf00, 0x10, 0, 0, 0, 0, 0 };
+	uint32_t *f = (uint32_t *)(uintptr_t)(LOW_PAGE + 0x800);
+	for (unsigned i = 0; i < 10; i += 2)
+		hostif_store(_gva((uintptr_t)&f[i]), (uint64_t)frame[i + 1] << 32 | frame[i]);
+	struct xen_recover *r = recovery();
+	uint64_t traps = r->traps;
+	__asm__ volatile(RECOVER_ARM
+			 "mov %%rsp, 8(%[slot])\n\t"
+			 "mov %[f], %%rsp\n\t"
+			 "iretl"
+			 RECOVER_END
+			 :: [f] "r"(f), [slot] "r"(&r->rip) : "r11", "memory");
+	r->rsp = 0;
+	expect("an iretd into virtual-8086 mode traps to us, and hv goes on", r->traps == traps + 1, 1);
+	unmap_page_at(LOW_PAGE, p);
+}
+
+/* A single step deferred by MOV SS into hv's syscall entry (and into an
+ * int3's gate): the debug trap arrives in ring 0 on the guest's stack and
+ * gs (XSA-260); hv must take it on a stack of its own and drop it. */
+static void mov_ss(void)
+{
+	struct xen_recover *r = recovery();
+	uint64_t traps = r->traps, rc = HYPERVISOR_console_io, cmd = CONSOLEIO_write, n = 0, buf = 0;
+	__asm__ volatile(RECOVER_ARM
+			 "pushfq\n\t"
+			 "orq $0x100, (%%rsp)\n\t"
+			 "mov %%ss, %%r11\n\t"
+			 "popfq\n\t"
+			 "mov %%r11w, %%ss\n\t"
+			 "syscall\n\t"
+			 "nop"
+			 RECOVER_END
+			 : "+a"(rc), "+D"(cmd), "+S"(n), "+d"(buf)
+			 : [slot] "r"(&r->rip) : "rcx", "r8", "r9", "r10", "r11", "cc", "memory");
+	expect("mov ss; syscall with TF: the hypercall works, the step traps after it",
+	       rc == 0 && r->traps == traps + 1 && r->vector == 1, 1);
+	traps = r->traps;
+	__asm__ volatile(RECOVER_ARM
+			 "pushfq\n\t"
+			 "orq $0x100, (%%rsp)\n\t"
+			 "mov %%ss, %%r11\n\t"
+			 "popfq\n\t"
+			 "mov %%r11w, %%ss\n\t"
+			 "int3"
+			 RECOVER_END
+			 :: [slot] "r"(&r->rip) : "r11", "cc", "memory");
+	expect("mov ss; int3 with TF: the breakpoint is ours", r->traps == traps + 1, 1);
+}
+
+/* --- stale-tlb ---------------------------------------------------------------- */
+
+/* A frame we wrote through our direct map (a writable translation cached),
+ * made read-only there without a flush, then pinned as an L3, in a domain
+ * whose vCPUs have not flushed since they were made: the pin must flush
+ * the stale translation, so a store through our view of the table is
+ * emulated and refused, never written.  (Found by the fuzzer: every new
+ * vCPU counted as flushed a tick ahead of the clock.) */
+static void stale_tlb(void)
+{
+	pfn_t f = palloc();
+	gva_t at = _gva(gva_x(pfn_to_virt(f)) + 425 * 8);
+	hostif_zero_page(pfn_to_virt(f));
+	make_page_readonly(f);
+	lazy_mmu_flush();
+	expect("pinning a frame we just wrote as an L3 (allowed)", mmuext(MMUEXT_PIN_L3_TABLE, mfn_of(f)), 0);
+	struct xen_recover *r = recovery();
+	uint64_t traps = r->traps, rax = 0x4a41503, e;
+	__asm__ volatile(RECOVER_ARM "xchg %%ax, (%[e])" RECOVER_END
+			 : "+a"(rax) : [e] "r"(gva_x(at)), [slot] "r"(&r->rip) : "r11", "memory");
+	hostif_load(at, &e);
+	expect("a store of a bad entry into it through the stale translation faults",
+	       r->traps == traps + 1 && r->vector == 14 && e == 0, 1);
+	expect("unpinning it", mmuext(MMUEXT_UNPIN_TABLE, mfn_of(f)), 0);
+}
+
 const struct attack_mode attack_modes_ring0[] = {
 	{ "flags-entry", flags_entry },
 	{ "exit-checks", exit_checks },
@@ -542,5 +628,8 @@ const struct attack_mode attack_modes_ring0[] = {
 	{ "trap-table", trap_table },
 	{ "umip", umip },
 	{ "long-work", long_work },
+	{ "vm86-iret", vm86_iret },
+	{ "mov-ss", mov_ss },
+	{ "stale-tlb", stale_tlb },
 };
 const unsigned nr_attack_modes_ring0 = sizeof(attack_modes_ring0) / sizeof(attack_modes_ring0[0]);

@@ -5,7 +5,8 @@
  * run what the command line asks:
  *
  *   workload=NAME [mode=pv|nobatch] [ops=N]   one workload (../x86/run.c)
- *   attack=NAME                               a hostile mode (attacks.c)
+ *   attack=NAME                               a hostile mode (attacks.h)
+ *   fuzz=SEED [ops=N]                         hv fuzzed from inside (fuzz.c)
  *
  * then power off; any failure crashes the domain instead.
  */
@@ -38,6 +39,12 @@ void xen_start(const struct xen_start_info *xsi)
 	if (!si.nr_vcpus)
 		hostif_panic("vcpus= out of range (hv should have refused it)");
 	const char *attack = x86_arg(cmdline, "attack=");
+	if (x86_arg(cmdline, "fuzz=")) {
+		kernel_boot(&si, &pv_mmu_ops, true);
+		if (xen_fuzz(cmdline, &si))
+			hostif_panic("fuzz=SEED needs vcpus=4");
+		xen_shutdown(SHUTDOWN_poweroff);
+	}
 	if (attack) {
 		kernel_boot(&si, &pv_mmu_ops, true);
 		if (xen_attacks(attack, &si))

@@ -41,4 +41,8 @@ extern struct trap_info xen_trap_table[];
  * refuses it, or -1 if the name is unknown. */
 int xen_attacks(const char *name, const struct start_info *si);
 
+/* Fuzz the hypervisor as "fuzz=SEED ops=N" on (cmdline) asks (fuzz.c):
+ * 0 once both fuzzing vCPUs are done, -1 without vcpus=4. */
+int xen_fuzz(const char *cmdline, const struct start_info *si);
+
 #endif

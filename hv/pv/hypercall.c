@@ -76,6 +76,8 @@ void hv_syscall(struct regs *r)
 		for (unsigned i = 0; i < 6; i++)
 			*args[i] = v->cont.a[i];
 		r->rip -= 2;
+		if (sched_no_timer)
+			sched_yield();  /* where the timer would have let others in */
 	} else {
 		if (rc < 0 && v->reason)
 			hv_report(v, "hypercall", nr, rc);
@@ -87,7 +89,17 @@ void hv_syscall(struct regs *r)
 		hv_shutdown(v->d, hv_domain(v->d)->shutdown_reason);
 }
 
-static bool audit(const char *when)
+void hv_audit_or_stop(void)
+{
+	char msg[256];
+	if (!audit_run(&machine, audit_scratch, msg, sizeof(msg))) {
+		printk("hv: audit after the last hypercall or exception: %s\n", msg);
+		hv_backtrace((uint64_t)(uintptr_t)__builtin_frame_address(0));
+		pc_exit(EXIT_HV);
+	}
+}
+
+bool hv_audit(const char *when)
 {
 	char msg[256];
 	bool ok = audit_run(&machine, audit_scratch, msg, sizeof(msg));
@@ -99,11 +111,11 @@ _Noreturn void hv_shutdown(struct domain *d, unsigned reason)
 {
 	static const char *const why[] = { "poweroff", "reboot", "suspend", "crash" };
 	printk("hv: d%u shut down: %s\n", d->domid, reason < 4 ? why[reason] : "unknown reason");
-	bool ok = audit("at shutdown");
+	bool ok = hv_audit("at shutdown");
 	mem_load_root(hv_l4);
 	this_cpu()->cur = NULL;
 	domain_destroy(d);
-	ok = audit("after the domain was destroyed") && ok;
+	ok = hv_audit("after the domain was destroyed") && ok;
 	printk("pvmmu-hv: exit %s\n", ok && reason == SHUTDOWN_poweroff ? "ok" : "failed");
 	pc_exit(!ok ? EXIT_HV : reason == SHUTDOWN_poweroff ? EXIT_OK : EXIT_GUEST);
 }

@@ -85,11 +85,12 @@ int pv_bounce(struct vcpu *v, struct regs *r, unsigned vec, bool has_ec, uint64_
 /* Deliver (vec) or crash the domain trying. */
 static void deliver(struct vcpu *v, struct regs *r, unsigned vec, bool has_ec, uint64_t ec)
 {
-	static const char *const why = "an exception it has no handler or no usable stack for";
 	if (pv_bounce(v, r, vec, has_ec, ec)) {
-		printk("hv: d%uv%u: %s (vector %u, error %lx) at %lx\n", v->d->domid, v->id,
-		       vec < 32 && names[vec] ? names[vec] : "interrupt", vec, ec, r->rip);
-		hv_crash_guest(v, why);
+		bool handler = hv_vcpu(v)->traps[vec & 255].address != 0;
+		printk("hv: d%uv%u: %s (vector %u, error %lx) at %lx, rsp %lx\n", v->d->domid, v->id,
+		       vec < 32 && names[vec] ? names[vec] : "interrupt", vec, ec, r->rip, r->rsp);
+		hv_crash_guest(v, handler ? "an exception its stack cannot take" :
+			       "an exception it has no handler for");
 	}
 }
 
@@ -185,7 +186,16 @@ void pv_entry_check(const struct regs *r)
 void hv_exception(struct regs *r)
 {
 	pv_entry_check(r);
-	if (!(r->cs & 3)) {
+	if (!(r->cs & 3) && !(r->rflags & RFLAGS_VM)) {
+		/* A debug trap in ring 0 is a guest's single step deferred by a
+		 * MOV SS into the first instruction of one of our entries (with
+		 * the guest's gs, and for syscall its stack): nothing of ours
+		 * single-steps or sets a breakpoint, so it is dropped, as Xen
+		 * drops it (XSA-260).  It arrived on a stack of its own. */
+		if (r->vector == 1) {
+			write_dr6(0);
+			return;
+		}
 		if (!fixup(r))
 			fatal(r, "exception in the hypervisor");
 		return;
@@ -226,6 +236,8 @@ static int64_t check_selectors(const struct regs *r)
 
 void hv_exit(struct regs *r)
 {
+	if (hv_audit_each && (r->vector < 32 || r->vector == VEC_SYSCALL))
+		hv_audit_or_stop();     /* not after a timer tick: they would never end */
 	sched_run(r);
 	struct vcpu *v = this_vcpu();
 	load_root(v);

@@ -5,7 +5,10 @@
  * hv_vcpu.  We switch when the guest yields or takes a vCPU down, and on
  * the timer (pc_timer_start: 1 kHz at vector 0x20), started when a second
  * vCPU comes up and taken only while the guest runs (hv itself runs with
- * interrupts off).  The switch happens on the way out (hv_exit), after the
+ * interrupts off).  With "timer=off" on hv's command line there is no
+ * timer: vCPUs switch only when they yield, go down or a hypercall
+ * continues, so a run depends on nothing but the guest (a fuzzing seed
+ * replays exactly).  The switch happens on the way out (hv_exit), after the
  * running vCPU's result is in its frame.
  *
  * Every switch loads the next vCPU's root, even the same one, and so
@@ -23,10 +26,12 @@ void sched_start(struct vcpu *v)
 	pc_set_tsc_aux(v->id);
 }
 
+bool sched_no_timer;
+
 void sched_tick_start(void)
 {
 	struct pcpu *c = this_cpu();
-	if (!c->ticking)
+	if (!c->ticking && !sched_no_timer)
 		pc_timer_start();
 	c->ticking = true;
 }

@@ -4,7 +4,8 @@
  * (0xe008 up), so the selectors a PV guest sees in its frames and gives to
  * iret are Xen's: 0xe033 for 64-bit code, 0xe02b for its stack.  syscall
  * lands in entry.S with interrupts, traps and direction masked; every
- * exception vector goes to entry.S, the double fault on a stack of its own.
+ * exception vector goes to entry.S, the double fault and the debug trap on
+ * stacks of their own.
  * Control registers: write protection in ring 0, NX; SMEP and SMAP where
  * the CPU has them (ring 0 never runs guest code, and touches guest memory
  * only inside a guest copy, between stac and clac); UMIP where the CPU has
@@ -32,7 +33,13 @@ bool cpu_smap, cpu_umip;
 static uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(16)));
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 static struct tss tss0 __attribute__((aligned(16)));
+/* Stacks of their own for what may arrive while the stack is not ours: a
+ * double fault, and a debug trap a guest defers into our entry with a
+ * MOV SS (the entry runs one instruction on the guest's stack, XSA-260). */
+#define IST_DF 1
+#define IST_DB 2
 static uint8_t df_stack[16384] __attribute__((aligned(16)));
+static uint8_t db_stack[16384] __attribute__((aligned(16)));
 extern uint8_t boot_stack_top[];
 extern const uint64_t exc_stubs[33];
 extern void syscall_entry(void);
@@ -83,7 +90,8 @@ static void idt_init(void)
 		idt_set(v, exc_stubs[v < 32 ? v : 32], 0, 0);
 	idt_set(3, exc_stubs[3], 3, 0);      /* int3 and into from the guest, as Xen */
 	idt_set(4, exc_stubs[4], 3, 0);
-	idt_set(8, exc_stubs[8], 0, 1);      /* double fault: IST 1 */
+	idt_set(1, exc_stubs[1], 0, IST_DB);
+	idt_set(8, exc_stubs[8], 0, IST_DF);
 	struct { uint16_t limit; uint64_t base; } __attribute__((packed)) d = {
 		sizeof(idt) - 1, (uintptr_t)idt };
 	__asm__ volatile("lidt %0" :: "m"(d));
@@ -118,7 +126,8 @@ void cpu_init(void)
 	outb(0x21, 0xff);
 	outb(0xa1, 0xff);
 	tss0.rsp[0] = (uintptr_t)boot_stack_top;
-	tss0.ist[0] = (uintptr_t)df_stack + sizeof(df_stack);
+	tss0.ist[IST_DF - 1] = (uintptr_t)df_stack + sizeof(df_stack);
+	tss0.ist[IST_DB - 1] = (uintptr_t)db_stack + sizeof(db_stack);
 	tss0.iomap = sizeof(tss0);            /* no I/O bitmap: no port for ring 3 */
 	gdt_init();
 	idt_init();

@@ -49,19 +49,25 @@ syscall_entry:
 	call hv_syscall
 	jmp exit_to_guest
 
+/* From the guest: the cs pushed has RPL 3, or the rflags pushed has VM (a
+ * CPU should never let a long-mode guest into virtual-8086 mode, but
+ * QEMU's TCG does on a ring-3 iretd, with cs = a real-mode segment).
+ * r12 keeps the answer across hv_exception, which may rewrite the frame. */
 exc_common:
 	push $2                         /* RFLAGS: DF, AC and the rest clear */
 	popfq
-	testb $3, 24(%rsp)              /* the cs pushed: from ring 3? */
-	jz 1f
-	swapgs
-1:	SAVE_GPRS
-	mov %rsp, %rdi
-	testb $3, 18*8(%rsp)
+	SAVE_GPRS
+	xor %r12d, %r12d
+	testb $3, 18*8(%rsp)            /* the cs pushed */
+	jnz 1f
+	testl $0x20000, 19*8(%rsp)      /* the rflags pushed: VM */
 	jz 2f
+1:	swapgs
+	mov $1, %r12d
 	xor %ebp, %ebp                  /* a backtrace stops at the guest */
-2:	call hv_exception
-	testb $3, 18*8(%rsp)
+2:	mov %rsp, %rdi
+	call hv_exception
+	test %r12, %r12
 	jz hv_return                    /* back into hv itself (a fixup) */
 	/* fall through */
 

@@ -81,8 +81,38 @@ static void xsa_241_drops_on_two_vcpus(void)
 	sim_destroy(s);
 }
 
+/* The same danger in a domain's first moments: every new vCPU was
+ * recorded as flushed one tick in the future, so until the first flush of
+ * the machine a drop compared older and no flush followed it.  A domain
+ * whose root was loaded by its builder (no flush), as hv's are: the guest
+ * writes a frame, unmaps it without a flush and pins it as an L1; the
+ * stale writable translation must be gone.  Found by hv's fuzzer. */
+static void stale_translation_before_the_first_flush(void)
+{
+	struct sim_domain *a;
+	struct sim *s = test_machine(4096, 64, 2, &a);
+	struct vcpu *v0 = a->vcpus[0].v;
+	mfn_t *p = a->p2m;
+	raw_write(p[0], 0, pte_make(p[1], PTE_P | PTE_RW | PTE_US));
+	raw_write(p[1], 0, pte_make(p[2], PTE_P | PTE_RW | PTE_US));
+	raw_write(p[2], 2, pte_make(p[3], PTE_P | PTE_RW | PTE_US));
+	raw_write(p[3], 0, pte_make(p[8], PTE_P | PTE_RW | PTE_US));
+	dom_shared_enter(v0);
+	CHECK(hc_set_root(v0, &v0->kernel_root, p[0]) == 0);             /* the builder's root */
+	dom_shared_exit(v0);
+	CHECK(sim_store(s, &a->vcpus[0], 0x400000, 0) == SIM_OK);        /* caches RW */
+	CHECK(hc_update(v0, p[3], 0, 0) == 0);                           /* unmapped, no flush */
+	CHECK(hc_ext(v0, MMUEXT_PIN_L1_TABLE, mfn_x(p[8])) == 0);
+	CHECK(sim_store(s, &a->vcpus[0], 0x400000, 0x1007) != SIM_OK);
+	check_audit(s, __func__);
+	sim_domain_destroy(s, a);
+	check_audit(s, __func__);
+	sim_destroy(s);
+}
+
 void test_attacks(void)
 {
+	stale_translation_before_the_first_flush();
 	xsa_242_unpin_during_update();
 	xsa_401_stale_writable_translation();
 	xsa_241_drops_on_two_vcpus();
