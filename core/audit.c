@@ -11,6 +11,7 @@
 
 struct expect {
 	uint32_t count, tc, lin_entries, lin_uses;
+	bool guest_readable;        /* a hypervisor frame any guest may read */
 };
 
 struct audit {
@@ -93,7 +94,7 @@ static bool audit_table(struct audit *a, mfn_t t, unsigned level, unsigned upto)
 			continue;
 		}
 		if (!pte_present(e)) {
-			if (pt_l1tf_unsafe(a->m, e))
+			if (pt_l1tf_unsafe(a->m, level, e))
 				return fail(a, "L1TF-unsafe not-present entry", mfn_x(t), i, e);
 			continue;
 		}
@@ -119,17 +120,32 @@ static void visit_tlb(void *arg, uint64_t va, mfn_t mfn, bool writable)
 {
 	struct audit *a = arg;
 	struct machine *m = a->m;
-	bool m2p = mfn_x(mfn) >= mfn_x(m->m2p_start) &&
-		   mfn_x(mfn) < mfn_x(m->m2p_start) + m->m2p_frames;
 
 	if (!frame_valid(m, mfn) ||
-	    (fw_owner(frame_word(m, mfn)) != a->d->owner && !(m2p && !writable))) {
+	    (fw_owner(frame_word(m, mfn)) != a->d->owner &&
+	     !(a->e[mfn_x(mfn)].guest_readable && !writable))) {
 		fail(a, "vCPU caches a translation of a frame its domain does not own", mfn_x(mfn), va, a->v->id);
 		return;
 	}
 	uint64_t x = frame_word(m, mfn);
 	if (writable && type_is_pt(fw_type(x)) && fw_tc(x))
 		fail(a, "vCPU caches a writable translation of a pagetable", mfn_x(mfn), va, a->v->id);
+}
+
+/* The frames a guest may read: the m2p, and (as Xen allows, through a
+ * read-only linear entry of its own) the tables that map it in slot 256,
+ * found from the template alone. */
+static void mark_guest_readable(struct audit *a, mfn_t t, unsigned level)
+{
+	struct machine *m = a->m;
+	if (!frame_valid(m, t))
+		return;
+	a->e[mfn_x(t)].guest_readable = true;
+	for (unsigned i = 0; level > 0 && i < PT_ENTRIES; i++) {
+		uint64_t e = atomic_load(&pt_entries(m, t)[i]);
+		if (pte_present(e))
+			mark_guest_readable(a, pte_mfn(e), level - 1);
+	}
 }
 
 /* Expected counts from the tables, pins and roots. */
@@ -144,8 +160,9 @@ static bool derive(struct audit *a)
 			return fail(a, "free frame has a non-zero frame word", i, x, 0);
 		if (o != OWNER_NOBODY && o != OWNER_HV && !owner_is_domain(m, o))
 			return fail(a, "frame owned by a domain that does not exist", i, o, 0);
-		a->e[i] = (struct expect){ o != OWNER_NOBODY, 0, 0, 0 };
+		a->e[i] = (struct expect){ o != OWNER_NOBODY, 0, 0, 0, false };
 	}
+	mark_guest_readable(a, pte_mfn(m->l4_template[0]), 3);
 	for (uint64_t i = 0; i < m->nr_frames; i++) {
 		uint64_t x = frame_word(m, _mfn(i));
 		bool unfinished = x & (FW_PARTIAL | FW_DEMOTING);

@@ -9,7 +9,8 @@
  *  - no frame in use as a pagetable is writable through any entry or any
  *    vCPU's cached translation;
  *  - no vCPU caches a translation of a frame its domain does not own (the
- *    read-only m2p excepted);
+ *    m2p and the tables that map it excepted, read-only: Xen lets a guest
+ *    read those through a read-only linear entry);
  *  - linear-pagetable counts match the linear entries, never both ways.
  * Run it only while no hypercall is in progress.
  */

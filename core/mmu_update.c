@@ -9,15 +9,22 @@
  * A batch usually updates many entries of one table, so the type reference
  * that keeps the table live during an update is taken once and kept while
  * the requests stay on that table.
+ *
+ * After a slice that changed an L2, L3 or L4 entry, every vCPU of the
+ * domain is flushed before the hypercall returns or continues, as Xen does
+ * since XSA-286: a guest may count on the old upper-level translations
+ * being gone without an invlpg of its own.
  */
 #include "frame.h"
 #include "hypercall.h"
 #include "m2p.h"
 #include "pt.h"
+#include "tlb.h"
 
 struct table_hold {
 	mfn_t mfn;
 	unsigned level;
+	bool upper_changed;         /* an L2-L4 entry was updated */
 };
 
 static void hold_release(struct vcpu *v, struct table_hold *h)
@@ -49,7 +56,9 @@ static long update_entry(struct vcpu *v, struct table_hold *h, uint64_t ptr,
 	}
 	if (mfn_eq(h->mfn, INVALID_MFN))
 		return plain_write(v, mfn, slot, val);
-	return pt_update(v, mfn, h->level, slot, val, preserve_ad);
+	long rc = pt_update(v, mfn, h->level, slot, val, preserve_ad);
+	h->upper_changed |= !rc && h->level > 1;
+	return rc;
 }
 
 static long machphys_update(struct vcpu *v, uint64_t ptr, uint64_t pfn)
@@ -91,9 +100,11 @@ long do_mmu_update(struct vcpu *v, uint64_t reqs, unsigned count, uint64_t done,
 		rc = hc_foreign(v, pt_owner - 1);
 	if (rc)
 		return rc;
-	struct table_hold h = { INVALID_MFN, 0 };
+	struct table_hold h = { INVALID_MFN, 0, false };
 	struct batch b = { HYPERVISOR_mmu_update, reqs, count, sizeof(struct mmu_update), done, foreigndom };
 	rc = hc_batch(v, &b, one_request, &h);
 	hold_release(v, &h);
+	if (h.upper_changed)
+		tlb_flush_mask(v, tlb_all(v->d));
 	return rc;
 }

@@ -29,6 +29,8 @@ static long op_new_baseptr(struct vcpu *v, const struct mmuext_op *op)
 {
 	mfn_t mfn = _mfn(op->arg1.mfn);
 
+	if (mfn_eq(mfn, INVALID_MFN))
+		return refuse(v, XEN_EINVAL, "no frame for a root");
 	if (!mfn_eq(mfn, v->kernel_root)) {
 		long rc = hc_set_root(v, &v->kernel_root, mfn);
 		if (rc)
@@ -38,10 +40,13 @@ static long op_new_baseptr(struct vcpu *v, const struct mmuext_op *op)
 	return 0;
 }
 
+/* Only 0 means no user root; ~0 is no frame, as for NEW_BASEPTR. */
 static long op_new_user_baseptr(struct vcpu *v, const struct mmuext_op *op)
 {
 	mfn_t mfn = op->arg1.mfn ? _mfn(op->arg1.mfn) : INVALID_MFN;
 
+	if (op->arg1.mfn == mfn_x(INVALID_MFN))
+		return refuse(v, XEN_EINVAL, "no frame for a root");
 	if (mfn_eq(mfn, v->user_root))
 		return 0;
 	return hc_set_root(v, &v->user_root, mfn);

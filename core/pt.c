@@ -53,17 +53,21 @@ bool pt_flags_allowed(unsigned level, uint64_t e)
 
 uint64_t pt_adjust(unsigned level, uint64_t e)
 {
-	if (level == 1)
-		return (e & PTE_US) ? e : e | PTE_US | PTE_GUEST_KERNEL;
+	if (level == 1) {
+		if (!(e & PTE_US))
+			e |= PTE_US | PTE_GUEST_KERNEL;
+		return (e & PTE_GUEST_KERNEL) ? e : e | PTE_G;
+	}
 	if (level == 4)
 		return e | PTE_US | PTE_A;
 	return e | PTE_US;
 }
 
-bool pt_l1tf_unsafe(const struct machine *m, uint64_t e)
+bool pt_l1tf_unsafe(const struct machine *m, unsigned level, uint64_t e)
 {
 	uint64_t addr = e & PTE_ADDR_MASK;
-	return m->l1tf_safe_maddr && addr && addr < m->l1tf_safe_maddr;
+	return m->l1tf_safe_maddr &&
+	       ((level > 1 && (e & PTE_PSE)) || (addr && addr < m->l1tf_safe_maddr));
 }
 
 /* The linear-pagetable counts (Xen's linear_pt_count): positive, the table
@@ -170,7 +174,7 @@ static unsigned l1_bulk_get(const struct machine *m, unsigned owner, _Atomic uin
 		prefetch_target(m, t, i + PREFETCH_AHEAD);
 		uint64_t e = atomic_load_explicit(&t[i], memory_order_relaxed);
 		if (!pte_present(e)) {
-			if (pt_l1tf_unsafe(m, e))
+			if (pt_l1tf_unsafe(m, 1, e))
 				return i;
 			continue;
 		}
@@ -190,6 +194,8 @@ static long get_entry_refs(struct vcpu *v, mfn_t table, unsigned level, uint64_t
 	mfn_t mfn = pte_mfn(e);
 
 	if (level == 1) {
+		if (mfn_x(mfn) == PTE_ADDR_MASK >> PAGE_SHIFT)
+			return refuse(v, XEN_EINVAL, "L1 entry maps the all-ones frame number");
 		if (!frame_valid(m, mfn))
 			return refuse(v, XEN_EPERM, "L1 entry maps I/O space beyond memory");
 		long rc = (e & PTE_RW) ? frame_get_type(v, mfn, FT_WRITABLE, true)
@@ -233,16 +239,24 @@ static void put_entry_refs(struct vcpu *v, mfn_t table, unsigned level, uint64_t
 	frame_put_type(v, mfn, true);
 }
 
-/* Check a new entry's own bits; may crash the domain (L1TF). */
-static long check_new_entry(struct vcpu *v, unsigned level, uint64_t e)
+/* What is wrong with a new entry's own bits, if anything (pure). */
+enum entry_verdict { ENTRY_OK, ENTRY_BAD_FLAGS, ENTRY_L1TF };
+
+static enum entry_verdict check_new_entry(const struct machine *m, unsigned level, uint64_t e)
 {
 	if (pte_present(e))
-		return pt_flags_allowed(level, e) ? 0 : refuse(v, XEN_EINVAL, bad_flags[level]);
-	if (pt_l1tf_unsafe(vcpu_machine(v), e)) {
-		domain_crash(v->d, "not-present entry with an L1TF-unsafe address");
-		return refuse(v, XEN_EINVAL, "not-present entry with an L1TF-unsafe address");
-	}
-	return 0;
+		return pt_flags_allowed(level, e) ? ENTRY_OK : ENTRY_BAD_FLAGS;
+	return pt_l1tf_unsafe(m, level, e) ? ENTRY_L1TF : ENTRY_OK;
+}
+
+/* Refuse an entry check_new_entry faulted.  An L1TF-unsafe one crashes the
+ * domain, as Xen without shadow paging does. */
+static long refuse_entry(struct vcpu *v, unsigned level, enum entry_verdict why)
+{
+	if (why == ENTRY_BAD_FLAGS)
+		return refuse(v, XEN_EINVAL, bad_flags[level]);
+	domain_crash(v->d, "not-present entry that is L1TF-unsafe");
+	return refuse(v, XEN_EINVAL, "not-present entry that is L1TF-unsafe");
 }
 
 /* Present guest entries of a table, for the statistics. */
@@ -286,9 +300,11 @@ long pt_promote(struct vcpu *v, mfn_t mfn, unsigned level, unsigned start)
 		if (level == 4 && l4_slot_is_hv(i))
 			continue;
 		uint64_t e = atomic_load_explicit(&t[i], memory_order_relaxed);
-		rc = check_new_entry(v, level, e);
-		if (rc)
+		enum entry_verdict why = check_new_entry(m, level, e);
+		if (why != ENTRY_OK) {
+			rc = refuse_entry(v, level, why);
 			break;
+		}
 		if (!pte_present(e))
 			continue;
 		uint64_t adjusted = pt_adjust(level, e);
@@ -424,9 +440,10 @@ long pt_update(struct vcpu *v, mfn_t table, unsigned level, unsigned slot,
 
 	if (level == 4 && l4_slot_is_hv(slot))
 		return refuse(v, XEN_EINVAL, "L4 update in the hypervisor's slots");
-	long rc = check_new_entry(v, level, val);
-	if (rc)
-		return rc;
+	enum entry_verdict why = check_new_entry(vcpu_machine(v), level, val);
+	if (why != ENTRY_OK)
+		return refuse_entry(v, level, why);
+	long rc;
 	if (pte_present(val))
 		val = pt_adjust(level, val);
 

@@ -61,19 +61,25 @@ bool pt_demote_run(struct vcpu *v);
 long pt_update(struct vcpu *v, mfn_t table, unsigned level, unsigned slot,
 	       uint64_t val, bool preserve_ad);
 
-/* Would the not-present entry (e) expose memory to L1TF speculation? */
-bool pt_l1tf_unsafe(const struct machine *m, uint64_t e);
+/* Would the not-present entry (e) of a table of (level) expose memory to
+ * L1TF speculation (Xen's pv_l1tf_check_pte): an address below the safe
+ * boundary, or above L1 the PSE bit, which makes the CPU read the entry as
+ * a superpage? */
+bool pt_l1tf_unsafe(const struct machine *m, unsigned level, uint64_t e);
 
 /* Check present entry (e) against the flags level (level) allows. */
 bool pt_flags_allowed(unsigned level, uint64_t e);
 
-/* (e) as stored after Xen's adjustment for a ring-3 PV kernel. */
+/* Present entry (e) as stored after Xen's adjustment for a ring-3 PV
+ * kernel (adjust_guest_l<level>e): a kernel L1 mapping becomes user and
+ * GUEST_KERNEL, a user one global; upper entries become user, an L4 entry
+ * accessed too. */
 uint64_t pt_adjust(unsigned level, uint64_t e);
-
-#endif
 
 /* Find the L1 table that maps (va) in vCPU (v)'s kernel pagetables: every
  * entry on the way present, no superpage.  Returns 0 and the L1 frame, or
  * -XEN_EINVAL.  The L1 found is not referenced: take a type reference
  * (frame_get_live_table) before relying on it. */
 long pt_walk_l1(struct vcpu *v, uint64_t va, mfn_t *l1);
+
+#endif

@@ -7,8 +7,9 @@
  * mmu_update makes; a refused update is a fault the guest sees.  No TLB is
  * flushed, as for an L1 mmu_update: that is the guest's duty.
  *
- * Unlike Xen, which emulates stores into L1 tables only, every level is
- * emulated here: the update path is the same, so nothing is checked less.
+ * As in Xen, only stores into L1 tables are emulated: a store into a live
+ * L2, L3 or L4 is a fault the guest sees (it updates those through
+ * mmu_update, which also flushes).
  */
 #include "domain.h"
 #include "frame.h"
@@ -25,6 +26,10 @@ static long store_into_table(struct vcpu *v, mfn_t mfn, unsigned offset, uint64_
 	long rc = frame_get_live_table(v, mfn, &level);
 	if (rc)
 		return rc;
+	if (level != 1) {
+		frame_put_type(v, mfn, false);
+		return refuse(v, XEN_EFAULT, "store into a live L2, L3 or L4 table");
+	}
 	unsigned slot = offset >> 3, shift = (offset & 7) * 8;
 	uint64_t mask = bytes == 8 ? ~0ull : ((1ull << (bytes * 8)) - 1) << shift;
 	uint64_t old = atomic_load(&pt_entries(vcpu_machine(v), mfn)[slot]);
