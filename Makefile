@@ -61,6 +61,7 @@ TOOLS += tools/qemu.c
 TOOLS += tools/replay.c
 TOOLS += tools/run.c
 TOOLS += tools/scenario.c
+TOOLS += tools/xen.c
 
 UNIT += tests/unit/main.c
 UNIT += tests/unit/test_frame.c
@@ -71,7 +72,9 @@ UNIT += tests/unit/test_guest.c
 UNIT += tests/unit/test_attacks.c
 UNIT += tests/unit/test_preempt.c
 UNIT += tests/unit/test_insn.c
+UNIT += tests/unit/test_elf.c
 UNIT += hv/x86/insn.c
+UNIT += hv/dom/elf.c
 
 HV += hv/main.c
 HV += hv/x86/entry.S
@@ -79,6 +82,8 @@ HV += hv/x86/cpu.c
 HV += hv/x86/insn.c
 HV += hv/x86/mem.c
 HV += hv/dom/builder.c
+HV += hv/dom/elf.c
+HV += hv/pv/emul_priv.c
 HV += hv/pv/hypercall.c
 HV += hv/pv/iret.c
 HV += hv/pv/ptwr.c
@@ -171,7 +176,7 @@ build/$(1)/pc/pvh-native.o: pc/pvh.S $$(HEADERS)
 	@$$(if $$(Q),echo "  AS [$(1)] $$< for native.elf")
 	$$(Q)$(2) $$(KFLAGS) -DPVH_HIGH_L4=272 -DPVH_HIGH_L3=0 -DPVH_MAIN=native_main -c $$< -o $$@
 
-$(1)_HV_OBJ := $$(call kobj,$(1),$$(CORE) $$(HV) pc/pc.c) build/$(1)/pc/pvh-hv.o
+$(1)_HV_OBJ := $$(call kobj,$(1),$$(CORE) $$(HV) pc/pc.c pc/tsc.c) build/$(1)/pc/pvh-hv.o
 build/$(1)/hv.elf: hv/hv.ld $$($(1)_HV_OBJ)
 	@$$(if $$(Q),echo "  LD [$(1)] $$@")
 	$$(Q)$$(KLD) -T hv/hv.ld -o $$@ $$($(1)_HV_OBJ)
@@ -181,7 +186,7 @@ build/$(1)/guest.elf: guest/xen/guest.ld $$($(1)_XEN_OBJ)
 	@$$(if $$(Q),echo "  LD [$(1)] $$@")
 	$$(Q)$$(KLD) -T guest/xen/guest.ld -o $$@ $$($(1)_XEN_OBJ)
 
-$(1)_NATIVE_OBJ := $$(call kobj,$(1),$$(GUEST) $$(X86_GUEST) $$(NATIVE_GUEST) pc/pc.c core/fmt.c) \
+$(1)_NATIVE_OBJ := $$(call kobj,$(1),$$(GUEST) $$(X86_GUEST) $$(NATIVE_GUEST) pc/pc.c pc/tsc.c core/fmt.c) \
                    build/$(1)/pc/pvh-native.o
 build/$(1)/native.elf: guest/native/native.ld $$($(1)_NATIVE_OBJ)
 	@$$(if $$(Q),echo "  LD [$(1)] $$@")
@@ -216,7 +221,12 @@ build/fuzz/fuzz_insn: fuzz/fuzz_insn.c hv/x86/insn.c $(HEADERS)
 	@$(if $(Q),echo "  FUZZ  $@")
 	$(Q)$(CLANG) $(BASE) $(HOSTED) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_insn.c hv/x86/insn.c
 
-fuzz: build/fuzz/fuzz_hypercalls build/fuzz/fuzz_scenario build/fuzz/fuzz_insn build/release/pvmmu $(IMAGES)
+build/fuzz/fuzz_elf: fuzz/fuzz_elf.c hv/dom/elf.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZ  $@")
+	$(Q)$(CLANG) $(BASE) $(HOSTED) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_elf.c hv/dom/elf.c
+
+fuzz: build/fuzz/fuzz_hypercalls build/fuzz/fuzz_scenario build/fuzz/fuzz_insn build/fuzz/fuzz_elf build/release/pvmmu $(IMAGES)
 	fuzz/run.sh $(FUZZ_SECONDS)
 
 
@@ -224,7 +234,8 @@ all: build/release/pvmmu $(IMAGES)
 
 test: build/release/pvmmu $(IMAGES) $(CLANG_IMAGES) build/release/test_unit build/release/core.o build/release/guest.o \
       build/asan/pvmmu build/asan/test_unit build/clang/pvmmu build/clang/test_unit \
-      build/tsan/test_unit build/fuzz/fuzz_hypercalls build/fuzz/fuzz_scenario build/fuzz/fuzz_insn
+      build/tsan/test_unit build/fuzz/fuzz_hypercalls build/fuzz/fuzz_scenario build/fuzz/fuzz_insn \
+      build/fuzz/fuzz_elf
 	$(Q)tests/run.sh
 
 run: build/release/pvmmu $(IMAGES)

@@ -105,6 +105,7 @@ struct hv_vcpu {
 	struct trap_info traps[256];  /* the virtual IDT; address 0: no handler */
 	struct regs regs;           /* the registers while another vCPU runs */
 	struct regs *frame;         /* while it runs: its frame on the ring-0 stack */
+	uint32_t tsc_aux;           /* MSR TSC_AUX while it runs (pv/emul_priv.c) */
 	bool initialised, up;
 };
 
@@ -149,6 +150,10 @@ void mem_init(const struct hvm_start_info *si);
 void mem_reserve_holes(const struct hvm_start_info *si);
 /* Scratch memory for core's audit. */
 extern void *audit_scratch;
+/* Room for the frames of one guest's p2m list while the builder fills it:
+ * one per 512 pages, enough for a guest as large as the machine. */
+extern mfn_t *mem_p2m_index;
+extern uint64_t mem_p2m_index_size;
 /* The direct-map address of machine address (pa). */
 static inline void *maddr_virt(uint64_t pa) { return (void *)(uintptr_t)(HV_DIRECTMAP + pa); }
 /* The hypervisor's own L4 (slots 256..271 only). */
@@ -224,6 +229,11 @@ void hv_backtrace(uint64_t rbp);
  * (or leave rip on it to run again, for a continuation).  True if the
  * guest goes on; false if the fault is the guest's to take. */
 bool pv_ptwr_fault(struct vcpu *v, struct regs *r, uint64_t cr2);
+
+/* A #GP(0) of vCPU (v) at (r)->rip: if it is a privileged instruction Xen
+ * emulates for a PV kernel (pv/emul_priv.c), emulate it, step past it and
+ * return true; else false, and (r) is unchanged. */
+bool pv_emulate_priv(struct vcpu *v, struct regs *r);
 
 /* --- pv/iret.c, event/console.c, sched/ --------------------------------- */
 

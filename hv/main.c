@@ -35,7 +35,12 @@ _Noreturn void hv_main(uint64_t start_info)
 	hv_audit_each = pc_arg_word(cmdline, "audit=each");
 	sched_no_timer = pc_arg_word(cmdline, "timer=off");
 	if (vcpus < 1 || vcpus > MAX_VCPUS) {
-		printk("hv: vcpus=%lu: a domain has 1 to %u vCPUs\n", vcpus, MAX_VCPUS);
+		printk("hv: vcpus= takes a number from 1 to %u\n", MAX_VCPUS);
+		pc_exit(EXIT_GUEST);
+	}
+	if (pages < 1 || pages >= machine.nr_frames) {
+		printk("hv: pages= takes a number from 1 to %lu (the machine's frames, less one)\n",
+		       machine.nr_frames - 1);
 		pc_exit(EXIT_GUEST);
 	}
 	struct regs r;

@@ -48,19 +48,6 @@ void printk(const char *f, ...)
 	console_write(buf, n);
 }
 
-uint64_t pc_tsc_khz(void)
-{
-	const unsigned count = 11932;                           /* 10 ms at 1193182 Hz */
-	outb(0x61, (uint8_t)((inb(0x61) & ~0x02) | 0x01));     /* gate on, speaker off */
-	outb(0x43, 0xb0);                                       /* channel 2, mode 0 */
-	outb(0x42, count & 0xff);
-	outb(0x42, count >> 8);
-	uint64_t t0 = rdtsc();
-	for (unsigned spin = 0; spin < 100000000 && !(inb(0x61) & 0x20); spin++)
-		;
-	return (rdtsc() - t0) / 10;
-}
-
 void pc_load_gdt(const uint64_t *gdt, size_t bytes, uint16_t cs, uint16_t ds)
 {
 	struct {
@@ -132,7 +119,7 @@ uint64_t pc_arg_number(const char *cmdline, const char *key, uint64_t dflt)
 		const char *q = p + k;
 		for (; *q >= '0' && *q <= '9' && n < (1ull << 40); q++)
 			n = n * 10 + (uint64_t)(*q - '0');
-		return q != p + k && (*q == ' ' || !*q) ? n : dflt;
+		return q != p + k && (*q == ' ' || !*q) && n < (1ull << 40) ? n : PC_ARG_BAD;
 	}
 	return dflt;
 }

@@ -28,7 +28,9 @@ void console_write(const char *s, size_t n);
 /* printf through core's formatter (core/fmt.h conversions). */
 void printk(const char *f, ...);
 
-/* The TSC's rate in kHz, measured against 10 ms of the PIT's channel 2. */
+/* The TSC's rate in kHz, measured against the HPET, or the PIT's channel 2
+ * where there is no HPET (pc/tsc.c).  Only while the boot tables map the
+ * low 4 GiB one to one. */
 uint64_t pc_tsc_khz(void);
 
 /* The PIT's channel 0 as a rate generator at 1 kHz, through the PIC with
@@ -73,7 +75,10 @@ void pc_set_tsc_aux(uint32_t v);
  * the device is absent, halt. */
 _Noreturn void pc_exit(unsigned code);
 
-/* A number after "key" (say "pages=") as a word of (cmdline), or (dflt). */
+/* A number after "key" (say "pages=") as a word of (cmdline); (dflt) if
+ * the key is absent; PC_ARG_BAD if what follows it is no decimal number
+ * below 2^40 (so every range check refuses it). */
+#define PC_ARG_BAD (~0ull)
 uint64_t pc_arg_number(const char *cmdline, const char *key, uint64_t dflt);
 /* Is (word) a whole word of (cmdline)? */
 bool pc_arg_word(const char *cmdline, const char *word);

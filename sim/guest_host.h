@@ -23,6 +23,8 @@ struct guest_result {
 	struct guest_counts counts;  /* during the measured loop */
 	bool audit_ok;
 	bool leak_free;              /* every frame back in the allocator at the end */
+	bool no_hv_counts;           /* the hypervisor's counts (validated .. emulated) are not
+				      * there: native, or Xen (which has no pvmmu_stats) */
 	char audit_msg[256];
 };
 

@@ -107,7 +107,7 @@ undef=$(nm -u build/release/guest.o | awk '{print $2}' | grep -v '^hostif_' | tr
 if [ -z "$undef" ]; then ok; else bad "guest/ needs symbols beyond hostif_*: $undef"; fi
 
 # The fuzzers: every saved finding runs clean, then a short run of each.
-for h in hypercalls scenario insn; do
+for h in hypercalls scenario insn elf; do
 	files=$(ls fuzz/regressions/$h/* 2>/dev/null)
 	if [ -z "$files" ]; then ok; continue; fi
 	# shellcheck disable=SC2086
@@ -198,11 +198,87 @@ qemu_suite() {
 			"$bin" run --host qemu --workload fork-exit --mode pv --ops 1 --pages 16384
 		if grep -q 'hv: guest image refused' $T/test.out; then ok; else bad "qemu: bad image ($img) message"; fi
 	done
+	# Bad sizes on hv's own command line: a message and no domain, never a fault.
+	local p
+	for p in 0 100 270000 99999999999999 12x; do
+		timeout 60 qemu-system-x86_64 -machine q35 -cpu max,-smap -m 352M -smp 1 -nodefaults -display none \
+			-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 -serial stdio -kernel build/hv/hv.elf \
+			-initrd build/hv/guest.elf -append "pages=$p workload=fork-exit mode=pv ops=1" >$T/test.out 2>&1
+		local rc=$?
+		if [ $rc = 3 ] && grep -qE 'hv: (pages= takes|guest image refused)' $T/test.out &&
+		   ! grep -q 'exception in the hypervisor' $T/test.out; then ok
+		else bad "qemu: hv refuses pages=$p with a message (exit $rc)"; tail -5 $T/test.out; fi
+	done
 	expect 1 "qemu: a run past its time limit is stopped" "$bin" run --host qemu --workload mmap-64m --mode nobatch --ops 1000 --timeout 3
 	if grep -q 'passed its time limit of 3 s' $T/test.out; then ok; else bad "qemu: time limit message"; fi
 }
 
+# The xen host: Debian's Xen 4.17 under the same QEMU, the guest as its
+# dom0, as the oracle: the same guest must get hv's answers there, or the
+# ones Xen documents for a dom0 (docs/ARCHITECTURE.md, "Xen as the oracle").
+xen_suite() {
+	local bin=build/release/pvmmu x=build/xen/xen
+	echo "== xen host (Xen 4.17 under QEMU TCG, the guest as dom0)"
+	if ! command -v qemu-system-x86_64 >/dev/null; then
+		echo "SKIP: qemu-system-x86_64 is not installed: the differential tests against Xen did not run"
+		return
+	fi
+	if [ ! -s $x ] && ! { tools/debian-fetch.sh xen-hypervisor-4.17-amd64 build/xen &&
+			      gzip -dc build/xen/root/boot/xen-4.17-amd64.gz >$x.tmp && mv $x.tmp $x; }; then
+		rm -f $x.tmp
+		echo "SKIP: Debian's xen-hypervisor-4.17-amd64 could not be had (apt-get download):" \
+		     "the differential tests against Xen did not run"
+		return
+	fi
+	echo "Xen: $(cat build/xen/version)"
+	# every hostile attempt gets hv's answer, or the documented dom0 one
+	expect 0 "xen: every attack answered as on hv, or as Xen answers its dom0" "$bin" run --host xen --attack all
+	if grep -q 'refused as Xen refuses them (12 as Xen answers its dom0), 0 not, 1 SKIPPED' $T/test.out; then ok
+	else bad "xen: the documented differences are 12 dom0 answers and 1 skip"; grep -E 'NOT REFUSED|SKIP|attacks \(' $T/test.out; fi
+	# the guest's own counts per operation are the same on Xen as on hv
+	local w
+	for w in fork-exit fork-exec-exit fault-storm mmap-64m mprotect-64m ctxsw-2; do
+		for h in qemu xen; do
+			"$bin" run --host $h --workload $w --mode pv --ops 4 --pages 32768 --json 2>$T/$h.log |
+				grep -o '"hypercalls":[0-9.]*,"multicall_entries":[0-9.]*\|"page_faults":[0-9.]*},"audit":true,"leak_free":true' \
+				>$T/$h.json
+		done
+		if [ "$(wc -l <$T/xen.json)" = 2 ] && cmp -s $T/qemu.json $T/xen.json; then ok
+		else bad "xen: $w per-operation counts as on hv"; diff $T/qemu.json $T/xen.json; tail -3 $T/xen.log; fi
+	done
+	expect 0 "xen: mixed on 2 vCPUs (each keeps its number in TSC_AUX)" \
+		"$bin" run --host xen --workload mixed --mode pv --ops 40 --pages 16384
+	# images: hv accepts and refuses what Xen's loader accepts and refuses
+	mkdir -p $T/img && cp build/hv/hv.elf $T/img/
+	local img
+	for img in good no-loader paddr-is-vaddr xen-4.0 junk; do
+		case $img in
+		good) cp build/hv/guest.elf $T/img/guest.elf ;;
+		no-loader) sed 's/generic/genxxxx/g' build/hv/guest.elf >$T/img/guest.elf ;;
+		xen-4.0) sed 's/xen-3\.0/xen-4.0/g' build/hv/guest.elf >$T/img/guest.elf ;;
+		paddr-is-vaddr) objcopy --change-section-lma .text+0xffff880000000000 \
+			--change-section-lma .data+0xffff880000000000 build/hv/guest.elf $T/img/guest.elf 2>/dev/null ;;
+		junk) echo "not an ELF file" >$T/img/guest.elf ;;
+		esac
+		local want=1
+		[ $img = good ] && want=0
+		for h in qemu xen; do
+			PVMMU_IMAGES=$T/img expect $want "$h: image $img accepted or refused as Xen's loader does" \
+				"$bin" run --host $h --workload fork-exit --mode pv --ops 1 --pages 16384
+			if [ $want = 0 ] || grep -q 'hv: guest image refused\|Could not construct domain 0' $T/test.out; then ok
+			else bad "$h: image $img refused with the loader's message"; fi
+		done
+	done
+	# bad input to the host itself: a clear message and status, never a hung QEMU
+	mkdir -p $T/badxen && echo "not Xen" >$T/badxen/xen
+	PVMMU_XEN=$T/badxen expect 1 "xen: an image that is not Xen" "$bin" run --host xen --workload fork-exit --mode pv --ops 1
+	if grep -q 'QEMU ended before Xen said how dom0 ended' $T/test.out; then ok; else bad "xen: bad Xen image message"; fi
+	expect 1 "xen: a run past its time limit is stopped" "$bin" run --host xen --workload mmap-64m --mode nobatch --ops 1000 --timeout 5
+	if grep -q 'passed its time limit of 5 s' $T/test.out; then ok; else bad "xen: time limit message"; fi
+}
+
 qemu_suite
+xen_suite
 suite release
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 suite asan
 suite clang

@@ -2,14 +2,15 @@
 /*
  * pvmmu bench guest: what direct paging costs a guest kernel, in the manner
  * of lmbench's lat_proc (fork+exit, fork+exec+exit), lat_pagefault and
- * lat_ctx.  Each workload runs PV (on hv, lazy batching on) and native (the
- * same kernel owning the MMU) in one invocation, on the same host and
- * accelerator, alternating native and PV run by run so drift in the host's
- * speed lands on both; the median of the repetitions gives microseconds per
- * operation and the PV/native ratio, with the spread of the ratios of
- * adjacent pairs of runs (the host's noise), printed beside the work each
- * PV operation did (hypercalls, multicall entries, entries validated, TLB
- * flushes, page faults) and the target the ratio is held to.
+ * lat_ctx.  Each workload runs on every side the host names, in one
+ * invocation, on the same accelerator: native (the same kernel owning the
+ * MMU), PV on hv (lazy batching on), and PV on Xen 4.17 (the same guest as
+ * its dom0).  The sides take turns run by run, the order reversed every
+ * other round, so drift in the host's speed lands on all of them; the
+ * median of the repetitions gives microseconds per operation, each ratio
+ * of medians comes with the spread of the ratios within each round (the
+ * host's noise), beside the work each PV operation did and the target the
+ * PV/native ratio is held to.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,18 +21,19 @@
 #define MAX_REPS 100
 
 static const char bench_guest_usage[] =
-	"usage: pvmmu bench guest [--host qemu|sim] [--accel tcg|kvm] [--workload NAME|all]\n"
+	"usage: pvmmu bench guest [--host qemu|xen|all|sim] [--accel tcg|kvm] [--workload NAME|all]\n"
 	"                         [--reps N] [--ops N] [--pages N] [--timeout S] [--json]\n"
 	"\n"
-	"Run each workload PV (on the hypervisor, batched) and native (no\n"
-	"hypervisor) side by side and print microseconds per operation, the\n"
-	"PV/native ratio and the work per PV operation, lmbench style.\n"
+	"Run each workload native (no hypervisor) and PV side by side, in turns,\n"
+	"and print microseconds per operation, the ratios with their spread and\n"
+	"the work per PV operation, lmbench style.\n"
 	"\n"
-	"  --host H         qemu (default if installed: hv.elf and native.elf under\n"
-	"                   QEMU) or sim\n"
+	"  --host H         qemu (default if installed): native.elf and PV on hv;\n"
+	"                   xen: native.elf and PV on Xen 4.17 (the guest as dom0);\n"
+	"                   all: native, hv and Xen; sim: the simulator\n"
 	"  --accel A        QEMU's accelerator: tcg (default) or kvm\n"
 	"  --workload NAME  default all\n"
-	"  --reps N         runs per mode, alternating; the median is reported\n"
+	"  --reps N         runs per side, in turns; the median is reported\n"
 	"                   (default 5, 1..100)\n"
 	"  --ops N          operations per run (default: the workload's own)\n"
 	"  --pages N        guest memory in 4 KiB pages (default 65536)\n"
@@ -41,7 +43,7 @@ static const char bench_guest_usage[] =
 	"Exit status: 0 if every run finished cleanly (targets met or not), 1 if\n"
 	"one did not, 2 for a bad command line.\n";
 
-/* What lmbench calls each measure, and the ratio PV is held to. */
+/* What lmbench calls each measure, and the PV/native ratio it is held to. */
 static const struct target {
 	const char *workload, *lmbench;
 	double ratio;
@@ -55,12 +57,22 @@ static const struct target {
 	{ "ctxsw-16", "lat_ctx 16", 2.0 },
 };
 
+/* The sides a run compares; native always comes first.  On the sim host
+ * the PV side is core on the simulator, called "pv". */
+enum side { NATIVE, HV, XEN, NR_SIDES };
+
 struct opts {
-	bool qemu, json;
+	bool qemu, json, side[NR_SIDES];
+	const char *host;
 	struct qemu_opts q;
 	unsigned reps, ops;
 	uint64_t pages;
 };
+
+static const char *side_name(const struct opts *o, enum side s)
+{
+	return s == NATIVE ? "native" : s == XEN ? "xen" : o->qemu ? "hv" : "pv";
+}
 
 static const struct target *target_of(const struct workload *w)
 {
@@ -76,12 +88,15 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* One run: 0 and (r), 2 skipped (why in r->audit_msg), 1 failed. */
-static int run(const struct opts *o, const struct workload *w, enum guest_mode m, struct guest_result *r)
+/* One run of side (s): 0 and (r), 2 skipped (why in r->audit_msg), 1 failed. */
+static int run(const struct opts *o, const struct workload *w, enum side s, struct guest_result *r)
 {
-	if (o->qemu)
-		return qemu_run_workload(&o->q, w, m, o->pages, o->ops, r);
-	return guest_run(w, m, o->pages, o->ops, r) ? 1 : r->audit_ok && r->leak_free ? 0 : 1;
+	enum guest_mode m = s == NATIVE ? MODE_NATIVE : MODE_PV;
+	if (!o->qemu)
+		return guest_run(w, m, o->pages, o->ops, r) ? 1 : r->audit_ok && r->leak_free ? 0 : 1;
+	struct qemu_opts q = o->q;
+	q.xen = s == XEN;
+	return qemu_run_workload(&q, w, m, o->pages, o->ops, r);
 }
 
 static double per(uint64_t n, uint64_t ops)
@@ -89,81 +104,146 @@ static double per(uint64_t n, uint64_t ops)
 	return ops ? (double)n / (double)ops : 0;
 }
 
-/* The medians of native and PV, and the spread of the ratio of each
- * adjacent pair of runs (lo, hi): how far the host's noise moved it. */
+/* Per side the median, and per ratio against a base side the ratio of
+ * medians and the lowest and highest ratio within one round. */
 struct summary {
-	double native_us, pv_us, lo, hi;
+	double us[NR_SIDES];
+	double lo[NR_SIDES][NR_SIDES], hi[NR_SIDES][NR_SIDES];
 };
 
-static void print(const struct opts *o, const struct workload *w, const struct summary *s,
-		  const struct guest_result *pv)
+/* The ratios shown: each PV side over native, and Xen over hv. */
+static const struct pair {
+	enum side top, base;
+} pairs[] = { { HV, NATIVE }, { XEN, NATIVE }, { XEN, HV } };
+#define NR_PAIRS (sizeof(pairs) / sizeof(pairs[0]))
+
+static bool shown(const struct opts *o, const struct pair *p)
+{
+	return o->side[p->top] && o->side[p->base];
+}
+
+static void print_json(const struct opts *o, const struct workload *w, const struct summary *s,
+		       const struct guest_result *pv)
 {
 	const struct target *t = target_of(w);
-	double ratio = s->pv_us / s->native_us;
 	const struct guest_counts *c = &pv->counts;
-	if (o->json) {
-		printf("{\"host\":\"%s\",\"accel\":\"%s\",\"workload\":\"%s\",\"op\":\"%s\",\"reps\":%u,"
-		       "\"ops\":%llu,\"native_us\":%.3f,\"pv_us\":%.3f,\"pv_over_native\":%.3f,"
-		       "\"pair_ratio_min\":%.3f,\"pair_ratio_max\":%.3f,",
-		       o->qemu ? "qemu" : "sim", o->qemu ? o->q.accel : "none", w->name, w->op, o->reps,
-		       (unsigned long long)pv->ops, s->native_us, s->pv_us, ratio, s->lo, s->hi);
-		if (t)
-			printf("\"target\":%.2f,\"met\":%s,", t->ratio, ratio <= t->ratio ? "true" : "false");
-		printf("\"pv_per_op\":{\"hypercalls\":%.3f,\"multicall_entries\":%.3f,\"validated\":%.3f,"
-		       "\"tlb_flushes\":%.3f,\"page_faults\":%.3f}}\n",
-		       per(c->hypercalls, pv->ops), per(c->mc_entries, pv->ops), per(c->validated, pv->ops),
-		       per(c->flushes, pv->ops), per(c->faults, pv->ops));
-		return;
+	printf("{\"host\":\"%s\",\"accel\":\"%s\",\"workload\":\"%s\",\"op\":\"%s\",\"reps\":%u,\"ops\":%llu",
+	       o->host, o->qemu ? o->q.accel : "none", w->name, w->op, o->reps, (unsigned long long)pv->ops);
+	for (unsigned i = 0; i < NR_SIDES; i++)
+		if (o->side[i])
+			printf(",\"%s_us\":%.3f", side_name(o, i), s->us[i]);
+	for (unsigned i = 0; i < NR_PAIRS; i++) {
+		const struct pair *p = &pairs[i];
+		if (shown(o, p))
+			printf(",\"%s_over_%s\":%.3f,\"%s_over_%s_round_min\":%.3f,\"%s_over_%s_round_max\":%.3f",
+			       side_name(o, p->top), side_name(o, p->base), s->us[p->top] / s->us[p->base],
+			       side_name(o, p->top), side_name(o, p->base), s->lo[p->top][p->base],
+			       side_name(o, p->top), side_name(o, p->base), s->hi[p->top][p->base]);
+	}
+	if (t)
+		printf(",\"target\":%.2f,\"lmbench\":\"%s\"", t->ratio, t->lmbench);
+	printf(",\"pv_per_op\":{\"hypercalls\":%.3f,\"multicall_entries\":%.3f,\"page_faults\":%.3f}}\n",
+	       per(c->hypercalls, pv->ops), per(c->mc_entries, pv->ops), per(c->faults, pv->ops));
+}
+
+static void print_header(const struct opts *o)
+{
+	printf("%-15s %-14s", "workload", "lmbench");
+	char label[32];
+	for (unsigned i = 0; i < NR_SIDES; i++)
+		if (o->side[i]) {
+			snprintf(label, sizeof(label), "%s us", side_name(o, i));
+			printf(" %9s", label);
+		}
+	for (unsigned i = 0; i < NR_PAIRS; i++)
+		if (shown(o, &pairs[i])) {
+			snprintf(label, sizeof(label), "%s/%.3s", side_name(o, pairs[i].top),
+				 side_name(o, pairs[i].base));
+			printf(" %7s %-11s", label, "rounds");
+		}
+	printf(" %-11s %7s %8s %6s\n", "target", "hcalls", "mc-ents", "faults");
+}
+
+static void print_row(const struct opts *o, const struct workload *w, const struct summary *s,
+		      const struct guest_result *pv)
+{
+	const struct target *t = target_of(w);
+	const struct guest_counts *c = &pv->counts;
+	printf("%-15s %-14s", w->name, t ? t->lmbench : "");
+	for (unsigned i = 0; i < NR_SIDES; i++)
+		if (o->side[i])
+			printf(" %9.2f", s->us[i]);
+	for (unsigned i = 0; i < NR_PAIRS; i++) {
+		const struct pair *p = &pairs[i];
+		if (!shown(o, p))
+			continue;
+		char spread[32];
+		snprintf(spread, sizeof(spread), "%.2f-%.2f", s->lo[p->top][p->base], s->hi[p->top][p->base]);
+		printf(" %6.2fx %-11s", s->us[p->top] / s->us[p->base], spread);
 	}
 	char goal[32] = "-";
+	enum side pv_side = o->side[HV] ? HV : XEN;
 	if (t)
-		snprintf(goal, sizeof(goal), "%.1fx %s", t->ratio, ratio <= t->ratio ? "met" : "MISSED");
-	char spread[32];
-	snprintf(spread, sizeof(spread), "%.2f-%.2f", s->lo, s->hi);
-	printf("%-15s %-14s %10.2f %10.2f %7.2fx %-11s %-12s %7.2f %8.2f %9.1f %7.2f %6.2f\n", w->name,
-	       t ? t->lmbench : "", s->native_us, s->pv_us, ratio, spread, goal, per(c->hypercalls, pv->ops),
-	       per(c->mc_entries, pv->ops), per(c->validated, pv->ops), per(c->flushes, pv->ops),
+		snprintf(goal, sizeof(goal), "%.1fx %s", t->ratio,
+			 s->us[pv_side] / s->us[NATIVE] <= t->ratio ? "met" : "MISSED");
+	printf(" %-11s %7.2f %8.2f %6.2f\n", goal, per(c->hypercalls, pv->ops), per(c->mc_entries, pv->ops),
 	       per(c->faults, pv->ops));
 }
 
-/* Native and PV, alternating, (reps) times each; the medians. */
+/* Every side (reps) times, in turns; the medians and the spreads. */
 static int bench_one(const struct opts *o, const struct workload *w)
 {
-	double t[2][MAX_REPS];
-	struct summary s = { .lo = 1e300, .hi = 0 };
-	struct guest_result r[2];
-	static const enum guest_mode modes[2] = { MODE_NATIVE, MODE_PV };
+	double t[NR_SIDES][MAX_REPS];
+	struct summary s;
+	struct guest_result r, pv = { 0 };
+	for (unsigned a = 0; a < NR_SIDES; a++)
+		for (unsigned b = 0; b < NR_SIDES; b++)
+			s.lo[a][b] = 1e300, s.hi[a][b] = 0;
 	for (unsigned k = 0; k < o->reps; k++) {
-		for (unsigned i = 0; i < 2; i++) {
-			int rc = run(o, w, modes[i], &r[i]);
+		for (unsigned i = 0; i < NR_SIDES; i++) {
+			enum side side = k % 2 ? NR_SIDES - 1 - i : i;  /* every other round backwards */
+			if (!o->side[side])
+				continue;
+			int rc = run(o, w, side, &r);
 			if (rc == 2) {
 				if (!o->json)
-					printf("%-15s SKIPPED: %s\n", w->name, r[i].audit_msg);
+					printf("%-15s SKIPPED: %s\n", w->name, r.audit_msg);
 				return 0;
 			}
-			if (rc || !r[i].ops || r[i].seconds <= 0) {
-				fprintf(stderr, "pvmmu: bench guest: %s (%s) failed: %s\n", w->name,
-					i ? "pv" : "native", r[i].audit_msg[0] ? r[i].audit_msg : "no result");
+			if (rc || !r.ops || r.seconds <= 0) {
+				fprintf(stderr, "pvmmu: bench guest: %s (%s) failed: %s\n", w->name, side_name(o, side),
+					r.audit_msg[0] ? r.audit_msg : "no result");
 				return 1;
 			}
-			t[i][k] = r[i].seconds * 1e6 / (double)r[i].ops;
+			t[side][k] = r.seconds * 1e6 / (double)r.ops;
+			if (side != NATIVE && (side == HV || !o->side[HV]))
+				pv = r;
 		}
-		double pair = t[1][k] / t[0][k];
-		s.lo = pair < s.lo ? pair : s.lo;
-		s.hi = pair > s.hi ? pair : s.hi;
+		for (unsigned i = 0; i < NR_PAIRS; i++) {
+			const struct pair *p = &pairs[i];
+			if (!shown(o, p))
+				continue;
+			double q = t[p->top][k] / t[p->base][k];
+			s.lo[p->top][p->base] = q < s.lo[p->top][p->base] ? q : s.lo[p->top][p->base];
+			s.hi[p->top][p->base] = q > s.hi[p->top][p->base] ? q : s.hi[p->top][p->base];
+		}
 	}
-	qsort(t[0], o->reps, sizeof(double), cmp_double);
-	qsort(t[1], o->reps, sizeof(double), cmp_double);
-	s.native_us = t[0][o->reps / 2];
-	s.pv_us = t[1][o->reps / 2];
-	print(o, w, &s, &r[1]);
+	for (unsigned i = 0; i < NR_SIDES; i++) {
+		if (!o->side[i])
+			continue;
+		qsort(t[i], o->reps, sizeof(double), cmp_double);
+		s.us[i] = t[i][o->reps / 2];
+	}
+	if (o->json)
+		print_json(o, w, &s, &pv);
+	else
+		print_row(o, w, &s, &pv);
 	fflush(stdout);
 	return 0;
 }
 
 static int parse(int argc, char **argv, struct opts *o, const char **name)
 {
-	const char *host = NULL;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		uint64_t n;
@@ -176,9 +256,9 @@ static int parse(int argc, char **argv, struct opts *o, const char **name)
 		} else if (!v) {
 			return cli_usage(bench_guest_usage, "option needs a value, or is unknown");
 		} else if (!strcmp(a, "--host")) {
-			if (strcmp(v, "sim") && strcmp(v, "qemu"))
-				return cli_usage(bench_guest_usage, "--host is qemu or sim");
-			host = v;
+			if (strcmp(v, "sim") && strcmp(v, "qemu") && strcmp(v, "xen") && strcmp(v, "all"))
+				return cli_usage(bench_guest_usage, "--host is qemu, xen, all or sim");
+			o->host = v;
 		} else if (!strcmp(a, "--accel")) {
 			if (strcmp(v, "tcg") && strcmp(v, "kvm"))
 				return cli_usage(bench_guest_usage, "--accel is tcg or kvm");
@@ -207,10 +287,15 @@ static int parse(int argc, char **argv, struct opts *o, const char **name)
 		}
 		i++;
 	}
-	if (qemu_choose_host(host, &o->qemu))
+	bool all = o->host && !strcmp(o->host, "all"), xen;
+	if (qemu_choose_host(all ? "xen" : o->host, &o->qemu, &xen))
 		return 2;
+	o->host = all ? "all" : xen ? "xen" : o->qemu ? "qemu" : "sim";
+	o->side[NATIVE] = true;
+	o->side[HV] = !xen || all;
+	o->side[XEN] = xen;
 	if (!o->qemu && strcmp(o->q.accel, "tcg"))
-		return cli_usage(bench_guest_usage, "--accel applies to the qemu host only");
+		return cli_usage(bench_guest_usage, "--accel applies to the qemu, xen and all hosts only");
 	return -1;
 }
 
@@ -221,20 +306,20 @@ int bench_guest(int argc, char **argv)
 	int rc = parse(argc, argv, &o, &name);
 	if (rc >= 0)
 		return rc;
-	if (!o.json)
-		printf("pvmmu bench guest: PV (hv, batched) against native, %s host%s%s; median of %u runs "
-		       "each, alternating\n"
-		       "%-15s %-14s %10s %10s %8s %-11s %-12s %7s %8s %9s %7s %6s\n",
-		       o.qemu ? "qemu" : "sim", o.qemu ? ", accelerator " : "", o.qemu ? o.q.accel : "",
-		       o.reps, "workload", "lmbench", "native us", "pv us", "pv/nat", "pairs", "target",
-		       "hcalls", "mc-ents", "validated", "flushes", "faults");
+	if (!o.json) {
+		printf("pvmmu bench guest: %s%s%s against native, %s host%s%s; median of %u runs each, in turns\n",
+		       o.side[HV] ? "PV on hv (batched)" : "", o.side[HV] && o.side[XEN] ? " and " : "",
+		       o.side[XEN] ? "PV on Xen 4.17 (dom0)" : "", o.host, o.qemu ? ", accelerator " : "",
+		       o.qemu ? o.q.accel : "", o.reps);
+		print_header(&o);
+	}
 	int status = 0;
 	for (unsigned i = 0; i < nr_workloads; i++)
 		if (!strcmp(name, "all") || !strcmp(name, workloads[i].name))
 			status |= bench_one(&o, &workloads[i]);
 	if (!o.json)
-		printf("(us: microseconds per operation, medians; pv/nat: their ratio; pairs: the lowest\n"
-		       "and highest ratio of a native run and the PV run next to it; the counts are per\n"
-		       "PV operation)\n");
+		printf("(us: microseconds per operation, medians; a/b: the ratio of the medians; rounds: the\n"
+		       "lowest and highest ratio of two runs of one round; target: PV/native; the counts are\n"
+		       "the guest's own per PV operation)\n");
 	return status;
 }

@@ -8,6 +8,7 @@
  * streamed as it arrives and read for the lines the images print for us:
  *
  *   hv: tsc N kHz, native: tsc N kHz   the TSC's rate, to turn cycles into time
+ *   (XEN) Detected N MHz processor     the same, measured by Xen
  *   [(d1) ]pvmmu-result ...            the guest's counts (guest/x86/run.c)
  *   hv: audit ...: ok | message        hv's audit at shutdown and after teardown
  *
@@ -41,17 +42,19 @@ bool qemu_installed(void)
 	return false;
 }
 
-int qemu_choose_host(const char *host, bool *qemu)
+int qemu_choose_host(const char *host, bool *qemu, bool *xen)
 {
+	*xen = host && !strcmp(host, "xen");
 	if (!host) {
 		*qemu = qemu_installed();
 		fprintf(stderr, "pvmmu: host %s (%s)\n", *qemu ? "qemu" : "sim",
 			*qemu ? QEMU " is installed" : QEMU " is not installed");
 		return 0;
 	}
-	*qemu = !strcmp(host, "qemu");
+	*qemu = !strcmp(host, "qemu") || *xen;
 	if (*qemu && !qemu_installed()) {
-		fprintf(stderr, "pvmmu: --host qemu: " QEMU " is not installed (apt-get install qemu-system-x86)\n");
+		fprintf(stderr, "pvmmu: --host %s: " QEMU " is not installed (apt-get install qemu-system-x86)\n",
+			host);
 		return 2;
 	}
 	return 0;
@@ -82,7 +85,7 @@ static uint64_t field(const char *line, const char *key)
 struct parse {
 	double tsc_khz;
 	bool result, skipped, audit_failed, attacks;
-	uint64_t cycles, attacks_passed, attacks_failed, attacks_skipped;
+	uint64_t cycles, attacks_passed, attacks_failed, attacks_skipped, attacks_as_dom0;
 };
 
 static void parse_line(const char *line, struct parse *p, struct guest_result *r)
@@ -90,6 +93,8 @@ static void parse_line(const char *line, struct parse *p, struct guest_result *r
 	const char *at;
 	if ((at = strstr(line, ": tsc ")) && strstr(line, " kHz"))
 		p->tsc_khz = strtod(at + 6, NULL);
+	if ((at = strstr(line, "(XEN) Detected ")) && strstr(line, " MHz processor"))
+		p->tsc_khz = strtod(at + 15, NULL) * 1000.0;    /* Xen's, against its platform timer */
 	if ((at = strstr(line, "pvmmu-result "))) {
 		if (strstr(at, " skipped: ")) {
 			p->skipped = true;
@@ -104,12 +109,14 @@ static void parse_line(const char *line, struct parse *p, struct guest_result *r
 			field(at, " pins="), field(at, " unpins="), field(at, " flushes="),
 			field(at, " emulated="), field(at, " faults=") };
 		r->leak_free = field(at, " leak_free=") == 1;
+		r->no_hv_counts = strstr(at, " hv_counts=0") != NULL;
 	}
 	if ((at = strstr(line, "pvmmu-attacks "))) {
 		p->attacks = true;
 		p->attacks_passed = field(at, " passed=");
 		p->attacks_failed = field(at, " failed=");
 		p->attacks_skipped = field(at, " skipped=");
+		p->attacks_as_dom0 = field(at, " as_dom0=");
 	}
 	if ((at = strstr(line, "hv: audit ")) && !strstr(at, ": ok")) {
 		p->audit_failed = true;
@@ -119,14 +126,22 @@ static void parse_line(const char *line, struct parse *p, struct guest_result *r
 
 static pid_t start(const struct qemu_opts *o, bool native, const char *cmdline, uint64_t pages, int *out)
 {
-	char hv[PATH_MAX], guest[PATH_MAX], mem[32];
-	image_path(hv, sizeof(hv), native ? "native.elf" : "hv.elf");
+	char hv[PATH_MAX], guest[PATH_MAX], mem[32], xen_args[256], module[PATH_MAX + 512];
 	image_path(guest, sizeof(guest), "guest.elf");
+	if (o->xen && !native) {
+		if (xen_image(hv, sizeof(hv)))
+			return -1;
+		xen_command_lines(guest, cmdline, pages, xen_args, sizeof(xen_args), module, sizeof(module));
+	} else {
+		image_path(hv, sizeof(hv), native ? "native.elf" : "hv.elf");
+	}
 	if (access(hv, R_OK) || (!native && access(guest, R_OK))) {
 		fprintf(stderr, "pvmmu: %s is missing: run make first\n", access(hv, R_OK) ? hv : guest);
 		return -1;
 	}
-	snprintf(mem, sizeof(mem), "%lluM", (unsigned long long)(pages / 256 + 96));
+	bool xen = o->xen && !native;
+	/* Xen keeps some memory for itself beside dom0's */
+	snprintf(mem, sizeof(mem), "%lluM", (unsigned long long)(pages / 256 + (xen ? 384 : 96)));
 	bool kvm = !strcmp(o->accel, "kvm");
 	/* TCG: QEMU 7.2's emulated iret and far return read the stack of a
 	 * ring-3 caller as a supervisor access, which SMAP refuses: a guest's
@@ -135,7 +150,8 @@ static pid_t start(const struct qemu_opts *o, bool native, const char *cmdline, 
 	const char *argv[] = { QEMU, "-machine", "q35", "-accel", o->accel, "-cpu", kvm ? "host" : "max,-smap",
 			       "-m", mem, "-smp", "1", "-nodefaults", "-display", "none", "-no-reboot",
 			       "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-serial", "stdio",
-			       "-kernel", hv, "-append", cmdline, native ? NULL : "-initrd", guest, NULL };
+			       "-kernel", hv, "-append", xen ? xen_args : cmdline, native ? NULL : "-initrd",
+			       xen ? module : guest, NULL };
 	int fd[2];
 	if (pipe(fd))
 		return -1;
@@ -164,21 +180,23 @@ static double now(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-/* Stream QEMU's output to (fn), line by line, until it closes or time
- * runs out (false). */
-static bool stream(const struct qemu_opts *o, int fd, qemu_line_fn fn, void *arg)
+/* Stream QEMU's output to (fn), line by line, until it closes (0), time
+ * runs out (-2) or, under Xen, a line says the run is over (the status hv
+ * would have given). */
+static int stream(const struct qemu_opts *o, bool xen, int fd, qemu_line_fn fn, void *arg)
 {
 	char line[4096], buf[4096];
 	size_t len = 0;
+	bool panicking = false, dom0_refused = false;
 	double deadline = now() + o->timeout;
 	for (;;) {
 		int left = (int)((deadline - now()) * 1000);
 		struct pollfd pf = { fd, POLLIN, 0 };
 		if (left <= 0 || poll(&pf, 1, left) == 0)
-			return false;
+			return -2;
 		ssize_t n = read(fd, buf, sizeof(buf));
 		if (n <= 0)
-			return true;
+			return 0;
 		for (ssize_t i = 0; i < n; i++) {
 			char c = buf[i];
 			if (c == '\r' || c == 0)
@@ -192,6 +210,9 @@ static bool stream(const struct qemu_opts *o, int fd, qemu_line_fn fn, void *arg
 				fprintf(o->console, "  | %s\n", line);
 			fn(arg, line);
 			len = 0;
+			int verdict = xen ? xen_verdict(&panicking, &dom0_refused, line) : 0;
+			if (verdict)
+				return verdict;
 		}
 	}
 }
@@ -203,13 +224,21 @@ int qemu_boot(const struct qemu_opts *o, bool native, const char *cmdline, uint6
 	pid_t pid = start(o, native, cmdline, pages, &fd);
 	if (pid < 0)
 		return -1;
-	bool finished = stream(o, fd, fn, arg);
-	if (!finished)
+	int end = stream(o, o->xen && !native, fd, fn, arg);
+	if (end)
 		kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
 	close(fd);
-	if (!finished)
-		return -2;
+	if (end)
+		return end;
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT)
+		return -3;
+	if (o->xen && !native) {
+		/* Xen halts the machine; QEMU ending by itself means it never ran
+		 * Xen to the end (a bad image, a reset) */
+		fprintf(stderr, "pvmmu: QEMU ended before Xen said how dom0 ended (see the console)\n");
+		return -1;
+	}
 	int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	return code == 127 ? -1 : code;
 }
@@ -236,11 +265,12 @@ static int boot(const struct qemu_opts *o, bool native, const char *cmdline, uin
 	if (code == -2)
 		snprintf(r->audit_msg, sizeof(r->audit_msg), "stopped: the run passed its time limit of %u s",
 			 o->timeout);
+	if (code == -3)
+		snprintf(r->audit_msg, sizeof(r->audit_msg), "QEMU itself aborted (an assertion of its own)");
 	return code;
 }
 
-int qemu_attacks(const struct qemu_opts *o, const char *name, unsigned *passed, unsigned *failed,
-		 unsigned *skipped)
+int qemu_attacks(const struct qemu_opts *o, const char *name, struct attack_counts *c)
 {
 	struct parse p = { 0 };
 	struct guest_result r;
@@ -249,10 +279,10 @@ int qemu_attacks(const struct qemu_opts *o, const char *name, unsigned *passed, 
 	int code = boot(o, false, cmdline, 16384, &p, &r);
 	if (code == -1)
 		return -1;
-	*passed = (unsigned)p.attacks_passed;
-	*failed = (unsigned)p.attacks_failed;
-	*skipped = (unsigned)p.attacks_skipped;
-	return code == 1 && p.attacks && !p.audit_failed && !p.attacks_failed && p.attacks_passed ? 0 : 1;
+	*c = (struct attack_counts){ (unsigned)p.attacks_passed, (unsigned)p.attacks_failed,
+				     (unsigned)p.attacks_skipped, (unsigned)p.attacks_as_dom0 };
+	return code == 1 && p.attacks && !p.audit_failed && !p.attacks_failed &&
+		       (p.attacks_passed || p.attacks_skipped) ? 0 : 1;
 }
 
 int qemu_run(const struct qemu_opts *o, bool native, const char *cmdline, uint64_t pages,
@@ -262,7 +292,7 @@ int qemu_run(const struct qemu_opts *o, bool native, const char *cmdline, uint64
 	int code = boot(o, native, cmdline, pages, &p, r);
 	if (code == -1)
 		return -1;
-	if (code == -2)
+	if (code == -2 || code == -3)
 		return 1;
 	if (p.skipped && code == 1)
 		return 2;

@@ -8,6 +8,7 @@
 #include "../sim/guest_host.h"
 
 struct qemu_opts {
+	bool xen;                   /* Xen 4.17 with the guest as dom0, not hv (xen.c) */
 	const char *accel;          /* "tcg" or "kvm" */
 	unsigned timeout;           /* seconds */
 	FILE *console;              /* where the serial console is streamed (NULL: nowhere) */
@@ -16,7 +17,9 @@ struct qemu_opts {
 /* Boot hv with the guest image, or (native) the native image alone, with
  * (cmdline) appended and memory for (pages) guest pages; give each console
  * line to (fn) (with (arg)) as it arrives.  QEMU's exit status, -1 if QEMU
- * could not be run, -2 if the run passed its time limit (QEMU is killed). */
+ * could not be run, -2 if the run passed its time limit (QEMU is killed),
+ * -3 if QEMU aborted on an assertion of its own (QEMU 7.2's TCG has one
+ * that fires now and then: "tcg_handle_interrupt: assertion failed"). */
 typedef void (*qemu_line_fn)(void *arg, const char *line);
 int qemu_boot(const struct qemu_opts *o, bool native, const char *cmdline, uint64_t pages,
 	      qemu_line_fn fn, void *arg);
@@ -25,9 +28,10 @@ int qemu_boot(const struct qemu_opts *o, bool native, const char *cmdline, uint6
 bool qemu_installed(void);
 
 /* The host for a command's --host value (host) (NULL: qemu if installed,
- * else sim, and say which on stderr): 0 and (*qemu), or 2 with a message if
- * qemu was asked for and is not installed. */
-int qemu_choose_host(const char *host, bool *qemu);
+ * else sim, and say which on stderr): 0 and (*qemu) (under QEMU: the qemu
+ * and xen hosts) and (*xen) (Xen, not hv), or 2 with a message if QEMU was
+ * asked for and is not installed. */
+int qemu_choose_host(const char *host, bool *qemu, bool *xen);
 
 /* Boot hv with the guest image, or (native) the native image alone, with
  * (cmdline) appended; stream the console; fill (r) from the guest's result
@@ -43,12 +47,35 @@ int qemu_run(const struct qemu_opts *o, bool native, const char *cmdline, uint64
 int qemu_run_workload(const struct qemu_opts *o, const struct workload *w, enum guest_mode m,
 		      uint64_t pages, unsigned ops, struct guest_result *r);
 
+/* The attempts of a hostile run: refused as Xen refuses them, not, not
+ * made here (the console says why), and of the refused, those answered as
+ * Xen answers its dom0 (the xen host; the console says why each differs). */
+struct attack_counts {
+	unsigned passed, failed, skipped, as_dom0;
+};
+
 /* Boot the guest in hostile mode (name) (guest/xen/attacks.h, or "all"):
- * 0 if every attempt was refused as Xen refuses it and hv finished with a
- * clean audit, 1 if not, -1 if QEMU could not be run.  (passed, failed,
- * skipped) count the attempts; a skipped one could not be made on this CPU
- * (the console says why). */
-int qemu_attacks(const struct qemu_opts *o, const char *name, unsigned *passed, unsigned *failed,
-		 unsigned *skipped);
+ * 0 if every attempt was refused as Xen refuses it and the hypervisor
+ * finished (hv: with a clean audit), 1 if not, -1 if QEMU could not be
+ * run; (c) counts the attempts. */
+int qemu_attacks(const struct qemu_opts *o, const char *name, struct attack_counts *c);
+
+/* --- xen.c: the xen host's parts --------------------------------------- */
+
+/* The path of Xen's image (build/xen/xen, or $PVMMU_XEN/xen), fetched from
+ * Debian on first use: 0, or -1 with a message if it cannot be had. */
+int xen_image(char *path, size_t len);
+
+/* Xen's command line (xen_args) for a dom0 of (pages) pages with the vCPUs
+ * (cmdline)'s "vcpus=" asks for, and the module string (module) that gives
+ * the guest image at (guest) the command line (cmdline). */
+void xen_command_lines(const char *guest, const char *cmdline, uint64_t pages, char *xen_args, size_t xlen,
+		       char *module, size_t mlen);
+
+/* Read one console line of Xen's for the run's end: 0 if it goes on, else
+ * the exit status hv would have given (1 dom0 powered off, 3 dom0 crashed
+ * or was refused, 5 Xen panicked).  (panicking) and (dom0_refused) carry
+ * state from line to line, false at the start. */
+int xen_verdict(bool *panicking, bool *dom0_refused, const char *line);
 
 #endif

@@ -40,11 +40,12 @@ void x86_puts(const char *s)
 	console_write(s, strlen(s));
 }
 
-void x86_hv_counts(uint64_t v[5], unsigned n)
+bool x86_hv_counts(uint64_t v[5], unsigned n)
 {
 	(void)n;
 	for (unsigned i = 0; i < 5; i++)
 		v[i] = 0;
+	return false;
 }
 
 uint64_t native_trap(unsigned vec, uint64_t *frame, uint64_t rsp)

@@ -25,8 +25,9 @@
 /* Write (s) to the console. */
 void x86_puts(const char *s);
 /* The hypervisor's counts summed over vCPUs 0 .. (n)-1: validated, pins,
- * unpins, flushes, emulated stores (zeros without a hypervisor). */
-void x86_hv_counts(uint64_t v[5], unsigned n);
+ * unpins, flushes, emulated stores.  False, and zeros, where there are none
+ * to read: no hypervisor, or one without pvmmu's pvmmu_stats (Xen). */
+bool x86_hv_counts(uint64_t v[5], unsigned n);
 /* Start vCPUs 1 .. (n)-1 in x86_secondary, each on a stack of its own, on
  * the root (root). */
 void x86_start_vcpus(unsigned n, mfn_t root);

@@ -27,6 +27,10 @@ extern const unsigned nr_attack_modes_mmu, nr_attack_modes_ring0;
 
 /* Count one attempt: (got) must equal (want). */
 void expect(const char *what, long got, long want);
+/* As expect, where Xen answers its dom0 otherwise, for the reason (why)
+ * (I/O privilege, or Xen under QEMU's TCG): as dom0 (xen_dom0), (got) may
+ * be (want_dom0) as well, and the line says so. */
+void expect_dom0(const char *what, long got, long want, long want_dom0, const char *why);
 /* The same, for a skip: the attempt could not be made here, and why. */
 void expect_skip(const char *what, const char *why);
 

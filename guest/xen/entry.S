@@ -11,6 +11,7 @@
 #define XEN_ELFNOTE_VIRT_BASE 3
 #define XEN_ELFNOTE_XEN_VERSION 5
 #define XEN_ELFNOTE_GUEST_OS 6
+#define XEN_ELFNOTE_LOADER 8
 #define HYPERVISOR_iret 23
 
 .macro NOTE type, body:vararg
@@ -23,6 +24,7 @@
 
 	.section .note.Xen, "a"
 	NOTE XEN_ELFNOTE_GUEST_OS, .asciz "pvmmu"
+	NOTE XEN_ELFNOTE_LOADER, .asciz "generic"
 	NOTE XEN_ELFNOTE_XEN_VERSION, .asciz "xen-3.0"
 	NOTE XEN_ELFNOTE_VIRT_BASE, .quad 0xffff880000000000
 	NOTE XEN_ELFNOTE_ENTRY, .quad xen_entry
@@ -36,9 +38,20 @@ xen_entry:
 	call xen_start
 	ud2
 
+/* A started vCPU learns its number from its context (rdi) and keeps it in
+ * MSR TSC_AUX, which the hypervisor keeps per vCPU and rdtscp reads
+ * (hostif_vcpu); vCPU 0's is 0 from the start. */
+.macro SET_VCPU_ID
+	mov %edi, %eax
+	xor %edx, %edx
+	mov $0xc0000103, %ecx           /* MSR_TSC_AUX */
+	wrmsr
+.endm
+
 /* vCPUs 1 and up: the context gave us a stack of our own. */
 	.globl xen_secondary_entry
 xen_secondary_entry:
+	SET_VCPU_ID
 	xor %ebp, %ebp
 	call x86_secondary
 	ud2
@@ -109,10 +122,11 @@ stack_top:
 	.text
 	.globl xen_fuzz_idle
 xen_fuzz_idle:
-	mov $29, %eax                   /* sched_op */
+	SET_VCPU_ID
+1:	mov $29, %eax                   /* sched_op */
 	xor %edi, %edi                  /* SCHEDOP_yield */
 	syscall
-	jmp xen_fuzz_idle
+	jmp 1b
 
 /* xen_fuzz_run(ctx): run code of the fuzzer's choosing (fuzz.c) in ring 3
  * with every register from (ctx): ctx[0..15] the general registers in the

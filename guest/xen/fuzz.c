@@ -267,6 +267,7 @@ static void vcpu_ops(struct rng *r, uint8_t *buf)
 	if (!one_in(r, 8)) {
 		c->flags = VGCF_in_kernel;
 		c->user_regs.rip = (uint64_t)(uintptr_t)xen_fuzz_idle;
+		c->user_regs.rdi = id;          /* its number, for TSC_AUX */
 		c->user_regs.rsp = 0;
 		c->user_regs.cs = FLAT_KERNEL_CS64;
 		c->user_regs.ss = FLAT_KERNEL_SS64;
@@ -451,6 +452,13 @@ static void run_code(struct rng *r, unsigned k, bool random_bytes)
 	}
 	if (n == 2 && code[0] == 0xf3 && code[1] == 0xab)
 		ctx[GPR_RCX] = below(r, 256);   /* not over its own code and stack */
+	if (n == 2 && code[0] == 0x0f && (code[1] == 0x30 || code[1] == 0x32) && one_in(r, 2)) {
+		/* the one MSR hv emulates: this vCPU's own number stays in it
+		 * (hostif_vcpu), or a value wider than 32 bits is refused */
+		ctx[GPR_RCX] = 0xc0000103;
+		ctx[GPR_RAX] = k;
+		ctx[GPR_RDX] = one_in(r, 4);
+	}
 	if (random_bytes || one_in(r, 4))
 		ctx[16] |= 0x100;               /* TF: one instruction, then #DB */
 	if (fuzz_trace) {

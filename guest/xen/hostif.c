@@ -71,18 +71,22 @@ _Noreturn void xen_shutdown(unsigned reason)
 		xen_hypercall(HYPERVISOR_sched_op, SCHEDOP_shutdown, (uint64_t)(uintptr_t)&s, 0, 0, 0);
 }
 
-void x86_hv_counts(uint64_t v[5], unsigned n)
+bool x86_hv_counts(uint64_t v[5], unsigned n)
 {
 	static struct pvmmu_stats s[MAX_GUEST_VCPUS];
-	if (xen_hypercall(HYPERVISOR_pvmmu_stats, (uint64_t)(uintptr_t)s, n, 0, 0, 0) != n)
-		hostif_panic("pvmmu_stats refused");
+	long rc = xen_hypercall(HYPERVISOR_pvmmu_stats, (uint64_t)(uintptr_t)s, n, 0, 0, 0);
 	for (unsigned i = 0; i < 5; i++)
 		v[i] = 0;
+	if (rc == -XEN_ENOSYS)
+		return false;           /* Xen: the counts are pvmmu's own */
+	if (rc != n)
+		hostif_panic("pvmmu_stats refused");
 	for (unsigned k = 0; k < n; k++) {
 		uint64_t c[5] = { s[k].validated, s[k].pins, s[k].unpins, s[k].flushes, s[k].emulated };
 		for (unsigned i = 0; i < 5; i++)
 			v[i] += c[i];
 	}
+	return true;
 }
 
 /* --- more vCPUs ----------------------------------------------------------- */
@@ -97,6 +101,7 @@ void x86_start_vcpus(unsigned n, mfn_t root)
 	for (unsigned k = 1; k < n; k++) {
 		c.user_regs.rip = (uint64_t)(uintptr_t)xen_secondary_entry;
 		c.user_regs.rsp = (uint64_t)(uintptr_t)vcpu_stacks[k] + VCPU_STACK;
+		c.user_regs.rdi = k;            /* its number, for TSC_AUX (entry.S) */
 		c.user_regs.cs = FLAT_KERNEL_CS64;
 		c.user_regs.ss = FLAT_KERNEL_SS64;
 		c.user_regs.rflags = 0x202;     /* IF */

@@ -349,7 +349,10 @@ static void int_n(void)
 	expect("int $0x80 with a DPL-1 handler is delivered after the int", trapped(r, traps, 128, 0, at), 1);
 	traps = r->traps;
 	INT_N(0x82, at);
-	expect("int $0x82 with a DPL-3 handler is delivered", trapped(r, traps, 128, 0, at), 1);
+	expect_dom0("int $0x82 with a DPL-3 handler is delivered",
+		    trapped(r, traps, 128, 0, at) ? 1 : trapped(r, traps, 13, 0x82 << 4 | 2, at - 2) ? 2 : 0, 1, 2,
+		    "Xen takes n from #GP's error code, which QEMU's TCG gives as n * 16 + 2: it reads vector "
+		    "4, DPL 0, and the guest gets #GP; hv reads the instruction");
 	traps = r->traps;
 	INT_N(0x81, at);
 	expect("int $0x81 with a DPL-0 handler is #GP(vector, IDT)",
@@ -394,7 +397,8 @@ static void trap_table(void)
 		__asm__ volatile(RECOVER_ARM "lea 2f(%%rip), %[at]\n2:\t" insn RECOVER_END     \
 				 : [at] "=&r"(at_) : [m] "r"(buf), [slot] "r"(&r->rip)         \
 				 : "r11", "rax", "memory");                                    \
-		expect(what, trapped(r, t_, 13, 0, at_), 1);                                  \
+		expect_dom0(what, trapped(r, t_, 13, 0, at_), 1, 0,                           \
+			    "Xen 4.17 leaves these to a PV guest; hv turns UMIP on (deliberate)");  \
 	} while (0)
 
 static void umip(void)
@@ -540,6 +544,15 @@ static void long_work(void)
  * and hv must know it came from us (its gs, its exit checks). */
 static void vm86_iret(void)
 {
+	if (xen_dom0) {
+		/* on Xen 4.17 under QEMU's TCG this panics the machine
+		 * ("GENERAL PROTECTION FAULT" at restore_all_xen's iretq): a
+		 * long-mode CPU never enters virtual-8086 mode, TCG does */
+		expect_skip("an iretd into virtual-8086 mode",
+			    "QEMU's TCG enters virtual-8086 mode from long mode, which no CPU does; "
+			    "Xen 4.17 panics on it");
+		return;
+	}
 	/* the frame below 4 GiB: TCG reads a 32-bit iret's stack through esp */
 	pfn_t p = map_page_at(LOW_PAGE);
 	const uint32_t frame[10] = { 0x100, 0x10, 0x20202, LOW_PAGE + 0xf00, 0x10, 0, 0, 0, 0, 0 };

@@ -15,6 +15,8 @@
 
 void xen_start(const struct xen_start_info *xsi);
 
+bool xen_dom0;
+
 void xen_start(const struct xen_start_info *xsi)
 {
 	static struct start_info si;
@@ -24,6 +26,7 @@ void xen_start(const struct xen_start_info *xsi)
 		if (xsi->magic[i] != XEN_START_MAGIC[i])
 			xen_shutdown(SHUTDOWN_crash);
 	xen_traps_init(xsi->shared_info);
+	xen_dom0 = xsi->flags & SIF_INITDOMAIN;
 	if (base != DIRECT_BASE || xsi->pt_base < base || xsi->mfn_list < base)
 		hostif_panic("the builder did not map us at our direct map's base");
 	si.nr_pages = xsi->nr_pages;

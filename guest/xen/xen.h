@@ -36,6 +36,9 @@ extern struct xen_recover xen_recover[MAX_GUEST_VCPUS];
 /* Our trap handlers (entry.S), ended by a zero address: what
  * set_trap_table got at start of day. */
 extern struct trap_info xen_trap_table[];
+/* We are Xen's dom0 (start_info's SIF_INITDOMAIN): on the xen host.  hv
+ * builds an ordinary domain. */
+extern bool xen_dom0;
 
 /* Run the hostile mode (name): 0 if every attack was refused as Xen
  * refuses it, or -1 if the name is unknown. */

@@ -1,20 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The domain builder: one PV guest from an ELF image, laid out as Xen's
- * builder does (xen.h's "start of day" contract):
+ * builder lays out a PV kernel (xen.h's "start of day" contract, the order
+ * of Xen's dom0 builder plus a domU's xenstore and console pages):
  *
- *   virt_base -> pfn 0:  the image, the p2m list, start_info, the xenstore
- *   and console pages, the initial pagetables (read-only), a boot stack;
- *   all of it mapped 1:1 from virt_base, up to a 4 MiB boundary with at
- *   least 512 KiB to spare.
+ *   virt_base -> pfn 0:  the image (placed by its physical addresses,
+ *   elf.h), the p2m list, start_info, the xenstore and console pages, the
+ *   initial pagetables, a boot stack; all of it mapped from virt_base, up
+ *   to a 4 MiB boundary with at least 512 KiB to spare.
+ *
+ * The image is read by dom/elf.c, which accepts what Xen's loader accepts
+ * and refuses what it refuses; every size is checked before a frame is
+ * given out, so a bad image or size gets a message and no domain.
  *
  * Frames are handed out in a shuffled order, so pfn != mfn and a guest that
  * confuses them fails at once.  The initial tables are written here as
- * plain memory and then validated and pinned by core/, as any L4 a guest
- * builds; the guest starts in ring 3 at its entry with rsi = start_info.
- *
- * The image is checked before anything is given out: a bad image gets a
- * message and no domain.
+ * plain memory with Xen's protections (every page writable and executable,
+ * the tables themselves read-only), then validated and pinned by core/, as
+ * any L4 a guest builds; the guest starts in ring 3 at its entry with rsi =
+ * start_info and rsp at the top of the boot stack.
  */
 #include "../../core/domain.h"
 #include "../../core/frame.h"
@@ -23,135 +27,73 @@
 #include "../../core/preempt.h"
 #include "../../core/pt.h"
 #include "../hv.h"
+#include "elf.h"
 
-#define MAPPED_MAX (PT_ENTRIES * PT_ENTRIES)      /* one L2: 1 GiB */
+#define FOUR_MIB   (4ull << 20)
+#define PAGE_UP(x) (((x) + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1))
 
-struct elf64_ehdr {
-	uint8_t ident[16];
-	uint16_t type, machine;
-	uint32_t version;
-	uint64_t entry, phoff, shoff;
-	uint32_t flags;
-	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
-
-struct elf64_phdr {
-	uint32_t type, flags;
-	uint64_t offset, vaddr, paddr, filesz, memsz, align;
-};
-
-#define PT_LOAD 1
-#define PT_NOTE 4
-#define PF_X 1
-#define PF_W 2
-
-struct image {
-	const uint8_t *data;
-	uint64_t len;
-	const struct elf64_ehdr *eh;
-	uint64_t virt_base, entry, end;
-};
-
+/* Where everything goes, as virtual addresses (pfn = (va - v_start) / 4 KiB). */
 struct layout {
-	uint64_t image_pages, p2m_pfn, p2m_pages, si_pfn, store_pfn, console_pfn;
-	uint64_t pt_pfn, nr_pt, stack_pfn, mapped;
+	uint64_t v_start, v_end;
+	uint64_t p2m, p2m_pages, start_info, store, console, pt, nr_pt, stack_top;
 };
 
-static const struct elf64_phdr *phdr(const struct image *im, unsigned i)
+struct builder {
+	const struct elf_image *img;
+	const uint8_t *data;
+	struct layout l;
+	uint64_t nr_pages;
+	mfn_t *p2m_frames;          /* the frames of the guest's p2m list */
+	uint64_t next_pt;           /* the next unused initial pagetable frame (pfn) */
+};
+
+/* Tables of (shift)-sized spans the range [lo, hi) touches (Xen's NR()). */
+static uint64_t spans(uint64_t lo, uint64_t hi, unsigned shift)
 {
-	return (const void *)(im->data + im->eh->phoff + (uint64_t)i * sizeof(struct elf64_phdr));
+	uint64_t s = 1ull << shift;
+	return (((hi + s - 1) & ~(s - 1)) - (lo & ~(s - 1))) >> shift;
 }
 
-static uint64_t note_value(const uint8_t *desc, uint32_t size)
+static uint64_t pfn_of(const struct layout *l, uint64_t va)
 {
-	uint64_t v = 0;
-	for (uint32_t i = 0; i < size && i < 8; i++)
-		v |= (uint64_t)desc[i] << (8 * i);
-	return v;
+	return (va - l->v_start) >> PAGE_SHIFT;
 }
 
-/* XEN_ELFNOTE_VIRT_BASE and XEN_ELFNOTE_ENTRY, where the image has them. */
-static void read_notes(struct image *im, const struct elf64_phdr *p)
+/* The layout, or a reason.  nr_pt and the end of the mapping depend on each
+ * other; like Xen, try table counts upward until they fit. */
+static const char *plan(const struct elf_image *img, uint64_t nr_pages, struct layout *l)
 {
-	uint64_t off = p->offset, end = p->offset + p->filesz;
-	while (end - off >= 12) {
-		const uint32_t *n = (const void *)(im->data + off);
-		uint64_t name = (n[0] + 3ull) & ~3ull, desc = (n[1] + 3ull) & ~3ull;
-		if (name + desc > end - off - 12)
-			return;
-		const uint8_t *d = im->data + off + 12 + name;
-		if (n[0] == 4 && !memcmp(im->data + off + 12, "Xen", 4)) {
-			if (n[2] == XEN_ELFNOTE_VIRT_BASE)
-				im->virt_base = note_value(d, n[1]);
-			else if (n[2] == XEN_ELFNOTE_ENTRY)
-				im->entry = note_value(d, n[1]);
-		}
-		off += 12 + name + desc;
+	l->v_start = img->virt_base;
+	l->p2m = PAGE_UP(img->virt_kend);
+	l->p2m_pages = PAGE_UP(nr_pages * 8) >> PAGE_SHIFT;
+	l->start_info = l->p2m + (l->p2m_pages << PAGE_SHIFT);
+	l->store = l->start_info + PAGE_SIZE;
+	l->console = l->store + PAGE_SIZE;
+	l->pt = l->console + PAGE_SIZE;
+	if (l->p2m < l->v_start || l->pt < l->p2m)
+		return "the image's addresses wrap around";
+	for (l->nr_pt = 2;; l->nr_pt++) {
+		l->stack_top = l->pt + (l->nr_pt + 1) * PAGE_SIZE;
+		l->v_end = (l->stack_top + FOUR_MIB - 1) & ~(FOUR_MIB - 1);
+		if (l->v_end - l->stack_top < (512ull << 10))
+			l->v_end += FOUR_MIB;
+		if (l->v_end < l->stack_top)
+			return "the image's addresses wrap around";
+		if (1 + spans(l->v_start, l->v_end, 39) + spans(l->v_start, l->v_end, 30) +
+		    spans(l->v_start, l->v_end, 21) <= l->nr_pt)
+			break;
 	}
-}
-
-static const char *check_image(struct image *im)
-{
-	const struct elf64_ehdr *eh = im->eh = (const void *)im->data;
-	if (im->len < sizeof(*eh) || memcmp(eh->ident, "\177ELF", 4))
-		return "not an ELF file";
-	if (eh->ident[4] != 2 || eh->ident[5] != 1 || eh->machine != 62 || eh->type != 2)
-		return "not a 64-bit little-endian x86-64 executable";
-	if (eh->phentsize != sizeof(struct elf64_phdr) || eh->phnum == 0 || eh->phnum > 64 ||
-	    eh->phoff > im->len || im->len - eh->phoff < (uint64_t)eh->phnum * sizeof(struct elf64_phdr) ||
-	    eh->phoff % 8)
-		return "program headers out of the file";
-	uint64_t lo = ~0ull, hi = 0;
-	im->entry = eh->entry;
-	for (unsigned i = 0; i < eh->phnum; i++) {
-		const struct elf64_phdr *p = phdr(im, i);
-		if (p->type != PT_LOAD && p->type != PT_NOTE)
-			continue;
-		if (p->offset > im->len || p->filesz > im->len - p->offset)
-			return "a segment lies outside the file";
-		if (p->type == PT_NOTE) {
-			if (p->offset % 4 == 0)
-				read_notes(im, p);
-			continue;
-		}
-		if (p->filesz > p->memsz || p->memsz > (1ull << 30) || !canonical(p->vaddr) ||
-		    p->vaddr + p->memsz < p->vaddr)
-			return "a segment has a bad size or address";
-		lo = p->vaddr < lo ? p->vaddr : lo;
-		hi = p->vaddr + p->memsz > hi ? p->vaddr + p->memsz : hi;
-	}
-	if (hi == 0)
-		return "no loadable segment";
-	if (!im->virt_base)
-		im->virt_base = lo & ~((4ull << 20) - 1);
-	im->end = hi;
-	if (im->virt_base % (4ull << 20) || lo < im->virt_base || hi - im->virt_base > (512ull << 20))
-		return "virt_base must be 4 MiB aligned, at or below the image, within 512 MiB of it";
-	if (im->virt_base < HV_VIRT_END)
-		return "the image must be linked in the guest kernel's half, above the hypervisor's slots";
-	if (im->entry < lo || im->entry >= hi)
-		return "the entry point is outside the image";
+	if (pfn_of(l, l->v_end) > nr_pages)
+		return "the image and its start-of-day pages need more than the guest's memory";
+	if (!va_canonical(l->v_start) || !va_canonical(l->v_end - 1) ||
+	    (l->v_start >> 47) != ((l->v_end - 1) >> 47))
+		return "the start-of-day area is not canonical";
+	if (l->v_start < HV_VIRT_END && l->v_end > HV_VIRT_START)
+		return "the image overlaps the hypervisor's area";
+	if (img->hypercall_page != ELF_UNSET &&
+	    (img->hypercall_page < l->v_start || img->hypercall_page >= l->v_end))
+		return "invalid HYPERCALL_PAGE field in ELF notes";
 	return NULL;
-}
-
-static struct layout plan(const struct image *im, uint64_t nr_pages)
-{
-	struct layout l = { 0 };
-	l.image_pages = (im->end - im->virt_base + PAGE_SIZE - 1) / PAGE_SIZE;
-	l.p2m_pfn = l.image_pages;
-	l.p2m_pages = (nr_pages * 8 + PAGE_SIZE - 1) / PAGE_SIZE;
-	l.si_pfn = l.p2m_pfn + l.p2m_pages;
-	l.store_pfn = l.si_pfn + 1;
-	l.console_pfn = l.si_pfn + 2;
-	l.pt_pfn = l.si_pfn + 3;
-	for (uint64_t prev = ~0ull; l.mapped != prev;) {
-		prev = l.mapped;
-		l.nr_pt = 3 + (l.mapped + PT_ENTRIES - 1) / PT_ENTRIES;
-		l.stack_pfn = l.pt_pfn + l.nr_pt;
-		uint64_t four_mib = 1024;
-		l.mapped = (l.stack_pfn + 1 + 128 + four_mib - 1) / four_mib * four_mib;
-	}
-	return l;
 }
 
 /* A bijection on [0, 2^bits): an odd multiply and an xor-shift, each
@@ -182,101 +124,124 @@ static mfn_t next_frame(struct domain *d, struct frame_source *fs, pfn_t pfn)
 	return INVALID_MFN;
 }
 
-static mfn_t p2m_frames[PT_ENTRIES];     /* the frames of the guest's p2m list */
-
-static mfn_t pfn_mfn(uint64_t pfn)
+static uint64_t *p2m_slot(const struct builder *b, uint64_t pfn)
 {
-	return _mfn(((uint64_t *)env_frame(p2m_frames[pfn / PT_ENTRIES]))[pfn % PT_ENTRIES]);
+	return (uint64_t *)env_frame(b->p2m_frames[pfn / PT_ENTRIES]) + pfn % PT_ENTRIES;
+}
+
+static mfn_t pfn_mfn(const struct builder *b, uint64_t pfn)
+{
+	return _mfn(*p2m_slot(b, pfn));
+}
+
+static void *pfn_page(const struct builder *b, uint64_t pfn)
+{
+	return env_frame(pfn_mfn(b, pfn));
 }
 
 /* pfns 0..nr_pages-1, the p2m list's own frames first so that every mfn
  * can be written into the list as it is chosen; then one frame more, not
  * in the p2m, for the shared info page. */
-static bool give_frames(struct domain *d, const struct layout *l, uint64_t nr_pages, mfn_t *shared)
+static bool give_frames(struct domain *d, struct builder *b, mfn_t *shared)
 {
 	struct frame_source fs = { .span = d->m->nr_frames, .bits = 1 };
+	uint64_t first = pfn_of(&b->l, b->l.p2m);
 	while ((1ull << fs.bits) < fs.span)
 		fs.bits++;
-	for (uint64_t i = 0; i < l->p2m_pages; i++) {
-		p2m_frames[i] = next_frame(d, &fs, _pfn(l->p2m_pfn + i));
-		if (mfn_eq(p2m_frames[i], INVALID_MFN))
+	for (uint64_t i = 0; i < b->l.p2m_pages; i++) {
+		b->p2m_frames[i] = next_frame(d, &fs, _pfn(first + i));
+		if (mfn_eq(b->p2m_frames[i], INVALID_MFN))
 			return false;
 	}
-	for (uint64_t pfn = 0; pfn < nr_pages; pfn++) {
-		bool list = pfn >= l->p2m_pfn && pfn < l->p2m_pfn + l->p2m_pages;
-		mfn_t m = list ? p2m_frames[pfn - l->p2m_pfn] : next_frame(d, &fs, _pfn(pfn));
+	for (uint64_t pfn = 0; pfn < b->nr_pages; pfn++) {
+		bool list = pfn >= first && pfn < first + b->l.p2m_pages;
+		mfn_t m = list ? b->p2m_frames[pfn - first] : next_frame(d, &fs, _pfn(pfn));
 		if (mfn_eq(m, INVALID_MFN))
 			return false;
-		((uint64_t *)env_frame(p2m_frames[pfn / PT_ENTRIES]))[pfn % PT_ENTRIES] = mfn_x(m);
+		*p2m_slot(b, pfn) = mfn_x(m);
 	}
 	*shared = next_frame(d, &fs, _pfn(M2P_INVALID));
 	return !mfn_eq(*shared, INVALID_MFN);
 }
 
-static void load_segments(const struct image *im)
+/* Copy (n) bytes to guest virtual address (va) of the start-of-day area. */
+static void copy_in(const struct builder *b, uint64_t va, const uint8_t *from, uint64_t n)
 {
-	for (unsigned i = 0; i < im->eh->phnum; i++) {
-		const struct elf64_phdr *p = phdr(im, i);
-		if (p->type != PT_LOAD)
+	while (n) {
+		uint64_t part = PAGE_SIZE - (va % PAGE_SIZE);
+		part = part < n ? part : n;
+		memcpy((uint8_t *)pfn_page(b, pfn_of(&b->l, va)) + va % PAGE_SIZE, from, part);
+		va += part, from += part, n -= part;
+	}
+}
+
+static void load_segments(const struct builder *b)
+{
+	for (unsigned i = 0; i < b->img->nr_segments; i++) {
+		const struct elf_segment *s = &b->img->segment[i];
+		copy_in(b, elf_segment_va(b->img, s), b->data + s->offset, s->filesz);
+	}
+}
+
+/* Xen's hypercall page for a 64-bit PV guest: int3 everywhere, then in
+ * each 32-byte slot i "push %rcx; push %r11; mov $i, %eax; syscall;
+ * pop %r11; pop %rcx; ret", and for iret, which does not return,
+ * "push %rcx; push %r11; push %rax; mov $23, %eax; syscall". */
+static void write_hypercall_page(const struct builder *b, uint64_t va)
+{
+	static const uint8_t call[14] = { 0x51, 0x41, 0x53, 0xb8, 0, 0, 0, 0, 0x0f, 0x05, 0x41, 0x5b, 0x59, 0xc3 };
+	static const uint8_t iret[11] = { 0x51, 0x41, 0x53, 0x50, 0xb8, HYPERVISOR_iret, 0, 0, 0, 0x0f, 0x05 };
+	uint8_t *p = pfn_page(b, pfn_of(&b->l, va & ~(uint64_t)(PAGE_SIZE - 1)));
+	memset(p, 0xcc, PAGE_SIZE);
+	for (unsigned i = 0; i < PAGE_SIZE / 32; i++) {
+		if (i == HYPERVISOR_iret) {
+			memcpy(p + 32 * i, iret, sizeof(iret));
 			continue;
-		for (uint64_t off = 0; off < p->filesz;) {
-			uint64_t va = p->vaddr + off, n = PAGE_SIZE - (va % PAGE_SIZE);
-			n = n < p->filesz - off ? n : p->filesz - off;
-			uint8_t *to = env_frame(pfn_mfn((va - im->virt_base) / PAGE_SIZE));
-			memcpy(to + va % PAGE_SIZE, im->data + p->offset + off, n);
-			off += n;
 		}
+		memcpy(p + 32 * i, call, sizeof(call));
+		p[32 * i + 4] = (uint8_t)i;
 	}
 }
 
-/* The flags of the initial mapping of (pfn): the image's pages as its
- * segments say, the tables read-only, the rest writable data. */
-static uint64_t initial_flags(const struct image *im, const struct layout *l, uint64_t pfn)
+/* Map every page of [v_start, v_end): read-only if it is one of the
+ * tables, else writable; all of it executable, as Xen's L1_PROT.  The
+ * addresses only grow, so a table is made when its first page comes and
+ * the tables in use are the last made at each level (cur[]). */
+static void build_tables(struct builder *b)
 {
-	if (pfn >= l->pt_pfn && pfn < l->pt_pfn + l->nr_pt)
-		return PTE_P | PTE_A | PTE_NX;
-	uint64_t va = im->virt_base + pfn * PAGE_SIZE, f = PTE_P | PTE_A | PTE_RW | PTE_D | PTE_NX;
-	for (unsigned i = 0; pfn < l->image_pages && i < im->eh->phnum; i++) {
-		const struct elf64_phdr *p = phdr(im, i);
-		if (p->type != PT_LOAD || va + PAGE_SIZE <= p->vaddr || va >= p->vaddr + p->memsz)
-			continue;
-		f = PTE_P | PTE_A | (p->flags & PF_W ? PTE_RW | PTE_D : 0) | (p->flags & PF_X ? 0 : PTE_NX);
-	}
-	return f;
-}
-
-static void put(uint64_t pfn, unsigned slot, uint64_t e)
-{
-	((uint64_t *)env_frame(pfn_mfn(pfn)))[slot] = e;
-}
-
-static void build_tables(const struct image *im, const struct layout *l)
-{
-	uint64_t vb = im->virt_base, table = PTE_P | PTE_RW | PTE_A;
-	put(l->pt_pfn, (vb >> 39) & 511, mfn_x(pfn_mfn(l->pt_pfn + 1)) << PAGE_SHIFT | table);
-	put(l->pt_pfn + 1, (vb >> 30) & 511, mfn_x(pfn_mfn(l->pt_pfn + 2)) << PAGE_SHIFT | table);
-	for (uint64_t k = 0; k * PT_ENTRIES < l->mapped; k++) {
-		uint64_t l1 = l->pt_pfn + 3 + k;
-		put(l->pt_pfn + 2, (unsigned)(((vb >> 21) & 511) + k), mfn_x(pfn_mfn(l1)) << PAGE_SHIFT | table);
-		for (unsigned j = 0; j < PT_ENTRIES; j++) {
-			uint64_t pfn = k * PT_ENTRIES + j;
-			put(l1, j, mfn_x(pfn_mfn(pfn)) << PAGE_SHIFT | initial_flags(im, l, pfn));
+	const struct layout *l = &b->l;
+	uint64_t root = pfn_of(l, l->pt), pt_end = root + l->nr_pt, next = root + 1;
+	uint64_t cur[5] = { [4] = root };
+	for (uint64_t va = l->v_start & ~(uint64_t)(PAGE_SIZE - 1); va < l->v_end; va += PAGE_SIZE) {
+		for (unsigned level = 4; level > 1; level--) {
+			uint64_t *t = pfn_page(b, cur[level]);
+			unsigned slot = pt_index(va, level);
+			if (!t[slot]) {
+				cur[level - 1] = next++;
+				t[slot] = mfn_x(pfn_mfn(b, cur[level - 1])) << PAGE_SHIFT |
+					  PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D;
+			}
 		}
+		uint64_t pfn = pfn_of(l, va);
+		bool table = pfn >= root && pfn < pt_end;
+		((uint64_t *)pfn_page(b, cur[1]))[pt_index(va, 1)] =
+			mfn_x(pfn_mfn(b, pfn)) << PAGE_SHIFT | PTE_P | PTE_A | (table ? 0 : PTE_RW);
 	}
 }
 
-static void write_start_info(const struct image *im, const struct layout *l, uint64_t nr_pages,
-			     mfn_t shared, const char *cmdline)
+static void write_start_info(const struct builder *b, mfn_t shared, const char *cmdline)
 {
-	struct xen_start_info *si = env_frame(pfn_mfn(l->si_pfn));
+	const struct layout *l = &b->l;
+	struct xen_start_info *si = pfn_page(b, pfn_of(l, l->start_info));
 	memcpy(si->magic, XEN_START_MAGIC, sizeof(XEN_START_MAGIC));
-	si->nr_pages = nr_pages;
+	si->nr_pages = b->nr_pages;
 	si->shared_info = mfn_x(shared) << PAGE_SHIFT;
-	si->store_mfn = mfn_x(pfn_mfn(l->store_pfn));
-	si->console.mfn = mfn_x(pfn_mfn(l->console_pfn));
-	si->pt_base = im->virt_base + l->pt_pfn * PAGE_SIZE;
+	si->store_mfn = mfn_x(pfn_mfn(b, pfn_of(l, l->store)));
+	si->console.mfn = mfn_x(pfn_mfn(b, pfn_of(l, l->console)));
+	si->pt_base = l->pt;
 	si->nr_pt_frames = l->nr_pt;
-	si->mfn_list = im->virt_base + l->p2m_pfn * PAGE_SIZE;
+	si->mfn_list = l->p2m;
+	si->first_p2m_pfn = b->nr_pages;
 	size_t n = strlen(cmdline);
 	memcpy(si->cmd_line, cmdline, n < MAX_GUEST_CMDLINE - 1 ? n : MAX_GUEST_CMDLINE - 1);
 }
@@ -305,29 +270,41 @@ static long take_initial_root(struct vcpu *v, mfn_t l4)
 
 static struct hv_domain hv_domains[MAX_DOMAINS];
 
+/* The checks on the request and the image, before anything is given out:
+ * NULL, or why there will be no domain. */
+static const char *check_request(struct builder *b, uint64_t image, uint64_t len, struct elf_image *img)
+{
+	uint64_t frames = machine.nr_frames;
+	if (len == 0 || image + len < image || PAGE_UP(image + len) > frames * PAGE_SIZE)
+		return "the guest image is not in memory";
+	if (b->nr_pages == 0 || b->nr_pages >= frames || b->nr_pages / PT_ENTRIES + 1 > mem_p2m_index_size)
+		return "no memory size the machine can give";
+	const char *why = elf_parse(maddr_virt(image), len, img);
+	return why ? why : plan(img, b->nr_pages, &b->l);
+}
 
 struct domain *build_domain(uint64_t image, uint64_t len, uint64_t nr_pages, unsigned nr_vcpus,
 			    const char *cmdline, struct regs *r)
 {
-	struct image im = { .data = maddr_virt(image), .len = len };
-	const char *why = check_image(&im);
-	struct layout l = plan(&im, nr_pages);
-	if (!why && (l.mapped > nr_pages || l.mapped > MAPPED_MAX ||
-		     (im.virt_base >> 30) != ((im.virt_base + l.mapped * PAGE_SIZE - 1) >> 30)))
-		why = "the image and its start-of-day pages need more than the guest's memory or 1 GiB";
+	struct elf_image img;
+	struct builder b = { .img = &img, .data = maddr_virt(image), .nr_pages = nr_pages,
+			     .p2m_frames = mem_p2m_index };
+	const char *why = check_request(&b, image, len, &img);
 	if (why) {
 		printk("hv: guest image refused: %s\n", why);
 		return NULL;
 	}
 	struct domain *d = domain_create(&machine, nr_vcpus);
 	mfn_t shared;
-	if (!d || !give_frames(d, &l, nr_pages, &shared)) {
+	if (!d || !give_frames(d, &b, &shared)) {
 		printk("hv: not enough free memory for a guest of %lu pages\n", nr_pages);
 		return NULL;
 	}
-	load_segments(&im);
-	build_tables(&im, &l);
-	write_start_info(&im, &l, nr_pages, shared, cmdline);
+	load_segments(&b);
+	if (img.hypercall_page != ELF_UNSET)
+		write_hypercall_page(&b, img.hypercall_page);
+	build_tables(&b);
+	write_start_info(&b, shared, cmdline);
 	struct hv_domain *hd = &hv_domains[d - machine.domains];
 	*hd = (struct hv_domain){ .shared_info = mfn_x(shared) << PAGE_SHIFT, .console_line_start = true };
 	d->host = hd;
@@ -337,20 +314,21 @@ struct domain *build_domain(uint64_t image, uint64_t len, uint64_t nr_pages, uns
 	}
 	struct vcpu *v = &d->vcpus[0];
 	hd->vcpus[0].initialised = hd->vcpus[0].up = true;
-	long rc = take_initial_root(v, pfn_mfn(l.pt_pfn));
+	long rc = take_initial_root(v, pfn_mfn(&b, pfn_of(&b.l, b.l.pt)));
 	if (rc) {
 		printk("hv: the initial pagetables did not validate (%ld): %s\n", rc,
 		       v->reason ? v->reason : "");
 		return NULL;
 	}
 	memset(r, 0, sizeof(*r));
-	r->rip = im.entry;
-	r->rsp = im.virt_base + (l.stack_pfn + 1) * PAGE_SIZE;
-	r->rsi = im.virt_base + l.si_pfn * PAGE_SIZE;
+	r->rip = img.virt_entry;
+	r->rsp = b.l.stack_top;
+	r->rsi = b.l.start_info;
 	r->cs = GUEST_CS;
 	r->ss = GUEST_SS;
 	r->rflags = RFLAGS_IF | 2;
-	printk("hv: d%u: %lu pages, image %lx-%lx entry %lx, %lu pagetable frames, %lu pfns mapped\n",
-	       d->domid, nr_pages, im.virt_base, im.end, im.entry, l.nr_pt, l.mapped);
+	printk("hv: d%u: %lu pages, kernel %lx-%lx entry %lx, start of day %lx-%lx, %lu pagetable frames\n",
+	       d->domid, nr_pages, img.virt_kstart, img.virt_kend, img.virt_entry, b.l.v_start,
+	       b.l.v_end, b.l.nr_pt);
 	return d;
 }

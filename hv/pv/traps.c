@@ -127,6 +127,8 @@ static void gp_fault(struct vcpu *v, struct regs *r)
 			return;
 		}
 	}
+	if (pv_emulate_priv(v, r))
+		return;
 	deliver(v, r, 13, true, r->error);
 }
 

@@ -15,7 +15,8 @@
  * flushes the TLB (no global pages): whatever the hardware caches belongs to
  * the running vCPU, so a flush of a vCPU that is not running has nothing to
  * do (env_flush_tlb, env_invlpg) and needs no IPI.  MSR TSC_AUX holds the
- * running vCPU's id for rdtscp, the guest's way to know which vCPU it is.
+ * running vCPU's own value, as on Xen: what the guest wrote (pv/emul_priv.c),
+ * 0 until it does.
  *
  * sched_op: yield, and shutdown (the domain ends after the hypercall).
  */
@@ -23,7 +24,7 @@
 
 void sched_start(struct vcpu *v)
 {
-	pc_set_tsc_aux(v->id);
+	pc_set_tsc_aux(hv_vcpu(v)->tsc_aux);
 }
 
 bool sched_no_timer;
@@ -43,7 +44,7 @@ static void switch_to(struct regs *r, struct vcpu *next)
 	hv_vcpu(c->cur)->regs = *r;
 	*r = hv_vcpu(next)->regs;
 	c->cur = next;
-	pc_set_tsc_aux(next->id);
+	pc_set_tsc_aux(hv_vcpu(next)->tsc_aux);
 	mem_load_root(next->kernel_root);
 }
 

@@ -125,8 +125,6 @@ long do_vcpu_op(struct vcpu *v, const uint64_t a[6])
 	case VCPUOP_up:
 		if (!h->initialised)
 			return -XEN_EINVAL;
-		if (!pc_has_rdtscp())
-			return -XEN_EOPNOTSUPP;     /* the guest could not tell its vCPUs apart */
 		h->up = true;
 		sched_tick_start();
 		return 0;

@@ -26,6 +26,8 @@
 struct machine machine;
 mfn_t hv_l4;
 void *audit_scratch;
+mfn_t *mem_p2m_index;
+uint64_t mem_p2m_index_size;
 
 extern uint8_t hv_text_start[], hv_data_start[], hv_end[];
 
@@ -153,6 +155,8 @@ void mem_init(const struct hvm_start_info *si)
 	m->progress = table(m->nr_frames * sizeof(*m->progress));
 	m->queue_next = table(m->nr_frames * sizeof(*m->queue_next));
 	audit_scratch = table(audit_scratch_size(m));
+	mem_p2m_index_size = m->nr_frames / PT_ENTRIES + 1;
+	mem_p2m_index = table(mem_p2m_index_size * sizeof(mfn_t));
 	m->m2p_start = _mfn(m2p >> PAGE_SHIFT);
 	m->m2p_frames = m2p_n;
 	machine_init(m, bump / PAGE_SIZE);

@@ -253,6 +253,8 @@ struct pvmmu_stats {
 
 /* What the domain builder leaves for a PV guest; rsi points at it. */
 #define XEN_START_MAGIC "xen-3.0-x86_64"
+#define SIF_PRIVILEGED  (1u << 0)   /* start_info.flags: a privileged domain */
+#define SIF_INITDOMAIN  (1u << 1)   /* ... the initial (hardware) domain: Xen's dom0 */
 #define MAX_GUEST_CMDLINE 1024
 struct xen_start_info {
 	char magic[32];

@@ -49,5 +49,6 @@ void test_guest(void);
 void test_attacks(void);
 void test_preempt(void);
 void test_insn(void);
+void test_elf(void);
 
 #endif

@@ -71,6 +71,7 @@ int main(void)
 	test_attacks();
 	test_preempt();
 	test_insn();
+	test_elf();
 	test_concurrency();
 	printf("unit: %u passed, %u failed\n", checks_passed, checks_failed);
 	return checks_failed ? 1 : 0;
