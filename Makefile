@@ -145,6 +145,7 @@ X86_GUEST += guest/x86/access.c
 X86_GUEST += guest/x86/run.c
 
 XEN_GUEST += guest/xen/entry.S
+XEN_GUEST += guest/xen/abi.c
 XEN_GUEST += guest/xen/attacks.c
 XEN_GUEST += guest/xen/fuzz.c
 XEN_GUEST += guest/xen/hostif.c

@@ -132,10 +132,17 @@ static long op_flush_cache(struct vcpu *v, const struct mmuext_op *op)
 	return refuse(v, XEN_EACCES, "cache flushes need I/O privilege");
 }
 
+/* Xen's checks: a page-aligned address a guest may use, at most 8192
+ * entries (the address counts only with entries).  No LDT is the one
+ * hv runs; an LDT of one's own is not built yet. */
 static long op_set_ldt(struct vcpu *v, const struct mmuext_op *op)
 {
-	(void)op;
-	return refuse(v, XEN_EOPNOTSUPP, "LDTs are not supported");
+	uint64_t ptr = op->arg2.nr_ents ? op->arg1.linear_addr : 0;
+	if ((ptr & (PAGE_SIZE - 1)) || !va_flushable(ptr) || op->arg2.nr_ents > 8192)
+		return refuse(v, XEN_EINVAL, "LDT not page-aligned, not the guest's, or over 8192 entries");
+	if (op->arg2.nr_ents)
+		return refuse(v, XEN_EOPNOTSUPP, "LDTs of the guest's own are not built yet");
+	return 0;
 }
 
 static long op_obsolete(struct vcpu *v, const struct mmuext_op *op)

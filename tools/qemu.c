@@ -270,12 +270,12 @@ static int boot(const struct qemu_opts *o, bool native, const char *cmdline, uin
 	return code;
 }
 
-int qemu_attacks(const struct qemu_opts *o, const char *name, struct attack_counts *c)
+int qemu_attacks(const struct qemu_opts *o, bool abi, const char *name, struct attack_counts *c)
 {
 	struct parse p = { 0 };
 	struct guest_result r;
 	char cmdline[128];
-	snprintf(cmdline, sizeof(cmdline), "pages=16384 vcpus=4 attack=%s", name);
+	snprintf(cmdline, sizeof(cmdline), "pages=16384 vcpus=4 %s=%s", abi ? "abi" : "attack", name);
 	int code = boot(o, false, cmdline, 16384, &p, &r);
 	if (code == -1)
 		return -1;

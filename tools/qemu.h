@@ -54,11 +54,11 @@ struct attack_counts {
 	unsigned passed, failed, skipped, as_dom0;
 };
 
-/* Boot the guest in hostile mode (name) (guest/xen/attacks.h, or "all"):
- * 0 if every attempt was refused as Xen refuses it and the hypervisor
- * finished (hv: with a clean audit), 1 if not, -1 if QEMU could not be
- * run; (c) counts the attempts. */
-int qemu_attacks(const struct qemu_opts *o, const char *name, struct attack_counts *c);
+/* Boot the guest in hostile mode (name) (guest/xen/attacks.h, or "all"),
+ * or with (abi) run the ABI group (name) (guest/xen/abi.c): 0 if every
+ * attempt got Xen's answer and the hypervisor finished (hv: with a clean
+ * audit), 1 if not, -1 if QEMU could not be run; (c) counts the attempts. */
+int qemu_attacks(const struct qemu_opts *o, bool abi, const char *name, struct attack_counts *c);
 
 /* --- xen.c: the xen host's parts --------------------------------------- */
 

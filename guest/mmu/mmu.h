@@ -74,8 +74,8 @@ struct mm;
 
 struct mmu_ops {
 	const char *name;
-	/* Write entry (val, machine form) at (entry) of a table of (level);
-	 * (pinned) says whether the table is live in the hypervisor. */
+	/* Write entry (val, machine form) at (entry), in a table of any
+	 * level; (pinned) says whether the table is live in the hypervisor. */
 	void (*set_entry)(gva_t entry, uint64_t val, bool pinned);
 	/* The same for the L1 entry mapping (va) in the current space. */
 	void (*set_pte_current)(uint64_t va, gva_t entry, uint64_t val);

@@ -400,15 +400,20 @@ static bool run_modes(const struct attack_mode *m, unsigned n, const char *name)
 	return any;
 }
 
-int xen_attacks(const char *name, const struct start_info *si)
+int xen_attacks(const char *name, const struct start_info *si, bool abi)
 {
 	if (si->nr_vcpus >= 2) {
 		x86_smp = true;
 		x86_secondary_main = secondary_main;
 		x86_start_vcpus(2, pfn_to_mfn(kernel_mm.pgd));
 	}
-	bool any = run_modes(attack_modes_mmu, nr_attack_modes_mmu, name);
-	any |= run_modes(attack_modes_ring0, nr_attack_modes_ring0, name);
+	bool any = false;
+	if (abi) {
+		any = run_modes(abi_modes, nr_abi_modes, name);
+	} else {
+		any = run_modes(attack_modes_mmu, nr_attack_modes_mmu, name);
+		any = run_modes(attack_modes_ring0, nr_attack_modes_ring0, name) || any;
+	}
 	if (!any && !x86_word_is(name, "all"))
 		return -1;
 	x86_puts("pvmmu-attacks ");

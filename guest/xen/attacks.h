@@ -22,8 +22,8 @@ struct attack_mode {
 	const char *name;
 	void (*fn)(void);
 };
-extern const struct attack_mode attack_modes_mmu[], attack_modes_ring0[];
-extern const unsigned nr_attack_modes_mmu, nr_attack_modes_ring0;
+extern const struct attack_mode attack_modes_mmu[], attack_modes_ring0[], abi_modes[];
+extern const unsigned nr_attack_modes_mmu, nr_attack_modes_ring0, nr_abi_modes;
 
 /* Count one attempt: (got) must equal (want). */
 void expect(const char *what, long got, long want);

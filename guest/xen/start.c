@@ -6,6 +6,7 @@
  *
  *   workload=NAME [mode=pv|nobatch] [ops=N]   one workload (../x86/run.c)
  *   attack=NAME                               a hostile mode (attacks.h)
+ *   abi=NAME                                  ABI rules, one group (abi.c)
  *   fuzz=SEED [ops=N]                         hv fuzzed from inside (fuzz.c)
  *
  * then power off; any failure crashes the domain instead.
@@ -41,17 +42,17 @@ void xen_start(const struct xen_start_info *xsi)
 	si.nr_vcpus = x86_vcpus(cmdline);
 	if (!si.nr_vcpus)
 		hostif_panic("vcpus= out of range (hv should have refused it)");
-	const char *attack = x86_arg(cmdline, "attack=");
+	const char *attack = x86_arg(cmdline, "attack="), *abi = x86_arg(cmdline, "abi=");
 	if (x86_arg(cmdline, "fuzz=")) {
 		kernel_boot(&si, &pv_mmu_ops, true);
 		if (xen_fuzz(cmdline, &si))
 			hostif_panic("fuzz=SEED needs vcpus=4");
 		xen_shutdown(SHUTDOWN_poweroff);
 	}
-	if (attack) {
+	if (attack || abi) {
 		kernel_boot(&si, &pv_mmu_ops, true);
-		if (xen_attacks(attack, &si))
-			hostif_panic("no such attack mode");
+		if (xen_attacks(attack ? attack : abi, &si, !attack))
+			hostif_panic(attack ? "no such attack mode" : "no such ABI group");
 		xen_shutdown(SHUTDOWN_poweroff);
 	}
 	x86_run_workload(&si, cmdline, false);

@@ -40,9 +40,10 @@ extern struct trap_info xen_trap_table[];
  * builds an ordinary domain. */
 extern bool xen_dom0;
 
-/* Run the hostile mode (name): 0 if every attack was refused as Xen
- * refuses it, or -1 if the name is unknown. */
-int xen_attacks(const char *name, const struct start_info *si);
+/* Run the hostile mode (name), or with (abi) the ABI group (name) (abi.c),
+ * or all of them ("all"): 0, with a line per attempt and a summary, or -1
+ * if the name is unknown. */
+int xen_attacks(const char *name, const struct start_info *si, bool abi);
 
 /* Fuzz the hypervisor as "fuzz=SEED ops=N" on (cmdline) asks (fuzz.c):
  * 0 once both fuzzing vCPUs are done, -1 without vcpus=4. */
