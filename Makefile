@@ -61,6 +61,7 @@ TOOLS += tools/qemu.c
 TOOLS += tools/replay.c
 TOOLS += tools/run.c
 TOOLS += tools/scenario.c
+TOOLS += tools/sprog.c
 TOOLS += tools/xen.c
 
 UNIT += tests/unit/main.c
@@ -147,6 +148,7 @@ X86_GUEST += guest/x86/run.c
 XEN_GUEST += guest/xen/entry.S
 XEN_GUEST += guest/xen/abi.c
 XEN_GUEST += guest/xen/attacks.c
+XEN_GUEST += guest/xen/scenario.c
 XEN_GUEST += guest/xen/fuzz.c
 XEN_GUEST += guest/xen/hostif.c
 XEN_GUEST += guest/xen/ring0.c

@@ -156,6 +156,9 @@ qemu_suite() {
 		   [ "$(grep -o '"pins":[0-9.]*,"unpins":[0-9.]*' $T/qemu.json)" = "$(cat $T/sim.json)" ]; then ok
 		else bad "qemu: mixed ($m) on 2 vCPUs finishes cleanly with the sim's pins"; tail -5 $T/qemu.log; fi
 	done
+	# The scenario files through real hypercalls: what one guest can make of
+	# them, on hv (what it skips, and why, is in the output)
+	counted "qemu: scenario files through a guest on hv" "$bin" replay --host qemu tests/scenarios/*.pvs tests/attacks/*.pvs
 	# The ABI rules, a group per hypercall, each answered as Xen answers.
 	expect 0 "qemu: every ABI rule answered as Xen answers it, hv goes on to a clean audit" \
 		"$bin" run --host qemu --abi all
@@ -242,6 +245,8 @@ xen_suite() {
 	expect 0 "xen: every attack answered as on hv, or as Xen answers its dom0" "$bin" run --host xen --attack all
 	if grep -q 'answered as Xen answers them (12 as Xen answers its dom0), 0 not, 1 SKIPPED' $T/test.out; then ok
 	else bad "xen: the documented differences are 12 dom0 answers and 1 skip"; grep -E 'NOT REFUSED|SKIP|attacks \(' $T/test.out; fi
+	# the scenario files through the same guest as Xen's dom0
+	counted "xen: scenario files through a guest on Xen" "$bin" replay --host xen tests/scenarios/*.pvs tests/attacks/*.pvs
 	# the guest's own counts per operation are the same on Xen as on hv
 	local w
 	for w in fork-exit fork-exec-exit fault-storm mmap-64m mprotect-64m ctxsw-2; do

@@ -61,7 +61,7 @@ int qemu_choose_host(const char *host, bool *qemu, bool *xen)
 }
 
 /* The images sit beside the pvmmu binary's build directory: build/hv/. */
-static void image_path(char *buf, size_t len, const char *name)
+void qemu_image_path(char *buf, size_t len, const char *name)
 {
 	char self[PATH_MAX - 64];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -127,13 +127,16 @@ static void parse_line(const char *line, struct parse *p, struct guest_result *r
 static pid_t start(const struct qemu_opts *o, bool native, const char *cmdline, uint64_t pages, int *out)
 {
 	char hv[PATH_MAX], guest[PATH_MAX], mem[32], xen_args[256], module[PATH_MAX + 512];
-	image_path(guest, sizeof(guest), "guest.elf");
+	if (o->guest)
+		snprintf(guest, sizeof(guest), "%.4000s", o->guest);
+	else
+		qemu_image_path(guest, sizeof(guest), "guest.elf");
 	if (o->xen && !native) {
 		if (xen_image(hv, sizeof(hv)))
 			return -1;
 		xen_command_lines(guest, cmdline, pages, xen_args, sizeof(xen_args), module, sizeof(module));
 	} else {
-		image_path(hv, sizeof(hv), native ? "native.elf" : "hv.elf");
+		qemu_image_path(hv, sizeof(hv), native ? "native.elf" : "hv.elf");
 	}
 	if (access(hv, R_OK) || (!native && access(guest, R_OK))) {
 		fprintf(stderr, "pvmmu: %s is missing: run make first\n", access(hv, R_OK) ? hv : guest);

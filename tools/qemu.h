@@ -12,7 +12,11 @@ struct qemu_opts {
 	const char *accel;          /* "tcg" or "kvm" */
 	unsigned timeout;           /* seconds */
 	FILE *console;              /* where the serial console is streamed (NULL: nowhere) */
+	const char *guest;          /* the guest image (NULL: the build's guest.elf) */
 };
+
+/* The path of image (name) of the build (build/hv/, or $PVMMU_IMAGES). */
+void qemu_image_path(char *buf, size_t len, const char *name);
 
 /* Boot hv with the guest image, or (native) the native image alone, with
  * (cmdline) appended and memory for (pages) guest pages; give each console
@@ -59,6 +63,14 @@ struct attack_counts {
  * attempt got Xen's answer and the hypervisor finished (hv: with a clean
  * audit), 1 if not, -1 if QEMU could not be run; (c) counts the attempts. */
 int qemu_attacks(const struct qemu_opts *o, bool abi, const char *name, struct attack_counts *c);
+
+/* Run scenario (sc) through real hypercalls by one guest, on hv or on Xen
+ * as (o) says (sprog.c), and print how many of its statements ran, how
+ * many came out as it expects, which did not and why the rest were
+ * skipped: 0 if every statement that ran came out as expected, 1 if not,
+ * -1 if QEMU could not be run. */
+struct scenario;
+int sprog_replay(const struct qemu_opts *o, const struct scenario *sc, unsigned *ran, unsigned *agreed);
 
 /* --- xen.c: the xen host's parts --------------------------------------- */
 

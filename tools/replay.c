@@ -11,11 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../core/env.h"
 #include "../core/frame.h"
 #include "../core/hypercall.h"
 #include "../core/ptwr.h"
 #include "../sim/sim.h"
 #include "cli.h"
+#include "qemu.h"
 #include "scenario.h"
 
 #define MC_MAX 256
@@ -45,6 +47,9 @@ struct runner {
 	unsigned passed, failed;
 	const struct stmt *mc[MC_MAX];
 	unsigned mc_n;
+	bool uncached;           /* no translation kept from one access to the next */
+	bool *agreed;            /* if set: per statement, whether it came out as expected;
+				  * nothing printed */
 };
 
 static bool resolve(struct runner *r, const struct frame_ref *f, mfn_t *out, struct outcome *o)
@@ -215,6 +220,8 @@ static struct outcome run_memory(struct runner *r, const struct stmt *st, struct
 	}
 	if (st->va & 7)
 		return fault("address is not 8-byte aligned");
+	if (r->uncached)
+		env_flush_tlb(v);
 	enum sim_fault f = st->op == OP_LOAD ? sim_load(r->s, sv, st->va, &o.value)
 					     : sim_store(r->s, sv, st->va, val);
 	if (f != SIM_OK)
@@ -390,6 +397,10 @@ static void judge(struct runner *r, const struct stmt *st, const struct outcome 
 	char want[96], got[256], msg[256];
 	bool ok = matches(r, &st->ex, o);
 
+	if (r->agreed) {
+		r->agreed[st - r->sc->stmts] = ok;
+		return;
+	}
 	if (!ok) {
 		describe_expect(r, &st->ex, want, sizeof(want));
 		describe_outcome(o, got, sizeof(got));
@@ -514,18 +525,63 @@ static char *read_file(const char *path, char *err, size_t errlen)
 
 static const char replay_usage[] =
 	"usage: pvmmu replay [--seed N] FILE...\n"
+	"       pvmmu replay --host qemu|xen [--timeout S] FILE...\n"
 	"\n"
 	"Run scenario files against the hypervisor core on the sim host, each on a\n"
 	"fresh machine, with the audit after every statement.  Prints one line per\n"
 	"failed statement and a closing 'replay: N passed, N failed'.\n"
 	"\n"
-	"  --seed N   seed of the pfn -> mfn shuffle (default 1)\n"
+	"With --host, run each file through real hypercalls instead: one guest,\n"
+	"the file's first domain, makes the statements it can, on hv (qemu) or on\n"
+	"Xen 4.17 as its dom0 (xen).  Prints per file how many statements ran, how\n"
+	"many came out as the file expects, which did not, and why the others were\n"
+	"skipped.\n"
+	"\n"
+	"  --seed N     seed of the pfn -> mfn shuffle (default 1; sim)\n"
+	"  --host H     qemu or xen: through a guest under QEMU\n"
+	"  --timeout S  stop a guest after S seconds (default 120)\n"
 	"\n"
 	"Exit status: 0 all passed, 1 some failed, 2 usage or a file that cannot be parsed.\n";
+
+void replay_tlb_dependence(const struct scenario *sc, bool *depends)
+{
+	bool *cached = calloc(sc->n + 1, sizeof(bool)), *uncached = calloc(sc->n + 1, sizeof(bool));
+	for (unsigned pass = 0; pass < 2; pass++) {
+		struct runner r = { .opt = { .frames = 16384, .seed = 1, .l1tf = true }, .uncached = pass,
+				    .agreed = pass ? uncached : cached };
+		run_scenario(&r, sc);
+	}
+	for (size_t i = 0; i < sc->n; i++)
+		depends[i] = cached[i] != uncached[i];
+	free(cached);
+	free(uncached);
+}
+
+/* The files through a guest on hv or Xen (tools/sprog.c). */
+static int replay_in_guest(const char *host, unsigned timeout, struct scenario *sc, int nfiles)
+{
+	bool qemu, xen;
+	if (qemu_choose_host(host, &qemu, &xen))
+		return 2;
+	struct qemu_opts q = { .xen = xen, .accel = "tcg", .timeout = timeout };
+	unsigned ran = 0, agreed = 0;
+	int status = 0;
+	for (int i = 0; i < nfiles && status >= 0; i++) {
+		int rc = sprog_replay(&q, &sc[i], &ran, &agreed);
+		status = rc < 0 ? -1 : status | rc;
+	}
+	if (status < 0)
+		return 1;
+	printf("replay on %s: %u passed, %u failed (of the statements one guest can make)\n",
+	       xen ? "Xen 4.17" : "hv", agreed, ran - agreed);
+	return status;
+}
 
 int cmd_replay(int argc, char **argv)
 {
 	struct runner r = { .opt = { .frames = 16384, .seed = 1, .l1tf = true } };
+	const char *host = NULL;
+	uint64_t timeout = 120;
 	struct scenario *sc = calloc((size_t)argc, sizeof(*sc));
 	int nfiles = 0, status = 0;
 	char err[512];
@@ -544,6 +600,17 @@ int cmd_replay(int argc, char **argv)
 			}
 			continue;
 		}
+		if (!strcmp(argv[i], "--host") || !strcmp(argv[i], "--timeout")) {
+			bool h = !strcmp(argv[i], "--host");
+			const char *v = i + 1 < argc ? argv[++i] : "";
+			if (h ? strcmp(v, "qemu") && strcmp(v, "xen") : !cli_number(v, &timeout) || !timeout ||
+									  timeout > 86400) {
+				free(sc);
+				return cli_usage(replay_usage, h ? "--host is qemu or xen" : "--timeout needs 1 to 86400");
+			}
+			host = h ? v : host;
+			continue;
+		}
 		if (argv[i][0] == '-') {
 			free(sc);
 			return cli_usage(replay_usage, "unknown option");
@@ -559,12 +626,14 @@ int cmd_replay(int argc, char **argv)
 	}
 	if (!nfiles && !status)
 		status = cli_usage(replay_usage, "no scenario files given");
-	for (int i = 0; i < nfiles && !status; i++)
+	if (host && !status)
+		status = replay_in_guest(host, (unsigned)timeout, sc, nfiles);
+	for (int i = 0; i < nfiles && !status && !host; i++)
 		run_scenario(&r, &sc[i]);
 	for (int i = 0; i < nfiles; i++)
 		scenario_free(&sc[i]);
 	free(sc);
-	if (status)
+	if (status || host)
 		return status;
 	printf("replay: %u passed, %u failed\n", r.passed, r.failed);
 	return r.failed ? 1 : 0;

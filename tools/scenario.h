@@ -83,6 +83,13 @@ int scenario_parse(struct scenario *sc, const char *file, const char *text,
 		   char *err, size_t errlen);
 void scenario_free(struct scenario *sc);
 
+/* Which statements of (sc) come out as it expects on a machine whose vCPUs
+ * keep every translation they made (the sim's) but not on one whose vCPUs
+ * keep none, or the other way round: those depend on what a CPU's TLB
+ * holds, which a real CPU may or may not keep.  (depends) has sc->n
+ * entries.  Runs the file twice on the sim host (replay.c). */
+void replay_tlb_dependence(const struct scenario *sc, bool *depends);
+
 /* The name of Xen errno (err), or NULL; and the reverse. */
 const char *errno_name(int err);
 int errno_by_name(const char *name);

@@ -361,7 +361,7 @@ const unsigned nr_attack_modes_mmu = sizeof(attack_modes_mmu) / sizeof(attack_mo
 static void (*volatile job)(void);
 static _Atomic unsigned job_posted, job_finished;
 
-static void secondary_main(void)
+void attack_secondary_main(void)
 {
 	unsigned seen = 0;
 	for (;;) {
@@ -404,7 +404,7 @@ int xen_attacks(const char *name, const struct start_info *si, bool abi)
 {
 	if (si->nr_vcpus >= 2) {
 		x86_smp = true;
-		x86_secondary_main = secondary_main;
+		x86_secondary_main = attack_secondary_main;
 		x86_start_vcpus(2, pfn_to_mfn(kernel_mm.pgd));
 	}
 	bool any = false;

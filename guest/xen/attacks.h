@@ -48,6 +48,8 @@ gva_t l1_entry_of(uint64_t va);
 pfn_t map_page_at(uint64_t va);
 void unmap_page_at(uint64_t va, pfn_t f);
 
+/* vCPU 1's loop: run the jobs vCPU 0 posts, one at a time. */
+void attack_secondary_main(void);
 /* Run (fn) on vCPU 1 (attack runs have vcpus=3: vCPU 1 takes jobs, vCPU 2
  * stays down for vcpu_op), and wait for it to return. */
 void attack_on_secondary(void (*fn)(void));

@@ -7,6 +7,7 @@
  *   workload=NAME [mode=pv|nobatch] [ops=N]   one workload (../x86/run.c)
  *   attack=NAME                               a hostile mode (attacks.h)
  *   abi=NAME                                  ABI rules, one group (abi.c)
+ *   scenario=1                                the scenario program in our image (scenario.c)
  *   fuzz=SEED [ops=N]                         hv fuzzed from inside (fuzz.c)
  *
  * then power off; any failure crashes the domain instead.
@@ -47,6 +48,12 @@ void xen_start(const struct xen_start_info *xsi)
 		kernel_boot(&si, &pv_mmu_ops, true);
 		if (xen_fuzz(cmdline, &si))
 			hostif_panic("fuzz=SEED needs vcpus=4");
+		xen_shutdown(SHUTDOWN_poweroff);
+	}
+	if (x86_arg(cmdline, "scenario=")) {
+		kernel_boot(&si, &pv_mmu_ops, true);
+		if (xen_scenario(&si))
+			hostif_panic("no scenario program in the image, or too few vCPUs");
 		xen_shutdown(SHUTDOWN_poweroff);
 	}
 	if (attack || abi) {

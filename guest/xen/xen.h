@@ -45,6 +45,10 @@ extern bool xen_dom0;
  * if the name is unknown. */
 int xen_attacks(const char *name, const struct start_info *si, bool abi);
 
+/* Run the scenario program the tool wrote into our image (scenario.c): 0,
+ * or -1 if there is none or it needs more vCPUs than we have. */
+int xen_scenario(const struct start_info *si);
+
 /* Fuzz the hypervisor as "fuzz=SEED ops=N" on (cmdline) asks (fuzz.c):
  * 0 once both fuzzing vCPUs are done, -1 without vcpus=4. */
 int xen_fuzz(const char *cmdline, const struct start_info *si);
