@@ -282,6 +282,10 @@ xen_suite() {
 		done
 	done
 	# bad input to the host itself: a clear message and status, never a hung QEMU
+	mkdir -p $T/noapt && printf '#!/bin/sh\nexit 100\n' >$T/noapt/apt-get && chmod +x $T/noapt/apt-get
+	PATH=$T/noapt:$PATH PVMMU_XEN=$T/noxen expect 1 "xen: the package cannot be had" \
+		"$bin" run --host xen --workload fork-exit --mode pv --ops 1
+	if grep -q 'it could not be had' $T/test.out; then ok; else bad "xen: missing package message"; fi
 	mkdir -p $T/badxen && echo "not Xen" >$T/badxen/xen
 	PVMMU_XEN=$T/badxen expect 1 "xen: an image that is not Xen" "$bin" run --host xen --workload fork-exit --mode pv --ops 1
 	if grep -q 'QEMU ended before Xen said how dom0 ended' $T/test.out; then ok; else bad "xen: bad Xen image message"; fi
