@@ -9,9 +9,9 @@ status=0
 for h in hypercalls scenario insn elf; do
 	corpus=build/fuzz/corpus-$h
 	mkdir -p "$corpus"
-	seeds=fuzz/regressions/$h
+	seeds=
+	for d in fuzz/regressions/$h fuzz/seeds/$h; do [ -d $d ] && seeds="$seeds $d"; done
 	[ "$h" = scenario ] && seeds="$seeds tests/scenarios tests/attacks"
-	[ "$h" = elf ] && seeds="$seeds fuzz/seeds/elf"
 	# shellcheck disable=SC2086
 	build/fuzz/fuzz_$h -max_total_time="$secs" -print_final_stats=1 -artifact_prefix=build/fuzz/ \
 		"$corpus" $seeds > "build/fuzz/$h.log" 2>&1 || status=1
