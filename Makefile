@@ -56,6 +56,7 @@ GUEST += guest/os/workloads.c
 TOOLS += tools/bench.c
 TOOLS += tools/bench_guest.c
 TOOLS += tools/fuzz.c
+TOOLS += tools/kernel.c
 TOOLS += tools/pvmmu.c
 TOOLS += tools/qemu.c
 TOOLS += tools/replay.c
@@ -74,8 +75,10 @@ UNIT += tests/unit/test_attacks.c
 UNIT += tests/unit/test_preempt.c
 UNIT += tests/unit/test_insn.c
 UNIT += tests/unit/test_elf.c
+UNIT += tests/unit/test_kernel.c
 UNIT += hv/x86/insn.c
 UNIT += hv/dom/elf.c
+UNIT += tools/kernel.c
 
 HV += hv/main.c
 HV += hv/x86/entry.S
@@ -113,10 +116,10 @@ build/$(1)/%.o: %.c $$(HEADERS)
 	$$(Q)$(2) $$(BASE) $$(HOSTED) $(3) -c $$< -o $$@
 build/$(1)/pvmmu: $$($(1)_CORE_OBJ) $$($(1)_HOST_OBJ) $$(TOOLS:%.c=build/$(1)/%.o)
 	@$$(if $$(Q),echo "  LD [$(1)] $$@")
-	$$(Q)$(2) $(3) -pthread -o $$@ $$^
+	$$(Q)$(2) $(3) -pthread -o $$@ $$^ -llzma
 build/$(1)/test_unit: $$($(1)_CORE_OBJ) $$($(1)_HOST_OBJ) $$(UNIT:%.c=build/$(1)/%.o)
 	@$$(if $$(Q),echo "  LD [$(1)] $$@")
-	$$(Q)$(2) $(3) -pthread -o $$@ $$^
+	$$(Q)$(2) $(3) -pthread -o $$@ $$^ -llzma
 build/$(1)/core.o: $$(CORE:%.c=build/$(1)/%.o)
 	$$(Q)ld -r -o $$@ $$^
 build/$(1)/guest.o: $$(GUEST:%.c=build/$(1)/%.o)
@@ -229,7 +232,12 @@ build/fuzz/fuzz_elf: fuzz/fuzz_elf.c hv/dom/elf.c $(HEADERS)
 	@$(if $(Q),echo "  FUZZ  $@")
 	$(Q)$(CLANG) $(BASE) $(HOSTED) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_elf.c hv/dom/elf.c
 
-fuzz: build/fuzz/fuzz_hypercalls build/fuzz/fuzz_scenario build/fuzz/fuzz_insn build/fuzz/fuzz_elf build/release/pvmmu $(IMAGES)
+build/fuzz/fuzz_kernel: fuzz/fuzz_kernel.c tools/kernel.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZ  $@")
+	$(Q)$(CLANG) $(BASE) $(HOSTED) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_kernel.c tools/kernel.c -llzma
+
+fuzz: build/fuzz/fuzz_kernel build/fuzz/fuzz_hypercalls build/fuzz/fuzz_scenario build/fuzz/fuzz_insn build/fuzz/fuzz_elf build/release/pvmmu $(IMAGES)
 	fuzz/run.sh $(FUZZ_SECONDS)
 
 
@@ -238,7 +246,7 @@ all: build/release/pvmmu $(IMAGES)
 test: build/release/pvmmu $(IMAGES) $(CLANG_IMAGES) build/release/test_unit build/release/core.o build/release/guest.o \
       build/asan/pvmmu build/asan/test_unit build/clang/pvmmu build/clang/test_unit \
       build/tsan/test_unit build/fuzz/fuzz_hypercalls build/fuzz/fuzz_scenario build/fuzz/fuzz_insn \
-      build/fuzz/fuzz_elf
+      build/fuzz/fuzz_elf build/fuzz/fuzz_kernel
 	$(Q)tests/run.sh
 
 run: build/release/pvmmu $(IMAGES)

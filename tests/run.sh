@@ -107,7 +107,7 @@ undef=$(nm -u build/release/guest.o | awk '{print $2}' | grep -v '^hostif_' | tr
 if [ -z "$undef" ]; then ok; else bad "guest/ needs symbols beyond hostif_*: $undef"; fi
 
 # The fuzzers: every saved finding runs clean, then a short run of each.
-for h in hypercalls scenario insn elf; do
+for h in hypercalls scenario insn elf kernel; do
 	files=$(ls fuzz/regressions/$h/* 2>/dev/null)
 	if [ -z "$files" ]; then ok; continue; fi
 	# shellcheck disable=SC2086

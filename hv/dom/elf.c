@@ -47,7 +47,7 @@ static uint64_t field(const struct reader *r, uint64_t off, unsigned n)
 	return v;
 }
 
-/* Does the string at (p) of at most (n) bytes start with (prefix)? */
+/* Does the string at (p) start with (prefix)? */
 static bool starts_with(const char *p, const char *prefix)
 {
 	for (; *prefix; p++, prefix++)
@@ -56,13 +56,11 @@ static bool starts_with(const char *p, const char *prefix)
 	return true;
 }
 
-static bool same_word(const char *a, unsigned alen, const char *b)
+static bool same(const char *a, const char *b)
 {
-	unsigned i = 0;
-	for (; i < alen && b[i]; i++)
-		if (a[i] != b[i])
-			return false;
-	return i == alen && !b[i];
+	while (*a && *a == *b)
+		a++, b++;
+	return *a == *b;
 }
 
 static const char *const feature_names[] = {
@@ -75,47 +73,75 @@ static const char *const feature_names[] = {
 	[XENFEAT_dom0] = "dom0",
 };
 
-/* FEATURES: names separated by '|', a leading '!' for a required one (a
- * supported one too).  An unknown required feature refuses the image. */
-static const char *parse_features(const char *s, struct elf_image *img)
+#define MAX_STRING 4096u    /* libelf's ELF_MAX_STRING_LENGTH */
+
+/* A string note as libelf reads it (elf_strval): from the descriptor up to
+ * the first NUL anywhere in the image, even past the descriptor (Linux's
+ * FEATURES note has none of its own).  Its length, or -1 if the image ends
+ * first (libelf then ignores the note), or -2 if it runs past MAX_STRING
+ * (libelf then refuses the image). */
+static int64_t string_at(const struct reader *r, uint64_t off)
 {
-	while (*s) {
-		unsigned n = 0;
-		while (s[n] && s[n] != '|')
-			n++;
-		bool required = n && s[0] == '!';
-		const char *name = s + required;
-		unsigned len = n - required, f;
-		for (f = 0; f < sizeof(feature_names) / sizeof(feature_names[0]); f++)
-			if (feature_names[f] && same_word(name, len, feature_names[f]))
+	for (uint64_t n = 0;; n++) {
+		if (off + n >= r->len || off + n < off)
+			return -1;
+		if (!r->data[off + n])
+			return (int64_t)n;
+		if (n >= MAX_STRING)
+			return -2;
+	}
+}
+
+/* FEATURES, as libelf splits it: names separated by '|', each cut at 63
+ * characters (its buffer), a leading '!' for a required one.  An unknown
+ * required feature refuses the image. */
+static const char *parse_features(const struct reader *r, uint64_t s, uint64_t len, struct elf_image *img)
+{
+	const unsigned nr = sizeof(feature_names) / sizeof(feature_names[0]);
+	for (uint64_t pos = 0, n; pos < len; pos += n) {
+		char feature[64] = { 0 };
+		for (n = 0; n < 63 && pos + n < len; n++) {
+			char c = (char)r->data[s + pos + n];
+			if (c == '|') {
+				n++;
 				break;
-		if (f < sizeof(feature_names) / sizeof(feature_names[0])) {
+			}
+			feature[n] = c;
+		}
+		bool required = feature[0] == '!';
+		unsigned f = 0;
+		while (f < nr && !(feature_names[f] && same(feature + required, feature_names[f])))
+			f++;
+		if (f < nr) {
 			img->f_supported |= 1u << f;
 			img->f_required |= required ? 1u << f : 0;
 		} else if (required) {
 			return "the image requires a Xen feature this loader does not know";
 		}
-		s += n + (s[n] == '|');
 	}
 	return NULL;
 }
 
-/* A string note's text into (dst) (Xen keeps 15 characters); NULL if it is
- * not NUL-terminated within its descriptor. */
-static bool note_string(const struct reader *r, uint64_t off, uint64_t size, char dst[16])
+/* A string note's text into (dst), cut to 15 characters as libelf keeps
+ * it; its length in (*len), -1 if the note is to be ignored. */
+static const char *note_string(const struct reader *r, uint64_t off, char dst[16], int64_t *len)
 {
-	uint64_t i, c = 1;
-	for (i = 0; i < size && (c = field(r, off + i, 1)); i++)
-		if (i < 15)
-			dst[i] = (char)c;
-	dst[i < 15 ? i : 15] = 0;
-	return c == 0;
+	*len = string_at(r, off);
+	if (*len == -2)
+		return "a Xen note string is excessively long";
+	for (int64_t i = 0; i < *len && i < 15; i++)
+		dst[i] = (char)r->data[off + (uint64_t)i];
+	if (*len >= 0)
+		dst[*len < 15 ? *len : 15] = 0;
+	return NULL;
 }
 
 static const char *parse_note(const struct reader *r, uint32_t type, uint64_t desc, uint64_t size,
 			      struct elf_image *img, unsigned *xen_notes)
 {
-	char features[256];
+	char scratch[16];
+	int64_t len;
+	const char *why = NULL;
 	uint64_t v = size == 1 || size == 2 || size == 4 || size == 8 ? field(r, desc, (unsigned)size) : 0;
 	(*xen_notes)++;
 	switch (type) {
@@ -126,27 +152,21 @@ static const char *parse_note(const struct reader *r, uint32_t type, uint64_t de
 	case NOTE_INIT_P2M: img->p2m_base = v; break;
 	case NOTE_MOD_START_PFN: img->unmapped_initrd = v != 0; break;
 	case NOTE_SUPPORTED_FEATURES:
-		if (size >= 4 && size % 4 == 0)
+		if (size >= 4)
 			img->f_supported |= (uint32_t)field(r, desc, 4);
 		break;
-	case NOTE_XEN_VERSION:
-		return note_string(r, desc, size, img->xen_version) ? NULL : "a Xen note string is not terminated";
-	case NOTE_GUEST_OS:
-		return note_string(r, desc, size, img->guest_os) ? NULL : "a Xen note string is not terminated";
-	case NOTE_LOADER:
-		return note_string(r, desc, size, img->loader) ? NULL : "a Xen note string is not terminated";
-	case NOTE_FEATURES: {
-		uint64_t i, c = 1;
-		for (i = 0; i < size && i < sizeof(features) - 1 && (c = field(r, desc + i, 1)); i++)
-			features[i] = (char)c;
-		features[i] = 0;
-		return c == 0 || i == sizeof(features) - 1 ? parse_features(features, img)
-							   : "a Xen note string is not terminated";
-	}
+	case NOTE_XEN_VERSION: why = note_string(r, desc, img->xen_version, &len); break;
+	case NOTE_GUEST_OS: why = note_string(r, desc, img->guest_os, &len); break;
+	case NOTE_LOADER: why = note_string(r, desc, img->loader, &len); break;
+	case NOTE_FEATURES:
+		why = note_string(r, desc, scratch, &len);
+		if (!why && len > 0)
+			why = parse_features(r, desc, (uint64_t)len, img);
+		break;
 	default:
 		break;                  /* other notes Xen ignores or hv has no use for */
 	}
-	return NULL;
+	return why;
 }
 
 /* The notes in [off, off + size): each "Xen" one to parse_note. */

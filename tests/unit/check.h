@@ -50,5 +50,6 @@ void test_attacks(void);
 void test_preempt(void);
 void test_insn(void);
 void test_elf(void);
+void test_kernel(void);
 
 #endif

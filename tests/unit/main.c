@@ -72,6 +72,7 @@ int main(void)
 	test_preempt();
 	test_insn();
 	test_elf();
+	test_kernel();
 	test_concurrency();
 	printf("unit: %u passed, %u failed\n", checks_passed, checks_failed);
 	return checks_failed ? 1 : 0;

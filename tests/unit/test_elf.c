@@ -212,6 +212,29 @@ static void test_features(void)
 	}
 }
 
+/* String notes are read as libelf reads them: up to the first NUL in the
+ * image, past the descriptor if need be.  Linux's FEATURES note has no NUL
+ * of its own; the padding after it ends it.  Without padding, the next
+ * note's bytes join the last name. */
+static void test_unterminated_strings(void)
+{
+	struct image im;
+	struct elf_image img;
+	start(&im);
+	linux_like(&im);
+	note(&im, 10, "!writable_page_tables|pae_pgdir_above_4gb", 41);
+	finish(&im);
+	CHECK(parse(&im, &img) == NULL);
+	CHECK(img.f_required == 1u << XENFEAT_writable_page_tables);
+	CHECK(img.f_supported == ((1u << XENFEAT_writable_page_tables) | (1u << XENFEAT_pae_pgdir_above_4gb)));
+	start(&im);
+	linux_like(&im);
+	note(&im, 10, "pae_pgdir_above_4gb|!dom0", 24);   /* "!dom" and then the next note */
+	note_str(&im, 8, "generic");
+	finish(&im);
+	CHECK(parse(&im, &img) && strstr(parse(&im, &img), "does not know"));
+}
+
 /* Headers and segments that lie, and a 32-bit image. */
 static void test_bad_headers(void)
 {
@@ -281,6 +304,7 @@ void test_elf(void)
 	test_loader_and_version();
 	test_placement();
 	test_features();
+	test_unterminated_strings();
 	test_bad_headers();
 	test_note_sections();
 	test_truncated();
