@@ -26,6 +26,7 @@ Q := @
 endif
 
 CORE += core/audit.c
+CORE += core/desc.c
 CORE += core/domain.c
 CORE += core/fmt.c
 CORE += core/frame.c
@@ -55,8 +56,11 @@ GUEST += guest/os/workloads.c
 
 TOOLS += tools/bench.c
 TOOLS += tools/bench_guest.c
+TOOLS += tools/bench_linux.c
+TOOLS += tools/cpio.c
 TOOLS += tools/fuzz.c
 TOOLS += tools/kernel.c
+TOOLS += tools/linux.c
 TOOLS += tools/pvmmu.c
 TOOLS += tools/qemu.c
 TOOLS += tools/replay.c
@@ -76,7 +80,10 @@ UNIT += tests/unit/test_preempt.c
 UNIT += tests/unit/test_insn.c
 UNIT += tests/unit/test_elf.c
 UNIT += tests/unit/test_kernel.c
+UNIT += tests/unit/test_desc.c
+UNIT += tests/unit/test_priv.c
 UNIT += hv/x86/insn.c
+UNIT += hv/x86/priv.c
 UNIT += hv/dom/elf.c
 UNIT += tools/kernel.c
 
@@ -84,15 +91,26 @@ HV += hv/main.c
 HV += hv/x86/entry.S
 HV += hv/x86/cpu.c
 HV += hv/x86/insn.c
+HV += hv/x86/priv.c
 HV += hv/x86/mem.c
+HV += hv/x86/fpu.c
 HV += hv/dom/builder.c
 HV += hv/dom/elf.c
+HV += hv/dom/memory.c
+HV += hv/pv/callback.c
+HV += hv/pv/cpuid.c
+HV += hv/pv/debugreg.c
+HV += hv/pv/descriptor.c
 HV += hv/pv/emul_priv.c
+HV += hv/pv/mode.c
+HV += hv/pv/platform.c
 HV += hv/pv/hypercall.c
 HV += hv/pv/iret.c
 HV += hv/pv/ptwr.c
 HV += hv/pv/traps.c
 HV += hv/event/console.c
+HV += hv/event/evtchn.c
+HV += hv/event/time.c
 HV += hv/sched/sched.c
 HV += hv/sched/vcpu_op.c
 
@@ -222,10 +240,10 @@ build/fuzz/fuzz_scenario: fuzz/fuzz_scenario.c tools/scenario.c $(HEADERS)
 	@$(if $(Q),echo "  FUZZ  $@")
 	$(Q)$(CLANG) $(BASE) $(HOSTED) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_scenario.c tools/scenario.c
 
-build/fuzz/fuzz_insn: fuzz/fuzz_insn.c hv/x86/insn.c $(HEADERS)
+build/fuzz/fuzz_insn: fuzz/fuzz_insn.c hv/x86/insn.c hv/x86/priv.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZ  $@")
-	$(Q)$(CLANG) $(BASE) $(HOSTED) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_insn.c hv/x86/insn.c
+	$(Q)$(CLANG) $(BASE) $(HOSTED) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_insn.c hv/x86/insn.c hv/x86/priv.c
 
 build/fuzz/fuzz_elf: fuzz/fuzz_elf.c hv/dom/elf.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -243,6 +261,33 @@ fuzz: build/fuzz/fuzz_kernel build/fuzz/fuzz_hypercalls build/fuzz/fuzz_scenario
 
 all: build/release/pvmmu $(IMAGES)
 
+# A Linux guest: Debian's stock kernel (the package the linux-image-amd64
+# metapackage names) and an initramfs of Debian's busybox-static, our /init
+# and our program (guest/linux/), both fetched with apt-get download on
+# first use into build/debian/ (tools/debian-fetch.sh).  make linux fails
+# with a message where they cannot be had; the tests then skip loudly.
+build/linux/pvmmu-linux: guest/linux/pvmmu-linux.c
+	@mkdir -p $(@D)
+	@echo "  CC [linux] $@ (static)"
+	$(Q)$(CC) -std=c11 -O2 -static $(WARN) -o $@ $<
+
+build/linux/vmlinuz:
+	@mkdir -p $(@D)
+	$(Q)tools/debian-fetch.sh linux-image-amd64 build/debian/linux
+	$(Q)cp "$$(ls build/debian/linux/root/boot/vmlinuz-* | head -1)" $@
+
+build/linux/busybox:
+	@mkdir -p $(@D)
+	$(Q)tools/debian-fetch.sh busybox-static build/debian/busybox
+	$(Q)cp build/debian/busybox/root/bin/busybox $@
+
+build/linux/initramfs.cpio: build/release/pvmmu build/linux/pvmmu-linux build/linux/busybox guest/linux/init
+	@echo "  CPIO $@"
+	$(Q)build/release/pvmmu initramfs --out $@ --busybox build/linux/busybox --file init=guest/linux/init \
+		--file bin/pvmmu-linux=build/linux/pvmmu-linux
+
+linux: $(IMAGES) build/linux/vmlinuz build/linux/initramfs.cpio
+
 test: build/release/pvmmu $(IMAGES) $(CLANG_IMAGES) build/release/test_unit build/release/core.o build/release/guest.o \
       build/asan/pvmmu build/asan/test_unit build/clang/pvmmu build/clang/test_unit \
       build/tsan/test_unit build/fuzz/fuzz_hypercalls build/fuzz/fuzz_scenario build/fuzz/fuzz_insn \
@@ -257,4 +302,4 @@ run: build/release/pvmmu $(IMAGES)
 clean:
 	rm -rf build
 
-.PHONY: all test run clean fuzz
+.PHONY: all test run clean fuzz linux

@@ -116,6 +116,35 @@ static bool audit_root(struct audit *a, struct domain *d, mfn_t r)
 	return true;
 }
 
+/* The frames of a vCPU's GDT: descriptor pages, a reference and a type
+ * reference each. */
+static bool audit_gdt(struct audit *a, struct domain *d, const struct vcpu *v)
+{
+	for (unsigned i = 0; i < (v->gdt_ents + 511) / 512; i++) {
+		mfn_t f = v->gdt_frames[i];
+		uint64_t x = frame_valid(a->m, f) ? frame_word(a->m, f) : 0;
+		if (fw_owner(x) != d->owner || fw_type(x) != FT_SEG_DESC || !(x & FW_VALIDATED))
+			return fail(a, "GDT frame is not a descriptor page of its domain", mfn_x(f), x, 0);
+		a->e[mfn_x(f)].count++;
+		a->e[mfn_x(f)].tc++;
+	}
+	return true;
+}
+
+/* The frame a vCPU keeps its vcpu_info in: writable, a reference and a
+ * type reference. */
+static bool audit_info_frame(struct audit *a, struct domain *d, mfn_t f)
+{
+	if (mfn_eq(f, INVALID_MFN))
+		return true;
+	uint64_t x = frame_valid(a->m, f) ? frame_word(a->m, f) : 0;
+	if (fw_owner(x) != d->owner || fw_type(x) != FT_WRITABLE)
+		return fail(a, "vcpu_info frame is not a writable frame of its domain", mfn_x(f), x, 0);
+	a->e[mfn_x(f)].count++;
+	a->e[mfn_x(f)].tc++;
+	return true;
+}
+
 static void visit_tlb(void *arg, uint64_t va, mfn_t mfn, bool writable)
 {
 	struct audit *a = arg;
@@ -128,8 +157,9 @@ static void visit_tlb(void *arg, uint64_t va, mfn_t mfn, bool writable)
 		return;
 	}
 	uint64_t x = frame_word(m, mfn);
-	if (writable && type_is_pt(fw_type(x)) && fw_tc(x))
-		fail(a, "vCPU caches a writable translation of a pagetable", mfn_x(mfn), va, a->v->id);
+	if (writable && (type_is_pt(fw_type(x)) || fw_type(x) == FT_SEG_DESC) && fw_tc(x))
+		fail(a, "vCPU caches a writable translation of a pagetable or descriptor page", mfn_x(mfn), va,
+		     a->v->id);
 }
 
 /* The frames a guest may read: the m2p, and (as Xen allows, through a
@@ -192,7 +222,8 @@ static bool derive(struct audit *a)
 		struct domain *d = &m->domains[k];
 		for (unsigned j = 0; d->live && j < d->nr_vcpus; j++)
 			if (!audit_root(a, d, d->vcpus[j].kernel_root) ||
-			    !audit_root(a, d, d->vcpus[j].user_root))
+			    !audit_root(a, d, d->vcpus[j].user_root) || !audit_gdt(a, d, &d->vcpus[j]) ||
+			    !audit_info_frame(a, d, d->vcpus[j].info_frame))
 				return false;
 	}
 	return true;

@@ -9,6 +9,7 @@
  * clear.  Both orders are sequentially consistent, so one side always sees
  * the other.  No one waits while holding shared mode, so a writer's wait ends.
  */
+#include "desc.h"
 #include "domain.h"
 #include "frame.h"
 #include "m2p.h"
@@ -48,6 +49,7 @@ struct domain *domain_create(struct machine *m, unsigned nr_vcpus)
 			v->id = k;
 			v->kernel_root = INVALID_MFN;
 			v->user_root = INVALID_MFN;
+			v->info_frame = INVALID_MFN;
 			v->excl = false;
 			v->in_multicall = false;
 			v->reason = NULL;
@@ -94,6 +96,8 @@ static void scrub(mfn_t mfn)
 		atomic_store_explicit(&p[i], 0, memory_order_relaxed);
 }
 
+/* Drop a vCPU's root, or another frame it holds a reference and a type
+ * reference on. */
 static void drop_root(struct vcpu *ctx, mfn_t *root)
 {
 	if (mfn_eq(*root, INVALID_MFN))
@@ -112,6 +116,8 @@ void domain_destroy(struct domain *d)
 	for (unsigned k = 0; k < d->nr_vcpus; k++) {
 		drop_root(ctx, &d->vcpus[k].kernel_root);
 		drop_root(ctx, &d->vcpus[k].user_root);
+		desc_destroy_gdt(ctx, &d->vcpus[k]);
+		drop_root(ctx, &d->vcpus[k].info_frame);
 	}
 	for (uint64_t i = 0; i < m->nr_frames; i++) {
 		uint64_t x = frame_word(m, _mfn(i));

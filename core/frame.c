@@ -9,6 +9,7 @@
  * a type change, last type reference of a pagetable) switches to it, reloads
  * the word and decides again, so no decision is ever made on a stale word.
  */
+#include "desc.h"
 #include "frame.h"
 #include "domain.h"
 #include "preempt.h"
@@ -114,6 +115,10 @@ static long get_type_first(struct vcpu *v, mfn_t mfn, uint64_t x, unsigned type,
 	atomic_store_explicit(w, n, memory_order_relaxed);
 	if (fw_type(x) != type)
 		tlb_before_type_change(v);
+	if (type == FT_SEG_DESC && desc_validate_page(v, mfn)) {
+		atomic_store_explicit(w, x, memory_order_relaxed);
+		return -XEN_EINVAL;
+	}
 	if (!type_is_pt(type))
 		return 0;
 	ASSERT(ref);

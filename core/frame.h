@@ -5,7 +5,7 @@
  *
  *   bits  0-20  type count            how many type references are held
  *   bit  21     demoting              devalidation queued (the queue holds the type reference)
- *   bits 22-24  type                  none, L1..L4, writable
+ *   bits 22-24  type                  none, L1..L4, descriptors, writable
  *   bit  25     validated             a pagetable type whose entries hold their references
  *   bit  26     pinned                the pin holds one reference and one type reference
  *   bit  27     partial               validation interrupted (it holds one of each reference)
@@ -49,6 +49,7 @@ enum frame_type {
 	FT_L2 = 2,
 	FT_L3 = 3,
 	FT_L4 = 4,
+	FT_SEG_DESC = 5,            /* a GDT frame: its descriptors checked (desc.h) */
 	FT_WRITABLE = 7,
 };
 

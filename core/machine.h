@@ -60,6 +60,10 @@ struct vcpu {
 	/* Touched only by hypercalls running on this vCPU. */
 	mfn_t kernel_root;          /* guest_table: a ref + an L4 type ref, or INVALID_MFN */
 	mfn_t user_root;            /* guest_table_user: likewise */
+	mfn_t gdt_frames[14];       /* the GDT: each a ref + a descriptor-page type ref (desc.h) */
+	unsigned gdt_ents;          /* its entries; frames used: ceil(gdt_ents / 512) */
+	mfn_t info_frame;           /* the frame the host keeps its vcpu_info in: a ref + a
+				     * writable type ref, or INVALID_MFN (the shared info page) */
 	bool excl;                  /* holds its domain's exclusive count mode */
 	bool excl_from_shared;      /* was in shared mode when it took exclusive */
 	bool in_multicall;

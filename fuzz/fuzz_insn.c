@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* libFuzzer harness for hv's instruction decoder (hv/x86/insn.c), the
- * parser of guest instruction bytes: any bytes either decode or are
+/* libFuzzer harness for hv's instruction decoders (hv/x86/insn.c and
+ * priv.c), the parsers of guest instruction bytes: any bytes either decode or are
  * refused; what decodes fits within what was given and 15 bytes, decodes
  * the same from exactly its own length and not from one byte fewer, and
  * applied to registers taken from the input changes only the registers it
@@ -8,12 +8,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include "../hv/x86/insn.h"
+#include "../hv/x86/priv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct insn in, again;
+	struct priv_insn p, p2;
 	unsigned avail = size > 64 ? 64 : (unsigned)size;
+	/* the privileged-instruction decoder: within bounds, and the same
+	 * from exactly its own length, not from one byte fewer */
+	if (!priv_decode(data, avail, &p)) {
+		if (!p.len || p.len > avail || p.len > 15 || !p.op || p.op > PRIV_OUT || p.ctl > 15 || p.gpr > 15 ||
+		    priv_decode(data, p.len, &p2) || memcmp(&p, &p2, sizeof(p)) || !priv_decode(data, p.len - 1u, &p2))
+			abort();
+	}
 	if (insn_decode(data, avail, &in))
 		return 0;
 	if (!in.len || in.len > avail || in.len > INSN_MAX_LEN || !in.op ||

@@ -1,29 +1,40 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hv/: core/ as a ring-0 x86-64 kernel.  The parts and their one job each:
+ * hv/: core/ as a ring-0 x86-64 kernel that runs Xen PV guests (its own
+ * and Debian's Linux).  The parts and their one job each:
  *
  *   main.c           boot order, nothing else
  *   x86/entry.S      the ways into ring 0 and back: syscall, exception
  *                    stubs, the exit through exit_to_guest
- *   x86/cpu.c        GDT (Xen's selectors), IDT, TSS, control registers,
- *                    syscall MSRs, per-CPU data
+ *   x86/cpu.c        GDT (Xen's layout: the guest's pages, then ours from
+ *                    0xe000), IDT, TSS, control registers, syscall MSRs
+ *   x86/fpu.c        FXSAVE/SSE state per vCPU, the virtual CR0.TS
  *   x86/mem.c        the memory map, the hypervisor's tables (text, direct
  *                    map, m2p), the frame table, core's env_* over them
- *   x86/insn.c       a pure decoder of the instructions hv emulates, and
- *                    their effect (insn.h; host-tested and fuzzed)
- *   dom/builder.c    the guest domain from an ELF image, as Xen's builder
- *                    lays it out
+ *   x86/insn.c       a pure decoder of the stores hv emulates (insn.h)
+ *   x86/priv.c       a pure decoder of the privileged instructions (priv.h)
+ *   dom/elf.c        the image as Xen's loader reads it (pure)
+ *   dom/builder.c    the domain laid out as Xen's builder lays it out
+ *   dom/memory.c     memory_op
  *   pv/hypercall.c   the one hypercall table (core's and hv's) and the
  *                    syscall entry; shutdown and crash
- *   pv/traps.c       what a PV vCPU sees of exceptions: bounce frames, int
- *                    $n, the checks on every way back to the guest
+ *   pv/traps.c       bounce frames, int $n, the checks on every way back
+ *   pv/mode.c        kernel and user mode, segment bases, stack_switch
+ *   pv/emul_priv.c   privileged instructions on #GP, the MSR policy
+ *   pv/cpuid.c       the CPUID policy, forced-emulation cpuid on #UD
+ *   pv/descriptor.c  set_gdt, update_descriptor (core/desc.c decides)
+ *   pv/debugreg.c    set_debugreg, get_debugreg
+ *   pv/callback.c    callbacks, the event upcall
+ *   pv/platform.c    xen_version, vm_assist, physdev_op
  *   pv/ptwr.c        stores into the guest's own pagetables, emulated
  *   pv/iret.c        the iret hypercall and set_trap_table
- *   event/console.c  console_io
- *   sched/sched.c    several vCPUs on one CPU: the timer, switches
+ *   event/evtchn.c   2-level event channels
+ *   event/time.c     system time, pvclock, wall clock, guest timers
+ *   event/console.c  console_io and the console ring's backend
+ *   sched/sched.c    several vCPUs on one CPU: the timer, switches, block
  *   sched/vcpu_op.c  vcpu_op
- * and from pc/: the PVH entry, the serial console, the TSC's rate, the
- * exit code QEMU reports.
+ * and from pc/: the PVH entry, the serial console, the TSC's rate, the CMOS
+ * clock, the exit code QEMU reports.
  *
  * Layout of the hypervisor's L4 slots (present in every guest L4, from
  * m->l4_template):
@@ -70,6 +81,14 @@
 #define RFLAGS_AC    (1ull << 18)
 #define RFLAGS_ARITH 0x8d5ull       /* CF PF AF ZF SF OF */
 
+#define XEN_VERSION_MAJOR 4u     /* the Xen whose ABI hv answers as */
+#define XEN_VERSION_MINOR 17u
+
+#define MSR_EFER       0xc0000080u
+#define MSR_FS_BASE    0xc0000100u
+#define MSR_GS_BASE    0xc0000101u
+#define MSR_KERNEL_GS  0xc0000102u   /* Xen's MSR_SHADOW_GS_BASE */
+
 #define VEC_SYSCALL  0x100u   /* the frame came from syscall, not an exception */
 
 /* What entry.S saves: general registers, then vector and error code, then
@@ -100,6 +119,29 @@ static inline struct pcpu *this_cpu(void)
 	return p;
 }
 
+/* An event channel port of a domain (event/evtchn.c). */
+enum evtchn_state {
+	EVTCHN_FREE, EVTCHN_UNBOUND, EVTCHN_INTERDOMAIN, EVTCHN_VIRQ, EVTCHN_IPI,
+	EVTCHN_BACKEND,             /* bound to hv's console backend */
+};
+#define EVTCHN_PORTS 1024u
+struct evtchn {
+	uint8_t state, virq;
+	uint16_t vcpu;              /* the vCPU it notifies */
+	uint16_t remote_dom, remote_port;
+};
+
+/* The runstate Xen keeps per vCPU (vcpu_runstate_info). */
+struct runstate {
+	int32_t state;              /* RUNSTATE_running, _runnable, _blocked, _offline */
+	uint64_t entry_time;        /* system time it entered the state */
+	uint64_t time[4];           /* ns spent in each state */
+};
+#define RUNSTATE_running  0
+#define RUNSTATE_runnable 1
+#define RUNSTATE_blocked  2
+#define RUNSTATE_offline  3
+
 /* The hypervisor's side of a vCPU (v->host). */
 struct hv_vcpu {
 	struct trap_info traps[256];  /* the virtual IDT; address 0: no handler */
@@ -107,11 +149,41 @@ struct hv_vcpu {
 	struct regs *frame;         /* while it runs: its frame on the ring-0 stack */
 	uint32_t tsc_aux;           /* MSR TSC_AUX while it runs (pv/emul_priv.c) */
 	bool initialised, up;
+	/* What the guest sees of a CPU's privileged state (pv/emul_priv.c,
+	 * pv/mode.c): */
+	struct seg_state {
+		uint64_t fs_base, gs_base_kernel, gs_base_user;
+		uint16_t ds, es, fs, gs;
+	} seg;                      /* in the CPU while it runs, here while not */
+	uint64_t iopl;              /* the virtual IOPL, as RFLAGS bits 12-13 */
+	uint64_t cr4;               /* the guest's own CR4 bits (Xen's PV_CR4_GUEST_MASK) */
+	uint64_t dr[8];             /* debug registers as the guest set them */
+	bool fpu_ts;                /* the virtual CR0.TS (fpu_taskswitch) */
+	bool user_mode;             /* guest user space runs, not its kernel */
+	uint16_t kernel_ss;         /* stack_switch: the kernel stack for entries from user */
+	uint64_t kernel_sp;
+	bool blocked;               /* SCHEDOP_block or _poll: waits for an event */
+	bool polling;               /* SCHEDOP_poll: any event wakes it, masked or not */
+	uint64_t poll_deadline;     /* SCHEDOP_poll's timeout, system time; 0: none */
+	struct vcpu_info *vcpu_info;  /* where its vcpu_info is (direct map) */
+	uint16_t virq_port[NR_VIRQS];
+	uint64_t timer_deadline;    /* single-shot, system time; 0: none */
+	uint64_t timer_period, timer_next;  /* periodic; period 0: none */
+	uint64_t event_callback, failsafe_callback, syscall_callback;
+	bool syscall_masks;         /* the syscall callback masks events */
+	uint64_t runstate_area;     /* guest address of its runstate copy, 0: none */
+	struct runstate runstate;
+	uint8_t fpu[512] __attribute__((aligned(16)));  /* fxsave image while not running */
 };
 
 /* ... and of a domain (d->host). */
 struct hv_domain {
 	uint64_t shared_info;       /* machine address of its shared_info page */
+	uint64_t vm_assist;         /* vm_assist types enabled (pv/platform.c) */
+	uint64_t nr_pages;          /* the pages it was built with */
+	uint64_t console_ring;      /* machine address of its console page */
+	unsigned console_port;      /* its console's event channel */
+	struct evtchn evtchn[EVTCHN_PORTS];
 	bool shutting_down;         /* SCHEDOP_shutdown asked, with: */
 	unsigned shutdown_reason;
 	bool console_line_start;    /* console.c: the next byte starts a line */
@@ -135,6 +207,9 @@ extern bool cpu_smap;
 /* UMIP is on: sgdt, sidt, sldt, smsw and str fault in ring 3. */
 extern bool cpu_umip;
 void cpu_init(void);
+/* The GDT's first 14 pages become the (n) frames (a guest's GDT, rest
+ * empty); n = 0 gives back hv's own empty pages.  After mem_init. */
+void cpu_load_guest_gdt(const mfn_t frames[], unsigned n);
 /* Leave ring 0 into the guest with (r), through hv_exit; does not return. */
 _Noreturn void cpu_enter_guest(struct regs *r);
 
@@ -158,6 +233,8 @@ extern uint64_t mem_p2m_index_size;
 static inline void *maddr_virt(uint64_t pa) { return (void *)(uintptr_t)(HV_DIRECTMAP + pa); }
 /* The hypervisor's own L4 (slots 256..271 only). */
 extern mfn_t hv_l4;
+/* The hypervisor's own L1 entry that maps (va), an address of hv.elf. */
+uint64_t *mem_hv_pte(uint64_t va);
 /* Load (root) as cr3 (flushing the TLB). */
 void mem_load_root(mfn_t root);
 /* Where guest address (va) lands for vCPU (v), walking its current tables
@@ -167,12 +244,18 @@ int mem_translate(struct vcpu *v, uint64_t va, bool write, uint64_t *pa);
 
 /* --- dom/builder.c ------------------------------------------------------ */
 
-/* Build the one guest domain from the ELF image at machine address (image)
- * of (len) bytes with (nr_pages) pages, (nr_vcpus) vCPUs and command line
- * (cmdline); fill (r) with vCPU 0's entry registers.  NULL and a message if
- * the image is bad. */
-struct domain *build_domain(uint64_t image, uint64_t len, uint64_t nr_pages, unsigned nr_vcpus,
-			    const char *cmdline, struct regs *r);
+/* What to build: the boot module at machine address (module) of
+ * (module_len) bytes holds the kernel's ELF image, and if (initrd_len) the
+ * initrd at (initrd_offset), after the image. */
+struct domain_request {
+	uint64_t module, module_len, initrd_offset, initrd_len;
+	uint64_t nr_pages;
+	unsigned nr_vcpus;
+	const char *cmdline;        /* the guest's */
+};
+/* Build the one guest domain (q); fill (r) with vCPU 0's entry registers.
+ * NULL and a message if the image, the initrd or a size is bad. */
+struct domain *build_domain(const struct domain_request *q, struct regs *r);
 
 /* --- pv/hypercall.c ----------------------------------------------------- */
 
@@ -217,8 +300,13 @@ void hv_exit(struct regs *r);
  * code (ec) if (has_ec): 0, or -1 if it has no handler or its stack cannot
  * take the frame (the caller crashes the domain). */
 int pv_bounce(struct vcpu *v, struct regs *r, unsigned vec, bool has_ec, uint64_t ec);
+/* The same to handler (address), masking events if (mask_events). */
+int pv_bounce_to(struct vcpu *v, struct regs *r, uint64_t address, bool mask_events, bool has_ec, uint64_t ec);
 /* The vcpu_info of (v) in its domain's shared info page. */
 struct vcpu_info *pv_vcpu_info(const struct vcpu *v);
+/* The instruction bytes at guest (rip), as many as can be read up to 15
+ * (the rest of its page, then the next page's part) into (code): how many. */
+unsigned pv_fetch_insn(struct vcpu *v, uint64_t rip, uint8_t code[15]);
 /* Print the frame-pointer chain from (rbp), within hv.elf. */
 void hv_backtrace(uint64_t rbp);
 
@@ -235,6 +323,97 @@ bool pv_ptwr_fault(struct vcpu *v, struct regs *r, uint64_t cr2);
  * return true; else false, and (r) is unchanged. */
 bool pv_emulate_priv(struct vcpu *v, struct regs *r);
 
+/* --- pv/mode.c: segment state, guest kernel and user mode --------------- */
+
+/* Is (v) running its user space (not its kernel)? */
+bool pv_in_user_mode(const struct vcpu *v);
+/* The root of (v)'s mode. */
+mfn_t pv_root(const struct vcpu *v);
+/* Switch the running vCPU (v) between kernel and user mode: GS bases, root. */
+void pv_toggle_mode(struct vcpu *v);
+/* The running vCPU (v)'s segment base SEGBASE_FS, _GS_KERNEL or _GS_USER. */
+uint64_t pv_get_segbase(const struct vcpu *v, unsigned which);
+/* Set it to (base), which the caller has checked is canonical. */
+void pv_set_segbase(struct vcpu *v, unsigned which, uint64_t base);
+/* A switch: the outgoing vCPU's selectors and bases from the CPU into its
+ * hv_vcpu; the incoming one's into the CPU. */
+void pv_seg_save(struct vcpu *v);
+void pv_seg_load(struct vcpu *v);
+/* (mfn) becomes (v)'s kernel root, as NEW_BASEPTR: 0, core's error, or
+ * -XEN_ERESTART to be asked again. */
+long pv_new_baseptr(struct vcpu *v, mfn_t mfn);
+
+/* --- pv/emul_priv.c, pv/cpuid.c, pv/debugreg.c, x86/fpu.c --------------- */
+
+/* The guest's view of cr0: the CPU's, with the virtual TS. */
+uint64_t pv_read_cr0(const struct vcpu *v);
+/* The CPUID policy's answer for (leaf, sub) to vCPU (v) in (r). */
+void cpuid_guest(const struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t r[4]);
+/* The CR4 bits the policy lets a guest set. */
+uint64_t cpuid_guest_cr4_bits(void);
+/* An #UD of (v) at (r)->rip: if it is Xen's forced-emulation cpuid, answer
+ * it and step past it: true; else false and (r) unchanged. */
+bool pv_emulate_cpuid(struct vcpu *v, struct regs *r);
+/* Debug register (reg) of (v), as set_debugreg / get_debugreg: 0 or Xen's
+ * error. */
+long pv_set_debugreg(struct vcpu *v, unsigned reg, uint64_t val);
+long pv_get_debugreg(const struct vcpu *v, unsigned reg, uint64_t *val);
+/* A new vCPU's debug registers; the running one's into the CPU; a debug
+ * trap of the guest: the CPU's dr6 into (v)'s. */
+void pv_debugreg_init(struct vcpu *v);
+void pv_debugreg_load(const struct vcpu *v);
+void pv_debugreg_trap(struct vcpu *v);
+/* FXSAVE and SSE on (cpu_init); a new vCPU's state; a switch's save and
+ * restore, with the incoming vCPU's virtual TS. */
+void fpu_init_cpu(void);
+void fpu_init_vcpu(struct hv_vcpu *h);
+void fpu_switch(struct hv_vcpu *prev, struct hv_vcpu *next);
+/* Set or clear (v)'s virtual CR0.TS. */
+void pv_fpu_taskswitch(struct vcpu *v, bool set);
+/* An #NM of (v): true if it is the guest's (its virtual TS was set, now
+ * clear), false if hv's TS alone caused it (now clear). */
+bool pv_fpu_trap(struct vcpu *v);
+/* rdmsr that survives an MSR the CPU lacks: 0, or -1. */
+int cpu_rdmsr_safe(uint32_t msr, uint64_t *val);
+/* Step (r) past an emulated instruction of (len) bytes, and deliver the
+ * single-step trap the CPU would raise after it (crashing the domain if it
+ * has no handler for it). */
+void pv_retire(struct vcpu *v, struct regs *r, unsigned len);
+
+/* --- event/: time, event channels, the console -------------------------- */
+
+/* System time: ns since boot from the TSC at (tsc_khz) (time.c). */
+void time_init(uint64_t tsc_khz);
+uint64_t time_now(void);
+/* The TSC's rate time_init was given. */
+uint64_t time_tsc_khz(void);
+/* (v)'s pvclock record, rewritten now. */
+void time_update_vcpu(struct vcpu *v);
+/* A new domain's wall clock and pvclocks. */
+void time_init_domain(struct domain *d);
+/* Raise VIRQ_TIMER for every timer of (d) that is due. */
+void time_tick(struct domain *d);
+/* The earliest timer of (d), ~0 if none. */
+uint64_t time_next_deadline(const struct domain *d);
+/* The timer sub-ops of vcpu_op, by (v) on (t). */
+long time_vcpu_op(struct vcpu *v, struct vcpu *t, unsigned cmd, uint64_t arg);
+/* Make port (p) of (d) pending, and tell its vCPU if not masked. */
+void evtchn_set_pending(struct domain *d, unsigned p);
+/* Raise (virq) on (v), if it is bound. */
+void evtchn_send_virq(struct vcpu *v, unsigned virq);
+/* A port of (d) bound to hv's console backend: its number, 0 if none free. */
+unsigned evtchn_bind_backend(struct domain *d);
+/* The console backend: the guest sent on its port (drain the ring); and
+ * input from COM1 into the ring of (d). */
+void console_kick(struct domain *d);
+void console_poll(struct domain *d);
+
+/* --- pv/callback.c ---------------------------------------------------- */
+
+/* On the way back to (v)'s guest: deliver a pending, unmasked upcall to
+ * its event callback. */
+void pv_deliver_events(struct vcpu *v, struct regs *r);
+
 /* --- pv/iret.c, event/console.c, sched/ --------------------------------- */
 
 /* The hypercalls hv serves, in core's table signature (core/hypercall.h):
@@ -244,6 +423,26 @@ long do_iret(struct vcpu *v, const uint64_t a[6]);
 long do_console_io(struct vcpu *v, const uint64_t a[6]);
 long do_sched_op(struct vcpu *v, const uint64_t a[6]);
 long do_vcpu_op(struct vcpu *v, const uint64_t a[6]);
+long do_set_segment_base(struct vcpu *v, const uint64_t a[6]);
+long do_stack_switch(struct vcpu *v, const uint64_t a[6]);
+long do_set_gdt(struct vcpu *v, const uint64_t a[6]);
+long do_update_descriptor(struct vcpu *v, const uint64_t a[6]);
+/* Would iretq load (sel) from the running vCPU's GDT without a fault: a
+ * present DPL-3 code segment (code) or writable data segment, RPL 3? */
+bool cpu_selector_ok(uint16_t sel, bool code);
+/* (v)'s GDT into the CPU's (a switch, or set_gdt of the running vCPU). */
+void pv_gdt_load(const struct vcpu *v);
+long do_xen_version(struct vcpu *v, const uint64_t a[6]);
+long do_memory_op(struct vcpu *v, const uint64_t a[6]);
+long do_set_timer_op(struct vcpu *v, const uint64_t a[6]);
+long do_event_channel_op(struct vcpu *v, const uint64_t a[6]);
+long do_callback_op(struct vcpu *v, const uint64_t a[6]);
+long do_set_callbacks(struct vcpu *v, const uint64_t a[6]);
+long do_vm_assist(struct vcpu *v, const uint64_t a[6]);
+long do_physdev_op(struct vcpu *v, const uint64_t a[6]);
+long do_fpu_taskswitch(struct vcpu *v, const uint64_t a[6]);
+long do_set_debugreg(struct vcpu *v, const uint64_t a[6]);
+long do_get_debugreg(struct vcpu *v, const uint64_t a[6]);
 
 /* (v) is the first to run. */
 void sched_start(struct vcpu *v);
@@ -260,8 +459,20 @@ void sched_tick_start(void);
 extern bool sched_no_timer;
 /* The next vCPU of the running one's domain that is up, or NULL. */
 struct vcpu *sched_next_up(void);
+/* An event for (v): if it blocked, it may run again. */
+void sched_wake(struct vcpu *v);
+/* (v)'s runstate becomes (state) now, and its guest copy follows. */
+void sched_runstate(struct vcpu *v, int state);
 
 /* --- small things ------------------------------------------------------- */
+
+/* General register (n) of (r) in the hardware's numbering (ModRM, REX). */
+static inline uint64_t *regs_gpr(struct regs *r, unsigned n)
+{
+	uint64_t *const g[16] = { &r->rax, &r->rcx, &r->rdx, &r->rbx, &r->rsp, &r->rbp, &r->rsi, &r->rdi,
+				  &r->r8, &r->r9, &r->r10, &r->r11, &r->r12, &r->r13, &r->r14, &r->r15 };
+	return g[n & 15];
+}
 
 static inline struct vcpu *this_vcpu(void) { return this_cpu()->cur; }
 static inline void wrmsr(uint32_t msr, uint64_t v) { __asm__ volatile("wrmsr" :: "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32))); }

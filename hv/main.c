@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hv_main: from the PVH entry to the guest, in this order.  The command line (QEMU's
- * -append) is given to the guest whole; we read "pages=N" from it, the
- * guest's memory in 4 KiB pages, "vcpus=N" (default 1), "audit=each" and
- * "timer=off" (hv.h).  The guest image is the first boot module
- * (QEMU's -initrd).
+ * hv_main: from the PVH entry to the guest, in this order.  The command
+ * line (QEMU's -append) is hv's options, then " -- " and the guest's
+ * command line; without " -- " the guest is given the whole line (the
+ * project's own guest reads its workload from it).  hv's options:
+ * "pages=N", the guest's memory in 4 KiB pages; "vcpus=N" (default 1);
+ * "initrd_offset=N initrd_size=N", where in the boot module the initrd
+ * is (bytes; the kernel's ELF image comes first); "audit=each" and
+ * "timer=off" (hv.h).  The boot module is the first (QEMU's -initrd).
  */
 #include "hv.h"
 
@@ -12,12 +15,33 @@ _Noreturn void hv_main(uint64_t start_info);
 
 bool hv_audit_each;
 
+/* hv's options (the line up to " -- ") into (opts); the guest's command
+ * line (after it, or the whole line without one). */
+static const char *split_cmdline(const char *line, char *opts, size_t len)
+{
+	size_t n = 0;
+	for (; line[n]; n++) {
+		bool sep = (n == 0 || line[n - 1] == ' ') && line[n] == '-' && line[n + 1] == '-' &&
+			   (line[n + 2] == ' ' || !line[n + 2]);
+		if (sep)
+			break;
+	}
+	size_t keep = n < len ? n : len - 1;
+	memcpy(opts, line, keep);
+	opts[keep] = 0;
+	if (!line[n])
+		return line;
+	return line[n + 2] ? line + n + 3 : line + n + 2;
+}
+
 _Noreturn void hv_main(uint64_t start_info)
 {
 	console_init();
 	printk("pvmmu hv: booting (PVH)\n");
 	cpu_init();
-	printk("hv: tsc %lu kHz\n", pc_tsc_khz());
+	uint64_t khz = pc_tsc_khz();
+	printk("hv: tsc %lu kHz\n", khz);
+	time_init(khz);
 	hv_hypercalls_init();
 	mem_init((const struct hvm_start_info *)(uintptr_t)start_info);
 	const struct hvm_start_info *si = maddr_virt(start_info);
@@ -30,10 +54,18 @@ _Noreturn void hv_main(uint64_t start_info)
 		pc_exit(EXIT_GUEST);
 	}
 	const struct hvm_modlist_entry *mod = maddr_virt(si->modlist_paddr);
-	uint64_t pages = pc_arg_number(cmdline, "pages=", 16384);
-	uint64_t vcpus = pc_arg_number(cmdline, "vcpus=", 1);
-	hv_audit_each = pc_arg_word(cmdline, "audit=each");
-	sched_no_timer = pc_arg_word(cmdline, "timer=off");
+	char opts[1024];
+	const char *guest_cmdline = split_cmdline(cmdline, opts, sizeof(opts));
+	uint64_t pages = pc_arg_number(opts, "pages=", 16384);
+	uint64_t vcpus = pc_arg_number(opts, "vcpus=", 1);
+	uint64_t initrd_offset = pc_arg_number(opts, "initrd_offset=", 0);
+	uint64_t initrd_size = pc_arg_number(opts, "initrd_size=", 0);
+	hv_audit_each = pc_arg_word(opts, "audit=each");
+	sched_no_timer = pc_arg_word(opts, "timer=off");
+	if (initrd_offset == PC_ARG_BAD || initrd_size == PC_ARG_BAD) {
+		printk("hv: initrd_offset= and initrd_size= take numbers of bytes\n");
+		pc_exit(EXIT_GUEST);
+	}
 	if (vcpus < 1 || vcpus > MAX_VCPUS) {
 		printk("hv: vcpus= takes a number from 1 to %u\n", MAX_VCPUS);
 		pc_exit(EXIT_GUEST);
@@ -44,7 +76,10 @@ _Noreturn void hv_main(uint64_t start_info)
 		pc_exit(EXIT_GUEST);
 	}
 	struct regs r;
-	struct domain *d = build_domain(mod->paddr, mod->size, pages, (unsigned)vcpus, cmdline, &r);
+	struct domain_request q = { .module = mod->paddr, .module_len = mod->size,
+				    .initrd_offset = initrd_offset, .initrd_len = initrd_size,
+				    .nr_pages = pages, .nr_vcpus = (unsigned)vcpus, .cmdline = guest_cmdline };
+	struct domain *d = build_domain(&q, &r);
 	if (!d)
 		pc_exit(EXIT_GUEST);
 	this_cpu()->cur = &d->vcpus[0];

@@ -38,6 +38,48 @@ void console_write(const char *s, size_t n)
 	}
 }
 
+int console_read(void)
+{
+	return inb(COM1 + 5) & 1 ? inb(COM1) : -1;
+}
+
+/* One CMOS RTC register, in binary (bits in (keep) only). */
+static unsigned rtc(uint8_t reg, bool bcd, unsigned keep)
+{
+	outb(0x70, reg);
+	unsigned v = inb(0x71) & keep;
+	return bcd ? (v & 15) + (v >> 4) * 10 : v;
+}
+
+/* Days from 1970-01-01 to (y, m, d), proleptic Gregorian. */
+static uint64_t days_from_civil(uint64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	uint64_t era = y / 400, yoe = y - era * 400;
+	uint64_t doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
+	uint64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+uint64_t pc_rtc_seconds(void)
+{
+	for (unsigned spin = 0; spin < 1000000; spin++) {     /* not mid-update */
+		outb(0x70, 0x0a);
+		if (!(inb(0x71) & 0x80))
+			break;
+	}
+	outb(0x70, 0x0b);
+	uint8_t b = inb(0x71);
+	bool bcd = !(b & 4);
+	unsigned sec = rtc(0, bcd, 0xff), min = rtc(2, bcd, 0xff), hour = rtc(4, bcd, 0x7f);
+	unsigned day = rtc(7, bcd, 0xff), mon = rtc(8, bcd, 0xff), year = rtc(9, bcd, 0xff);
+	if (!(b & 2))                                      /* a 12-hour clock */
+		hour = hour % 12 + (rtc(4, false, 0x80) ? 12 : 0);
+	if (mon < 1 || mon > 12 || day < 1 || day > 31)
+		return 0;
+	return days_from_civil(2000 + year, mon, day) * 86400 + hour * 3600 + min * 60 + sec;
+}
+
 void printk(const char *f, ...)
 {
 	char buf[512];

@@ -238,6 +238,7 @@ static void print_json(const struct results *r)
 static const char bench_usage[] =
 	"usage: pvmmu bench core [--json] [--reps N]\n"
 	"       pvmmu bench guest ... (pvmmu bench guest --help)\n"
+	"       pvmmu bench linux ... (pvmmu bench linux --help)\n"
 	"\n"
 	"Measure the hypervisor core on the sim host: ns per entry of a 512-entry\n"
 	"mmu_update batch, and pin + unpin of a 1 GiB address space as a ratio to a\n"
@@ -253,6 +254,8 @@ int cmd_bench(int argc, char **argv)
 	bool json = false, core = false;
 	if (argc > 1 && !strcmp(argv[1], "guest"))
 		return bench_guest(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "linux"))
+		return bench_linux(argc - 1, argv + 1);
 
 	for (int i = 1; i < argc; i++) {
 		uint64_t n;
@@ -276,7 +279,7 @@ int cmd_bench(int argc, char **argv)
 		}
 	}
 	if (!core)
-		return cli_usage(bench_usage, "which benchmark? (core or guest)");
+		return cli_usage(bench_usage, "which benchmark? (core, guest or linux)");
 	if (bench_batch(&r, r.reps) || bench_tree(&r.tree, r.reps, false, false) ||
 	    bench_tree(&r.locked, r.reps, true, false) ||
 	    bench_tree(&r.contiguous, r.reps, false, true)) {

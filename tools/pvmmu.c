@@ -15,6 +15,7 @@ static const struct {
 	{ "replay", cmd_replay, "run scenario files against the hypervisor core (sim host)" },
 	{ "bench", cmd_bench, "measure: the core (batches, pin/unpin) or a guest kernel PV against native" },
 	{ "fuzz", cmd_fuzz, "fuzz hv from inside a guest under QEMU, one seed per boot" },
+	{ "initramfs", cmd_initramfs, "write an initramfs for a Linux guest (busybox and files of ours)" },
 };
 
 static void usage(FILE *f)

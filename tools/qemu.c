@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -126,15 +127,21 @@ static void parse_line(const char *line, struct parse *p, struct guest_result *r
 
 static pid_t start(const struct qemu_opts *o, bool native, const char *cmdline, uint64_t pages, int *out)
 {
-	char hv[PATH_MAX], guest[PATH_MAX], mem[32], xen_args[256], module[PATH_MAX + 512];
+	char hv[PATH_MAX], guest[PATH_MAX], mem[32], xen_args[256], module[2 * PATH_MAX + 512];
 	if (o->guest)
 		snprintf(guest, sizeof(guest), "%.4000s", o->guest);
 	else
 		qemu_image_path(guest, sizeof(guest), "guest.elf");
+	if (o->kernel)
+		snprintf(guest, sizeof(guest), "%.4000s", o->kernel);
 	if (o->xen && !native) {
 		if (xen_image(hv, sizeof(hv)))
 			return -1;
 		xen_command_lines(guest, cmdline, pages, xen_args, sizeof(xen_args), module, sizeof(module));
+		if (o->initrd)          /* a second module; QEMU's multiboot list is comma-separated */
+			snprintf(module + strlen(module), sizeof(module) - strlen(module), ",%.3000s", o->initrd);
+	} else if (native && o->kernel) {
+		snprintf(hv, sizeof(hv), "%.4000s", o->kernel);
 	} else {
 		qemu_image_path(hv, sizeof(hv), native ? "native.elf" : "hv.elf");
 	}
@@ -143,8 +150,10 @@ static pid_t start(const struct qemu_opts *o, bool native, const char *cmdline, 
 		return -1;
 	}
 	bool xen = o->xen && !native;
-	/* Xen keeps some memory for itself beside dom0's */
-	snprintf(mem, sizeof(mem), "%lluM", (unsigned long long)(pages / 256 + (xen ? 384 : 96)));
+	/* Xen keeps some memory for itself beside dom0's; the module needs room too */
+	struct stat st;
+	uint64_t module_mib = !native && o->guest && !stat(guest, &st) ? (uint64_t)st.st_size >> 20 : 0;
+	snprintf(mem, sizeof(mem), "%lluM", (unsigned long long)(pages / 256 + module_mib + (xen ? 384 : 96)));
 	bool kvm = !strcmp(o->accel, "kvm");
 	/* TCG: QEMU 7.2's emulated iret and far return read the stack of a
 	 * ring-3 caller as a supervisor access, which SMAP refuses: a guest's
@@ -153,8 +162,8 @@ static pid_t start(const struct qemu_opts *o, bool native, const char *cmdline, 
 	const char *argv[] = { QEMU, "-machine", "q35", "-accel", o->accel, "-cpu", kvm ? "host" : "max,-smap",
 			       "-m", mem, "-smp", "1", "-nodefaults", "-display", "none", "-no-reboot",
 			       "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-serial", "stdio",
-			       "-kernel", hv, "-append", xen ? xen_args : cmdline, native ? NULL : "-initrd",
-			       xen ? module : guest, NULL };
+			       "-kernel", hv, "-append", xen ? xen_args : cmdline,
+			       native && !o->initrd ? NULL : "-initrd", xen ? module : native ? o->initrd : guest, NULL };
 	int fd[2];
 	if (pipe(fd))
 		return -1;
@@ -164,7 +173,7 @@ static pid_t start(const struct qemu_opts *o, bool native, const char *cmdline, 
 		dup2(fd[1], 2);
 		close(fd[0]);
 		close(fd[1]);
-		int devnull = open("/dev/null", O_RDONLY);
+		int devnull = o->interactive ? -1 : open("/dev/null", O_RDONLY);
 		if (devnull >= 0)
 			dup2(devnull, 0);
 		execvp(QEMU, (char *const *)argv);
@@ -200,6 +209,10 @@ static int stream(const struct qemu_opts *o, bool xen, int fd, qemu_line_fn fn, 
 		ssize_t n = read(fd, buf, sizeof(buf));
 		if (n <= 0)
 			return 0;
+		if (o->interactive && o->console) {
+			fwrite(buf, 1, (size_t)n, o->console);     /* a prompt has no newline */
+			fflush(o->console);
+		}
 		for (ssize_t i = 0; i < n; i++) {
 			char c = buf[i];
 			if (c == '\r' || c == 0)
@@ -209,7 +222,7 @@ static int stream(const struct qemu_opts *o, bool xen, int fd, qemu_line_fn fn, 
 				continue;
 			}
 			line[len] = 0;
-			if (o->console)
+			if (o->console && !o->interactive)
 				fprintf(o->console, "  | %s\n", line);
 			fn(arg, line);
 			len = 0;

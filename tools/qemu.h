@@ -13,6 +13,9 @@ struct qemu_opts {
 	unsigned timeout;           /* seconds */
 	FILE *console;              /* where the serial console is streamed (NULL: nowhere) */
 	const char *guest;          /* the guest image (NULL: the build's guest.elf) */
+	bool interactive;           /* QEMU reads our stdin, its output is passed on raw */
+	const char *kernel, *initrd;  /* a Linux kernel and initrd instead of our images: booted
+				       * by QEMU itself (native), or as Xen's dom0 (xen) */
 };
 
 /* The path of image (name) of the build (build/hv/, or $PVMMU_IMAGES). */

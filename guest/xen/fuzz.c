@@ -285,6 +285,10 @@ static void vcpu_ops(struct rng *r, uint8_t *buf)
 		c->event_callback_eip = c->syscall_callback_eip = c->failsafe_callback_eip = 0;
 		c->ldt_base = 0;
 	}
+	if (cmd == VCPUOP_register_vcpu_info)
+		cmd = VCPUOP_is_up;     /* it could move a vcpu_info over the fuzzer's own memory */
+	if (cmd == VCPUOP_register_runstate_memory_area)
+		*(uint64_t *)buf = (uintptr_t)buf + 512;        /* runstates land in scratch */
 	call(HYPERVISOR_vcpu_op, cmd, id, any_buffer(r, (uintptr_t)buf), 0);
 }
 
@@ -308,14 +312,29 @@ static void other_calls(struct rng *r, uint8_t *buf)
 	case 3:
 		call(HYPERVISOR_pvmmu_stats, any_buffer(r, (uintptr_t)buf), any_count(r), 0, 0);
 		break;
-	case 4:
-		call(HYPERVISOR_sched_op, 3 + below(r, 16), any_buffer(r, (uintptr_t)buf), 0, 0);
+	case 4: {
+		/* poll only with a timeout already past: a poll that waits would
+		 * stop the fuzzer, not test hv */
+		uint64_t cmd = 3 + below(r, 16);
+		if (cmd == SCHEDOP_poll)
+			((uint64_t *)buf)[2] = 1;
+		call(HYPERVISOR_sched_op, cmd, cmd == SCHEDOP_poll ? (uintptr_t)buf : any_buffer(r, (uintptr_t)buf),
+		     0, 0);
 		break;
+	}
 	default: {
 		uint64_t nr = below(r, 128);
-		if (nr == HYPERVISOR_iret || nr == HYPERVISOR_sched_op || nr == HYPERVISOR_vcpu_op ||
-		    nr == HYPERVISOR_set_trap_table)
-			nr = 64 + below(r, 64);
+		/* not what could take the fuzzer's own state away: its frame,
+		 * vCPUs, handlers, GS base, memory (a descriptor written
+		 * anywhere), events (upcalls to anywhere), breakpoints */
+		static const uint8_t mine[] = { HYPERVISOR_iret, HYPERVISOR_sched_op, HYPERVISOR_vcpu_op,
+						HYPERVISOR_set_trap_table, HYPERVISOR_set_segment_base,
+						HYPERVISOR_callback_op, HYPERVISOR_set_callbacks,
+						HYPERVISOR_update_descriptor, HYPERVISOR_event_channel_op,
+						HYPERVISOR_set_debugreg };
+		for (unsigned i = 0; i < sizeof(mine); i++)
+			if (nr == mine[i])
+				nr = 64 + below(r, 64);
 		call(nr, next(r), next(r), any_buffer(r, (uintptr_t)buf), next(r));
 	}
 	}

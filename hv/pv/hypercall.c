@@ -36,14 +36,29 @@ static long do_pvmmu_stats(struct vcpu *v, const uint64_t a[6])
 static const hypercall_fn hv_hypercalls[HYPERVISOR_NR] = {
 	[HYPERVISOR_set_trap_table] = do_set_trap_table,
 	[HYPERVISOR_mmu_update] = hc_mmu_update,
+	[HYPERVISOR_set_gdt] = do_set_gdt,
+	[HYPERVISOR_stack_switch] = do_stack_switch,
+	[HYPERVISOR_fpu_taskswitch] = do_fpu_taskswitch,
+	[HYPERVISOR_set_debugreg] = do_set_debugreg,
+	[HYPERVISOR_get_debugreg] = do_get_debugreg,
+	[HYPERVISOR_update_descriptor] = do_update_descriptor,
+	[HYPERVISOR_memory_op] = do_memory_op,
 	[HYPERVISOR_multicall] = hc_multicall,
+	[HYPERVISOR_set_callbacks] = do_set_callbacks,
 	[HYPERVISOR_update_va_mapping] = hc_update_va_mapping,
+	[HYPERVISOR_set_timer_op] = do_set_timer_op,
+	[HYPERVISOR_xen_version] = do_xen_version,
 	[HYPERVISOR_console_io] = do_console_io,
+	[HYPERVISOR_vm_assist] = do_vm_assist,
 	[HYPERVISOR_update_va_mapping_otherdomain] = hc_update_va_mapping_otherdomain,
 	[HYPERVISOR_iret] = do_iret,
 	[HYPERVISOR_vcpu_op] = do_vcpu_op,
+	[HYPERVISOR_set_segment_base] = do_set_segment_base,
 	[HYPERVISOR_mmuext_op] = hc_mmuext_op,
 	[HYPERVISOR_sched_op] = do_sched_op,
+	[HYPERVISOR_callback_op] = do_callback_op,
+	[HYPERVISOR_event_channel_op] = do_event_channel_op,
+	[HYPERVISOR_physdev_op] = do_physdev_op,
 	[HYPERVISOR_pvmmu_stats] = do_pvmmu_stats,
 };
 
@@ -63,11 +78,28 @@ void hv_report(struct vcpu *v, const char *what, uint64_t which, long rc)
 	hd->reports += hd->reports <= 64;
 }
 
+/* A syscall of guest user space: to the kernel's syscall callback, in
+ * kernel mode on its kernel stack, DF clear and events masked if it asked
+ * for that; with no callback, the guest's #UD (as Xen). */
+static void user_syscall(struct vcpu *v, struct regs *r)
+{
+	const struct hv_vcpu *h = hv_vcpu(v);
+	int rc = h->syscall_callback ? pv_bounce_to(v, r, h->syscall_callback, h->syscall_masks, false, 0)
+				     : pv_bounce(v, r, 6, false, 0);
+	if (rc)
+		hv_crash_guest(v, "a syscall from user space its kernel cannot take");
+	r->rflags &= ~RFLAGS_DF;
+}
+
 void hv_syscall(struct regs *r)
 {
 	pv_entry_check(r);
 	struct vcpu *v = this_vcpu();
 	hv_vcpu(v)->frame = r;
+	if (pv_in_user_mode(v)) {
+		user_syscall(v, r);
+		return;
+	}
 	uint64_t nr = r->rax, a[6] = { r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9 };
 	long rc = hypercall(v, nr, a);
 	if (v->cont.pending) {
@@ -113,6 +145,7 @@ _Noreturn void hv_shutdown(struct domain *d, unsigned reason)
 	printk("hv: d%u shut down: %s\n", d->domid, reason < 4 ? why[reason] : "unknown reason");
 	bool ok = hv_audit("at shutdown");
 	mem_load_root(hv_l4);
+	cpu_load_guest_gdt(NULL, 0);
 	this_cpu()->cur = NULL;
 	domain_destroy(d);
 	ok = hv_audit("after the domain was destroyed") && ok;

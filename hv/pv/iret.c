@@ -10,9 +10,10 @@
  * upcall mask), rsp; rcx and r11 too unless the frame says it came from a
  * syscall (VGCF_in_syscall), which lets the way out use sysretq.  It
  * returns the frame's rax as its result, whatever it is, and ends a
- * multicall.  A frame with a user cs (RPL 3) goes to guest user mode, which
- * needs a user root; hv runs guests in kernel mode only so far, so such a
- * frame crashes the domain, as Xen does when there is no user root.
+ * multicall.  A frame with a user cs (RPL 3) goes to guest user mode
+ * (pv/mode.c), which needs a user root: without one the domain is
+ * crashed, as Xen crashes it.  With vm_assist architectural_iopl the
+ * frame's IOPL becomes the virtual IOPL.
  * Anything iret leaves that hv cannot return to is checked on the way out
  * (traps.c, hv_exit).
  */
@@ -31,11 +32,15 @@ long do_iret(struct vcpu *v, const uint64_t a[6])
 		return 0;
 	}
 	if ((c.cs & 3) == 3) {
-		domain_crash(v->d, mfn_eq(v->user_root, INVALID_MFN) ?
-			     "iret to user mode with no user pagetables" :
-			     "iret to user mode, which hv does not run yet");
-		return 0;
+		if (mfn_eq(v->user_root, INVALID_MFN)) {
+			domain_crash(v->d, "iret to user mode with no user pagetables");
+			return 0;
+		}
+		if (!pv_in_user_mode(v))
+			pv_toggle_mode(v);
 	}
+	if (hv_domain(v->d)->vm_assist >> VMASST_TYPE_architectural_iopl & 1)
+		hv_vcpu(v)->iopl = c.rflags & RFLAGS_IOPL;
 	r->rip = c.rip;
 	r->cs = (uint16_t)(c.cs | 3);       /* cs and ss are 16-bit fields in Xen's frame */
 	r->rflags = (c.rflags & ~(RFLAGS_IOPL | RFLAGS_VM)) | RFLAGS_IF;

@@ -28,34 +28,17 @@ static bool on_pagetable(struct vcpu *v, uint64_t va)
 	       fw_live_table(frame_word(&machine, _mfn(pa >> PAGE_SHIFT)));
 }
 
-/* The instruction bytes at (rip), as many as can be read up to 15: the
- * rest of its page, then the next page's part. */
-static unsigned fetch(struct vcpu *v, uint64_t rip, uint8_t code[INSN_MAX_LEN])
-{
-	unsigned first = (unsigned)(PAGE_SIZE - (rip & (PAGE_SIZE - 1)));
-	first = first < INSN_MAX_LEN ? first : INSN_MAX_LEN;
-	if (env_copy_from_guest(v, code, rip, first))
-		return 0;
-	if (first == INSN_MAX_LEN || env_copy_from_guest(v, code + first, rip + first, INSN_MAX_LEN - first))
-		return first;
-	return INSN_MAX_LEN;
-}
-
 /* The registers in the hardware's numbering, and back. */
-static void gpr_from(const struct regs *r, uint64_t g[GPR_NR])
+static void gpr_from(struct regs *r, uint64_t g[GPR_NR])
 {
-	const uint64_t v[GPR_NR] = { r->rax, r->rcx, r->rdx, r->rbx, r->rsp, r->rbp, r->rsi, r->rdi,
-				     r->r8, r->r9, r->r10, r->r11, r->r12, r->r13, r->r14, r->r15 };
 	for (unsigned i = 0; i < GPR_NR; i++)
-		g[i] = v[i];
+		g[i] = *regs_gpr(r, i);
 }
 
 static void gpr_to(struct regs *r, const uint64_t g[GPR_NR])
 {
-	uint64_t *v[GPR_NR] = { &r->rax, &r->rcx, &r->rdx, &r->rbx, &r->rsp, &r->rbp, &r->rsi, &r->rdi,
-				&r->r8, &r->r9, &r->r10, &r->r11, &r->r12, &r->r13, &r->r14, &r->r15 };
 	for (unsigned i = 0; i < GPR_NR; i++)
-		*v[i] = g[i];
+		*regs_gpr(r, i) = g[i];
 }
 
 bool pv_ptwr_fault(struct vcpu *v, struct regs *r, uint64_t cr2)
@@ -64,7 +47,7 @@ bool pv_ptwr_fault(struct vcpu *v, struct regs *r, uint64_t cr2)
 	struct insn in;
 	uint64_t old = 0, value, g[GPR_NR], rflags = r->rflags;
 
-	if (!on_pagetable(v, cr2) || insn_decode(code, fetch(v, r->rip, code), &in) ||
+	if (!on_pagetable(v, cr2) || insn_decode(code, pv_fetch_insn(v, r->rip, code), &in) ||
 	    cr2 % in.bytes || env_copy_from_guest(v, &old, cr2, in.bytes))
 		return false;
 	gpr_from(r, g);
@@ -80,8 +63,6 @@ bool pv_ptwr_fault(struct vcpu *v, struct regs *r, uint64_t cr2)
 	}
 	gpr_to(r, g);
 	r->rflags = rflags;
-	r->rip += in.len;
-	if ((rflags & RFLAGS_TF) && pv_bounce(v, r, 1, false, 0))
-		hv_crash_guest(v, "a single step after an emulated store, with no debug handler");
+	pv_retire(v, r, in.len);
 	return true;
 }

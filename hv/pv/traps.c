@@ -49,37 +49,47 @@ static bool has_error_code(unsigned vec)
 
 struct vcpu_info *pv_vcpu_info(const struct vcpu *v)
 {
-	return (struct vcpu_info *)maddr_virt(hv_domain(v->d)->shared_info) + v->id;
+	return hv_vcpu(v)->vcpu_info;
 }
 
-int pv_bounce(struct vcpu *v, struct regs *r, unsigned vec, bool has_ec, uint64_t ec)
+int pv_bounce_to(struct vcpu *v, struct regs *r, uint64_t address, bool mask_events, bool has_ec, uint64_t ec)
 {
-	const struct trap_info *t = &hv_vcpu(v)->traps[vec & 255];
 	struct vcpu_info *vi = pv_vcpu_info(v);
-	uint64_t mask = vi->evtchn_upcall_mask, frame[8], n = 0;
-	if (!t->address)
+	uint64_t mask = vi->evtchn_upcall_mask, frame[8], n = 0, rsp = r->rsp;
+	bool from_user = pv_in_user_mode(v);
+	if (!address)
 		return -1;
+	if (from_user) {
+		pv_toggle_mode(v);      /* the kernel's stack, root and GS base */
+		rsp = hv_vcpu(v)->kernel_sp;
+	}
 	frame[n++] = r->rcx;
 	frame[n++] = r->r11;
 	if (has_ec)
 		frame[n++] = (uint32_t)ec;
 	frame[n++] = r->rip;
-	frame[n++] = (r->cs & 0xfffc) | mask << 32;         /* RPL 0: the guest kernel */
+	frame[n++] = (from_user ? r->cs : r->cs & 0xfffc) | mask << 32;    /* RPL 0: the guest kernel */
 	frame[n++] = (r->rflags & ~(RFLAGS_IF | RFLAGS_IOPL)) | (mask ? 0 : RFLAGS_IF);
 	frame[n++] = r->rsp;
 	frame[n++] = r->ss;
-	uint64_t sp = (r->rsp & ~15ull) - n * 8;
+	uint64_t sp = (rsp & ~15ull) - n * 8;
 	if (env_copy_to_guest(v, sp, frame, n * 8))
 		return -1;
-	if (TI_IF(t->flags))
+	if (mask_events)
 		vi->evtchn_upcall_mask = 1;
 	r->rsp = sp;
-	r->rip = t->address;
+	r->rip = address;
 	r->cs = GUEST_CS;
 	r->ss = GUEST_SS;
 	r->rflags &= ~(RFLAGS_AC | RFLAGS_VM | RFLAGS_RF | RFLAGS_NT | RFLAGS_TF);
 	r->vector = VEC_SYSCALL;        /* rcx and r11 are in the frame: sysretq may return */
 	return 0;
+}
+
+int pv_bounce(struct vcpu *v, struct regs *r, unsigned vec, bool has_ec, uint64_t ec)
+{
+	const struct trap_info *t = &hv_vcpu(v)->traps[vec & 255];
+	return pv_bounce_to(v, r, t->address, TI_IF(t->flags), has_ec, ec);
 }
 
 /* Deliver (vec) or crash the domain trying. */
@@ -97,11 +107,12 @@ static void deliver(struct vcpu *v, struct regs *r, unsigned vec, bool has_ec, u
 static void page_fault(struct vcpu *v, struct regs *r)
 {
 	uint64_t cr2 = read_cr2();
-	if ((r->error & (PF_PRESENT | PF_WRITE | PF_USER)) == (PF_PRESENT | PF_WRITE | PF_USER) &&
+	bool user = pv_in_user_mode(v);
+	if (!user && (r->error & (PF_PRESENT | PF_WRITE | PF_USER)) == (PF_PRESENT | PF_WRITE | PF_USER) &&
 	    pv_ptwr_fault(v, r, cr2))
 		return;
 	pv_vcpu_info(v)->cr2 = cr2;
-	deliver(v, r, 14, true, r->error & ~(uint64_t)PF_USER);
+	deliver(v, r, 14, true, user ? r->error : r->error & ~(uint64_t)PF_USER);
 }
 
 /* The vector of an `int $n` our IDT refused: n from the instruction (cd
@@ -147,6 +158,24 @@ static _Noreturn void fatal(const struct regs *r, const char *what)
 	pc_exit(EXIT_HV);
 }
 
+void pv_retire(struct vcpu *v, struct regs *r, unsigned len)
+{
+	r->rip += len;
+	if ((r->rflags & RFLAGS_TF) && pv_bounce(v, r, 1, false, 0))
+		hv_crash_guest(v, "a single step after an emulated instruction, with no debug handler");
+}
+
+unsigned pv_fetch_insn(struct vcpu *v, uint64_t rip, uint8_t code[15])
+{
+	unsigned first = (unsigned)(PAGE_SIZE - (rip & (PAGE_SIZE - 1)));
+	first = first < 15 ? first : 15;
+	if (env_copy_from_guest(v, code, rip, first))
+		return 0;
+	if (first == 15 || env_copy_from_guest(v, code + first, rip + first, 15 - first))
+		return first;
+	return 15;
+}
+
 void hv_backtrace(uint64_t rbp)
 {
 	extern uint8_t hv_text_start[], hv_end[];
@@ -169,7 +198,7 @@ static bool fixup(struct regs *r)
 		uint64_t insn, fixup;
 	};
 	extern const struct extable_entry __start_extable[], __stop_extable[];
-	bool may = r->vector == 14 || r->vector == 13;
+	bool may = r->vector == 14 || r->vector == 13 || r->vector == 11;   /* 11: a selector load */
 	for (const struct extable_entry *e = __start_extable; may && e < __stop_extable; e++) {
 		if (e->insn == r->rip) {
 			r->rip = e->fixup;
@@ -198,6 +227,10 @@ void hv_exception(struct regs *r)
 			write_dr6(0);
 			return;
 		}
+		if (r->vector >= 32) {  /* a tick while hv idles (sched.c) */
+			sched_interrupt();
+			return;
+		}
 		if (!fixup(r))
 			fatal(r, "exception in the hypervisor");
 		return;
@@ -205,12 +238,18 @@ void hv_exception(struct regs *r)
 	struct vcpu *v = this_vcpu();
 	unsigned vec = (unsigned)r->vector;
 	hv_vcpu(v)->frame = r;
+	if (vec == 1)
+		pv_debugreg_trap(v);
 	if (vec >= 32)                  /* the timer: hardware interrupts reach us from ring 3 only */
 		sched_interrupt();
 	else if (vec == 14)
 		page_fault(v, r);
 	else if (vec == 13)
 		gp_fault(v, r);
+	else if (vec == 6 && pv_emulate_cpuid(v, r))
+		return;
+	else if (vec == 7 && !pv_fpu_trap(v))
+		return;
 	else
 		deliver(v, r, vec, has_error_code(vec), r->error);
 }
@@ -218,20 +257,21 @@ void hv_exception(struct regs *r)
 /* The running vCPU's root in cr3. */
 static void load_root(struct vcpu *v)
 {
-	if (mfn_eq(v->kernel_root, INVALID_MFN))
+	mfn_t root = pv_root(v);
+	if (mfn_eq(root, INVALID_MFN))
 		hv_crash_guest(v, "no pagetable loaded");
-	if (read_cr3() >> PAGE_SHIFT != mfn_x(v->kernel_root))
-		mem_load_root(v->kernel_root);
+	if (read_cr3() >> PAGE_SHIFT != mfn_x(root))
+		mem_load_root(root);
 }
 
 /* The #GP error code iretq would raise for the frame's selectors, or -1 if
- * they are ours to return to: a 64-bit or 32-bit ring-3 code segment, the
- * ring-3 stack segment. */
+ * they are ours to return to: our 64-bit or 32-bit ring-3 code segment and
+ * ring-3 stack segment, or 32/64-bit ones of the guest's GDT with DPL 3. */
 static int64_t check_selectors(const struct regs *r)
 {
-	if (r->cs != GUEST_CS && r->cs != GUEST_CS32)
+	if (r->cs != GUEST_CS && r->cs != GUEST_CS32 && !cpu_selector_ok((uint16_t)r->cs, true))
 		return (int64_t)(r->cs & 0xfffc);
-	if (r->ss != GUEST_SS)
+	if (r->ss != GUEST_SS && !cpu_selector_ok((uint16_t)r->ss, false))
 		return (int64_t)(r->ss & 0xfffc);
 	return -1;
 }
@@ -243,12 +283,13 @@ void hv_exit(struct regs *r)
 	sched_run(r);
 	struct vcpu *v = this_vcpu();
 	load_root(v);
+	pv_deliver_events(v, r);
 	for (unsigned bounced = 0;; bounced++) {
 		r->rflags = (r->rflags & ~(RFLAGS_IOPL | RFLAGS_VM)) | RFLAGS_IF | 2;
 		int64_t sel = check_selectors(r);
 		if (sel < 0 && canonical(r->rip)) {
 			/* sysretq goes to 64-bit code only */
-			if (r->vector == VEC_SYSCALL && r->cs != GUEST_CS)
+			if (r->vector == VEC_SYSCALL && (r->cs != GUEST_CS || r->ss != GUEST_SS))
 				r->vector = 0;
 			return;
 		}

@@ -2,29 +2,49 @@
 /*
  * Several vCPUs on one physical CPU.  The running vCPU's registers are the
  * frame on the stack (struct regs); each other vCPU keeps its own in its
- * hv_vcpu.  We switch when the guest yields or takes a vCPU down, and on
- * the timer (pc_timer_start: 1 kHz at vector 0x20), started when a second
- * vCPU comes up and taken only while the guest runs (hv itself runs with
- * interrupts off).  With "timer=off" on hv's command line there is no
- * timer: vCPUs switch only when they yield, go down or a hypercall
- * continues, so a run depends on nothing but the guest (a fuzzing seed
- * replays exactly).  The switch happens on the way out (hv_exit), after the
- * running vCPU's result is in its frame.
+ * hv_vcpu.  We switch when the guest yields, blocks or takes a vCPU down,
+ * and on the timer (pc_timer_start: 1 kHz at vector 0x20), started when a
+ * second vCPU comes up or a guest timer is set, and taken while the guest
+ * runs or hv idles (hv itself otherwise runs with interrupts off).  Each
+ * tick also runs the guest's timers (event/time.c) and reads the serial
+ * port into the console ring (event/console.c).  With "timer=off" on hv's
+ * command line a tick never switches vCPUs: they switch only when they
+ * yield, block, go down or a hypercall continues, so a run depends on
+ * nothing but the guest (a fuzzing seed replays exactly).  The switch
+ * happens on the way out (hv_exit), after the running vCPU's result is in
+ * its frame.
+ *
+ * A vCPU runs if it is up and not blocked.  SCHEDOP_block unmasks its
+ * events and blocks it unless an upcall is already pending; SCHEDOP_poll
+ * blocks it until an event is sent to any port or its timeout passes (a
+ * spurious wake-up is allowed: the guest looks at its ports again).  When
+ * no vCPU can run, hv idles: hlt with interrupts on, until a tick or the
+ * serial port makes one runnable.
  *
  * Every switch loads the next vCPU's root, even the same one, and so
  * flushes the TLB (no global pages): whatever the hardware caches belongs to
  * the running vCPU, so a flush of a vCPU that is not running has nothing to
- * do (env_flush_tlb, env_invlpg) and needs no IPI.  MSR TSC_AUX holds the
- * running vCPU's own value, as on Xen: what the guest wrote (pv/emul_priv.c),
- * 0 until it does.
+ * do (env_flush_tlb, env_invlpg) and needs no IPI.  The rest of a vCPU's
+ * CPU state goes with it too: its GDT, data selectors and segment bases
+ * (pv/descriptor.c, pv/mode.c), its FPU and SSE registers and virtual TS
+ * (x86/fpu.c), its debug registers (pv/debugreg.c), its TSC_AUX and its
+ * pvclock record.  Each vCPU's runstate (running, runnable, blocked,
+ * offline, and the time in each) is kept as Xen keeps it and copied to the
+ * guest where it asked (VCPUOP_register_runstate_memory_area).
  *
- * sched_op: yield, and shutdown (the domain ends after the hypercall).
+ * sched_op: yield, block, poll, and shutdown (the domain ends after the
+ * hypercall).
  */
 #include "../hv.h"
+
+#define VMASST_TYPE_runstate_update_flag 5u
+#define XEN_RUNSTATE_UPDATE (1ull << 63)
 
 void sched_start(struct vcpu *v)
 {
 	pc_set_tsc_aux(hv_vcpu(v)->tsc_aux);
+	sched_runstate(v, RUNSTATE_running);
+	time_update_vcpu(v);
 }
 
 bool sched_no_timer;
@@ -32,32 +52,78 @@ bool sched_no_timer;
 void sched_tick_start(void)
 {
 	struct pcpu *c = this_cpu();
-	if (!c->ticking && !sched_no_timer)
+	if (!c->ticking)
 		pc_timer_start();
 	c->ticking = true;
+}
+
+void sched_runstate(struct vcpu *v, int state)
+{
+	struct hv_vcpu *h = hv_vcpu(v);
+	struct runstate *rs = &h->runstate;
+	uint64_t now = time_now();
+	if (now > rs->entry_time)
+		rs->time[rs->state] += now - rs->entry_time;
+	rs->entry_time = now;
+	rs->state = state;
+	if (!h->runstate_area)
+		return;
+	struct runstate copy = *rs;
+	bool flag = hv_domain(v->d)->vm_assist >> VMASST_TYPE_runstate_update_flag & 1;
+	if (flag) {
+		uint64_t marked = copy.entry_time | XEN_RUNSTATE_UPDATE;
+		env_copy_to_guest(v, h->runstate_area + 8, &marked, 8);
+	}
+	env_copy_to_guest(v, h->runstate_area, &copy, sizeof(copy));
+}
+
+static bool runnable(const struct vcpu *v)
+{
+	return hv_vcpu(v)->up && !hv_vcpu(v)->blocked;
 }
 
 /* Run (next) instead of the running vCPU, whose registers are (r). */
 static void switch_to(struct regs *r, struct vcpu *next)
 {
 	struct pcpu *c = this_cpu();
-	hv_vcpu(c->cur)->regs = *r;
+	struct vcpu *prev = c->cur;
+	hv_vcpu(prev)->regs = *r;
 	*r = hv_vcpu(next)->regs;
+	pv_seg_save(prev);
+	fpu_switch(hv_vcpu(prev), hv_vcpu(next));
+	sched_runstate(prev, !hv_vcpu(prev)->up ? RUNSTATE_offline :
+			     hv_vcpu(prev)->blocked ? RUNSTATE_blocked : RUNSTATE_runnable);
 	c->cur = next;
+	pv_gdt_load(next);
+	pv_seg_load(next);
+	pv_debugreg_load(next);
 	pc_set_tsc_aux(hv_vcpu(next)->tsc_aux);
-	mem_load_root(next->kernel_root);
+	mem_load_root(pv_root(next));
+	sched_runstate(next, RUNSTATE_running);
+	time_update_vcpu(next);
 }
 
-struct vcpu *sched_next_up(void)
+/* The next vCPU after the running one that (ok) accepts, or NULL. */
+static struct vcpu *next_after(bool (*ok)(const struct vcpu *))
 {
 	struct vcpu *cur = this_vcpu();
 	struct domain *d = cur->d;
 	for (unsigned k = 1; k < d->nr_vcpus; k++) {
 		struct vcpu *v = &d->vcpus[(cur->id + k) % d->nr_vcpus];
-		if (hv_vcpu(v)->up)
+		if (ok(v))
 			return v;
 	}
 	return NULL;
+}
+
+static bool is_up(const struct vcpu *v)
+{
+	return hv_vcpu(v)->up;
+}
+
+struct vcpu *sched_next_up(void)
+{
+	return next_after(is_up);
 }
 
 void sched_yield(void)
@@ -65,25 +131,111 @@ void sched_yield(void)
 	this_cpu()->resched = true;
 }
 
+void sched_wake(struct vcpu *v)
+{
+	struct hv_vcpu *h = hv_vcpu(v);
+	if (!h->blocked)
+		return;
+	h->blocked = false;
+	h->polling = false;
+	h->poll_deadline = 0;
+	if (v != this_vcpu())
+		sched_runstate(v, RUNSTATE_runnable);
+	this_cpu()->resched = true;
+}
+
+/* What a tick does for (d): timers, console input, poll timeouts. */
+static void tick(struct domain *d)
+{
+	uint64_t now = time_now();
+	time_tick(d);
+	console_poll(d);
+	for (unsigned k = 0; k < d->nr_vcpus; k++) {
+		struct hv_vcpu *h = hv_vcpu(&d->vcpus[k]);
+		if (h->blocked && h->poll_deadline && now >= h->poll_deadline)
+			sched_wake(&d->vcpus[k]);
+	}
+}
+
 void sched_interrupt(void)
 {
 	pc_timer_eoi();
-	this_cpu()->resched = true;
+	struct vcpu *v = this_vcpu();
+	if (v)
+		tick(v->d);
+	if (!sched_no_timer)
+		this_cpu()->resched = true;
+}
+
+/* Until some vCPU of (d) can run: halt with interrupts on, each tick doing
+ * its work (sched_interrupt, from hv_exception). */
+static void idle(struct domain *d)
+{
+	sched_tick_start();
+	for (;;) {
+		for (unsigned k = 0; k < d->nr_vcpus; k++)
+			if (runnable(&d->vcpus[k]))
+				return;
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+	}
 }
 
 void sched_run(struct regs *r)
 {
 	struct pcpu *c = this_cpu();
-	if (!c->resched)
+	if (!c->resched && runnable(c->cur))
 		return;
 	c->resched = false;
-	struct vcpu *next = sched_next_up();
+	if (!runnable(c->cur) && !next_after(runnable))
+		idle(c->cur->d);
+	struct vcpu *next = next_after(runnable);
 	if (next)
 		switch_to(r, next);
+	else if (hv_vcpu(c->cur)->runstate.state != RUNSTATE_running)
+		sched_runstate(c->cur, RUNSTATE_running);
 }
 
-/* sched_op(cmd, arg): yield to the next vCPU up, if any; shutdown, which
- * ends the domain once the hypercall is over (hv_syscall). */
+/* SCHEDOP_block: events unmasked; block unless one is already pending. */
+static long block(struct vcpu *v)
+{
+	struct vcpu_info *vi = pv_vcpu_info(v);
+	vi->evtchn_upcall_mask = 0;
+	if (vi->evtchn_upcall_pending)
+		return 0;
+	hv_vcpu(v)->blocked = true;
+	this_cpu()->resched = true;
+	return 0;
+}
+
+/* SCHEDOP_poll({ports, nr_ports, timeout}): block until an event or the
+ * timeout (system time; 0: none), unless a port named is pending. */
+static long poll(struct vcpu *v, uint64_t arg)
+{
+	struct { uint64_t ports; uint32_t nr_ports, pad; uint64_t timeout; } p;
+	const struct shared_info *s = maddr_virt(hv_domain(v->d)->shared_info);
+	if (env_copy_from_guest(v, &p, arg, sizeof(p)))
+		return -XEN_EFAULT;
+	if (p.nr_ports > 128)
+		return -XEN_EINVAL;
+	for (uint32_t i = 0; i < p.nr_ports; i++) {
+		uint32_t port;
+		if (env_copy_from_guest(v, &port, p.ports + i * 4, sizeof(port)))
+			return -XEN_EFAULT;
+		if (port >= EVTCHN_PORTS)
+			return -XEN_EINVAL;
+		if (s->evtchn_pending[port / 64] >> (port % 64) & 1)
+			return 0;
+	}
+	if (p.timeout && p.timeout <= time_now())
+		return 0;
+	hv_vcpu(v)->blocked = true;
+	hv_vcpu(v)->polling = true;
+	hv_vcpu(v)->poll_deadline = p.timeout;
+	this_cpu()->resched = true;
+	return 0;
+}
+
+/* sched_op(cmd, arg). */
 long do_sched_op(struct vcpu *v, const uint64_t a[6])
 {
 	struct sched_shutdown s;
@@ -91,6 +243,10 @@ long do_sched_op(struct vcpu *v, const uint64_t a[6])
 	case SCHEDOP_yield:
 		sched_yield();
 		return 0;
+	case SCHEDOP_block:
+		return block(v);
+	case SCHEDOP_poll:
+		return poll(v, a[1]);
 	case SCHEDOP_shutdown:
 		if (env_copy_from_guest(v, &s, a[1], sizeof(s)))
 			return -XEN_EFAULT;

@@ -14,10 +14,18 @@
  *   VCPUOP_down        any vCPU of the domain; the last one up going down
  *                      shuts the domain down (poweroff), as on Xen
  *   VCPUOP_is_up
+ *   VCPUOP_register_vcpu_info  once, on itself or a vCPU that is down: the
+ *                      vcpu_info moves into a frame of the guest's, which
+ *                      holds a writable type reference while it is there
+ *                      (offset beyond the page or misaligned -ENXIO), and
+ *                      every event is made pending on it
+ *   VCPUOP_register_runstate_memory_area, VCPUOP_get_runstate_info
+ *   the timer sub-ops (event/time.c)
  *
  * What hv does not run yet is refused with -EINVAL: a context that starts
  * in guest user mode, a guest GDT or LDT.
  */
+#include "../../core/frame.h"
 #include "../../core/hypercall.h"
 #include "../../core/preempt.h"
 #include "../hv.h"
@@ -90,6 +98,9 @@ static long initialise(struct vcpu *v, struct vcpu *t, const uint64_t a[6])
 				 .rdx = u->rdx, .rsi = u->rsi, .rdi = u->rdi, .rip = u->rip,
 				 .cs = u->cs | 3u, .ss = u->ss | 3u, .rsp = u->rsp,
 				 .rflags = (u->rflags & ~RFLAGS_IOPL) | RFLAGS_IF };
+	h->seg = (struct seg_state){ .fs_base = canonical(c.fs_base) ? c.fs_base : 0,
+				     .gs_base_kernel = canonical(c.gs_base_kernel) ? c.gs_base_kernel : 0,
+				     .gs_base_user = canonical(c.gs_base_user) ? c.gs_base_user : 0 };
 	h->initialised = true;
 	return 0;
 }
@@ -107,9 +118,57 @@ static long down(struct vcpu *v, struct vcpu *t)
 		return 0;
 	}
 	hv_vcpu(t)->up = false;
+	if (t != v)
+		sched_runstate(t, RUNSTATE_offline);
 	if (t == v)
 		sched_yield();
 	return 0;
+}
+
+/* VCPUOP_register_vcpu_info: (t)'s vcpu_info moves to (mfn, offset), once,
+ * as Xen's map_vcpu_info: the frame stays writable while it is there. */
+static long register_vcpu_info(struct vcpu *v, struct vcpu *t, uint64_t arg)
+{
+	struct { uint64_t mfn; uint32_t offset, rsvd; } info;
+	if (env_copy_from_guest(v, &info, arg, sizeof(info)))
+		return -XEN_EFAULT;
+	if (info.offset > PAGE_SIZE - sizeof(struct vcpu_info) || info.offset % 8)
+		return -XEN_ENXIO;
+	if (!mfn_eq(t->info_frame, INVALID_MFN) || (t != v && hv_vcpu(t)->up))
+		return -XEN_EINVAL;
+	mfn_t mfn = _mfn(info.mfn);
+	if (!frame_valid(&machine, mfn) || frame_get_type(v, mfn, FT_WRITABLE, true))
+		return -XEN_EINVAL;
+	struct vcpu_info *to = (struct vcpu_info *)((uint8_t *)env_frame(mfn) + info.offset);
+	memcpy(to, pv_vcpu_info(t), sizeof(*to));
+	hv_vcpu(t)->vcpu_info = to;
+	t->info_frame = mfn;
+	__atomic_store_n(&to->evtchn_pending_sel, ~0ull, __ATOMIC_SEQ_CST);
+	to->evtchn_upcall_pending = 1;      /* a spurious event, so none is lost */
+	sched_wake(t);
+	return 0;
+}
+
+/* VCPUOP_register_runstate_memory_area: where (t)'s runstate is copied. */
+static long register_runstate(struct vcpu *v, struct vcpu *t, uint64_t arg)
+{
+	uint64_t addr;
+	if (env_copy_from_guest(v, &addr, arg, sizeof(addr)))
+		return -XEN_EFAULT;
+	if (!addr_ok(addr) || !addr_ok(addr + sizeof(struct runstate) - 1))
+		return -XEN_EFAULT;
+	hv_vcpu(t)->runstate_area = addr;
+	sched_runstate(t, hv_vcpu(t)->runstate.state);
+	return 0;
+}
+
+static long get_runstate(struct vcpu *v, struct vcpu *t, uint64_t arg)
+{
+	struct runstate r = hv_vcpu(t)->runstate;
+	uint64_t now = time_now();
+	if (now > r.entry_time)
+		r.time[r.state] += now - r.entry_time;
+	return env_copy_to_guest(v, arg, &r, sizeof(r)) ? -XEN_EFAULT : 0;
 }
 
 long do_vcpu_op(struct vcpu *v, const uint64_t a[6])
@@ -126,13 +185,20 @@ long do_vcpu_op(struct vcpu *v, const uint64_t a[6])
 		if (!h->initialised)
 			return -XEN_EINVAL;
 		h->up = true;
+		sched_runstate(t, RUNSTATE_runnable);
 		sched_tick_start();
 		return 0;
 	case VCPUOP_down:
 		return down(v, t);
 	case VCPUOP_is_up:
 		return h->up;
+	case VCPUOP_get_runstate_info:
+		return get_runstate(v, t, a[2]);
+	case VCPUOP_register_runstate_memory_area:
+		return register_runstate(v, t, a[2]);
+	case VCPUOP_register_vcpu_info:
+		return register_vcpu_info(v, t, a[2]);
 	default:
-		return -XEN_ENOSYS;
+		return time_vcpu_op(v, t, (unsigned)a[0], a[2]);
 	}
 }

@@ -17,7 +17,11 @@
  */
 #include "../hv.h"
 
-#define GDT_ENTRIES ((HV_TSS_SEL >> 3) + 2)
+/* Xen's layout: 16 pages, the guest's GDT in the first 14 (mapped onto its
+ * frames while it runs), ours from entry 0x1c00 (selector 0xe000) on. */
+#define GDT_PAGES       16u
+#define GDT_GUEST_PAGES 14u
+#define GDT_ENTRIES     (GDT_PAGES * 512u)
 
 struct tss {
 	uint32_t reserved0;
@@ -30,7 +34,7 @@ struct tss {
 
 struct pcpu pcpu0;
 bool cpu_smap, cpu_umip;
-static uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(16)));
+static uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(4096)));
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 static struct tss tss0 __attribute__((aligned(16)));
 /* Stacks of their own for what may arrive while the stack is not ours: a
@@ -44,14 +48,10 @@ extern uint8_t boot_stack_top[];
 extern const uint64_t exc_stubs[33];
 extern void syscall_entry(void);
 
-#define MSR_EFER         0xc0000080u
 #define MSR_STAR         0xc0000081u
 #define MSR_LSTAR        0xc0000082u
 #define MSR_CSTAR        0xc0000083u
 #define MSR_FMASK        0xc0000084u
-#define MSR_FS_BASE      0xc0000100u
-#define MSR_GS_BASE      0xc0000101u
-#define MSR_KERNEL_GS    0xc0000102u
 #define EFER_SCE         1ull
 
 /* Flat descriptors: access byte and flags (L for 64-bit code, D/B for 32). */
@@ -120,6 +120,33 @@ static void cr_init(void)
 	__asm__ volatile("mov %0, %%cr4" :: "r"(cr4));
 }
 
+void cpu_load_guest_gdt(const mfn_t frames[], unsigned n)
+{
+	static uint64_t own[GDT_GUEST_PAGES];   /* the frames of gdt[]'s first pages */
+	uint64_t *pte = mem_hv_pte((uintptr_t)gdt);
+	for (unsigned i = 0; i < GDT_GUEST_PAGES; i++) {
+		if (!own[i])
+			own[i] = pte[i] & PTE_ADDR_MASK;
+		uint64_t pa = i < n ? mfn_x(frames[i]) << PAGE_SHIFT : own[i];
+		uint64_t e = pa | PTE_P | PTE_RW | PTE_A | PTE_D | PTE_NX;
+		if (pte[i] != e) {
+			pte[i] = e;
+			invlpg((uintptr_t)gdt + i * PAGE_SIZE);
+		}
+	}
+}
+
+bool cpu_selector_ok(uint16_t sel, bool code)
+{
+	if ((sel & 3) != 3 || (sel & 4) || sel < 8)
+		return false;
+	uint64_t d = gdt[sel >> 3];
+	uint64_t want = code ? (1ull << 43) : (1ull << 41);         /* code, or writable data */
+	bool dpl3 = ((d >> 45) & 3) == 3, present = d >> 47 & 1, s = d >> 44 & 1;
+	bool wide = code ? d >> 53 & 3 : d >> 54 & 1;  /* L or D; B: no 16-bit stack (espfix) */
+	return present && s && dpl3 && wide && (d & want) && (code || !(d >> 43 & 1));
+}
+
 void cpu_init(void)
 {
 	/* No interrupts: mask both PICs. */
@@ -132,6 +159,7 @@ void cpu_init(void)
 	gdt_init();
 	idt_init();
 	cr_init();
+	fpu_init_cpu();
 
 	pcpu0.stack_top = (uintptr_t)boot_stack_top;
 	pcpu0.self = &pcpu0;
@@ -146,4 +174,22 @@ void cpu_init(void)
 	wrmsr(MSR_GS_BASE, (uintptr_t)&pcpu0);
 	wrmsr(MSR_KERNEL_GS, 0);
 	wrmsr(MSR_FS_BASE, 0);
+}
+
+int cpu_rdmsr_safe(uint32_t msr, uint64_t *val)
+{
+	uint32_t lo = 0, hi = 0;
+	int err = 0;
+	__asm__ volatile("1: rdmsr\n"
+			 "2:\n"
+			 ".pushsection .text.fixup, \"ax\"\n"
+			 "3: movl $-1, %[err]\n\t"
+			 "jmp 2b\n"
+			 ".popsection\n"
+			 ".pushsection .extable, \"a\"\n"
+			 ".quad 1b, 3b\n"
+			 ".popsection"
+			 : "+a"(lo), "+d"(hi), [err] "+r"(err) : "c"(msr));
+	*val = (uint64_t)hi << 32 | lo;
+	return err;
 }

@@ -182,6 +182,14 @@ void mem_reserve_holes(const struct hvm_start_info *si)
 	}
 }
 
+uint64_t *mem_hv_pte(uint64_t va)
+{
+	uint64_t t = mfn_x(hv_l4) << PAGE_SHIFT;
+	for (int level = 4; level > 1; level--)
+		t = ((uint64_t *)maddr_virt(t))[(va >> (PAGE_SHIFT + 9 * (level - 1))) & 511] & PTE_ADDR_MASK;
+	return (uint64_t *)maddr_virt(t) + ((va >> PAGE_SHIFT) & 511);
+}
+
 void mem_load_root(mfn_t root)
 {
 	write_cr3(mfn_x(root) << PAGE_SHIFT);

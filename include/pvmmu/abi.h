@@ -20,14 +20,30 @@
 /* Hypercall numbers. */
 #define HYPERVISOR_set_trap_table                0
 #define HYPERVISOR_mmu_update                    1
-#define HYPERVISOR_console_io                    18
+#define HYPERVISOR_set_gdt                       2
+#define HYPERVISOR_stack_switch                  3
+#define HYPERVISOR_set_callbacks                 4
+#define HYPERVISOR_fpu_taskswitch                5
+#define HYPERVISOR_set_debugreg                  8
+#define HYPERVISOR_get_debugreg                  9
+#define HYPERVISOR_update_descriptor             10
+#define HYPERVISOR_memory_op                     12
 #define HYPERVISOR_multicall                     13
 #define HYPERVISOR_update_va_mapping             14
+#define HYPERVISOR_set_timer_op                  15
+#define HYPERVISOR_xen_version                   17
+#define HYPERVISOR_console_io                    18
+#define HYPERVISOR_grant_table_op                20
+#define HYPERVISOR_vm_assist                     21
 #define HYPERVISOR_update_va_mapping_otherdomain 22
 #define HYPERVISOR_iret                          23
 #define HYPERVISOR_vcpu_op                       24
+#define HYPERVISOR_set_segment_base              25
 #define HYPERVISOR_mmuext_op                     26
 #define HYPERVISOR_sched_op                      29
+#define HYPERVISOR_callback_op                   30
+#define HYPERVISOR_event_channel_op              32
+#define HYPERVISOR_physdev_op                    33
 #define HYPERVISOR_NR                            64 /* size of dispatch tables */
 
 /*
@@ -141,6 +157,7 @@ struct multicall_entry {
 #define SCHEDOP_yield    0
 #define SCHEDOP_block    1
 #define SCHEDOP_shutdown 2
+#define SCHEDOP_poll     3
 struct sched_shutdown {
 	uint32_t reason;
 };
@@ -174,12 +191,24 @@ struct iret_context {
 #define FLAT_KERNEL_CS64 0xe033u
 #define FLAT_KERNEL_SS64 0xe02bu
 #define FLAT_USER_CS32   0xe023u
+#define FLAT_USER_DS64   0xe02bu
 
 /* vcpu_op(cmd, vcpuid, arg): bring up the vCPUs after the first. */
 #define VCPUOP_initialise 0   /* arg: struct vcpu_guest_context */
 #define VCPUOP_up         1
 #define VCPUOP_down       2
 #define VCPUOP_is_up      3
+#define VCPUOP_get_runstate_info           4
+#define VCPUOP_register_runstate_memory_area 5
+#define VCPUOP_set_periodic_timer          6
+#define VCPUOP_stop_periodic_timer         7
+#define VCPUOP_set_singleshot_timer        8
+#define VCPUOP_stop_singleshot_timer       9
+#define VCPUOP_register_vcpu_info          10
+
+/* Virtual IRQs a domain may bind to event channels. */
+#define VIRQ_TIMER 0u
+#define NR_VIRQS   24u
 
 /* A vCPU's registers as Xen's x86-64 ABI lays them out. */
 struct cpu_user_regs {
@@ -233,6 +262,20 @@ struct vcpu_info {
 #define XEN_VCPU_INFO_CR2  16u  /* offset in a vcpu_info */
 #define XEN_LEGACY_MAX_VCPUS 32u /* vcpu_info slots in the shared info page */
 
+/* The shared info page: every vCPU's vcpu_info, the 2-level event channel
+ * words (64 x 64 ports), the wall clock, and what the guest tells the
+ * toolstack. */
+struct shared_info {
+	struct vcpu_info vcpu_info[XEN_LEGACY_MAX_VCPUS];
+	uint64_t evtchn_pending[64];
+	uint64_t evtchn_mask[64];
+	uint32_t wc_version, wc_sec, wc_nsec, wc_sec_hi;
+	struct {
+		uint64_t max_pfn, pfn_to_mfn_frame_list_list, nmi_reason;
+		uint64_t p2m_cr3, p2m_vaddr, p2m_generation;
+	} arch;
+};
+
 /* pvmmu's own hypercall, in the range Xen leaves to architectures
  * (arch_7): copy this domain's per-vCPU counters (struct pvmmu_stats, one
  * per vCPU) to a guest buffer.  pvmmu_stats(struct pvmmu_stats *buf, unsigned nr) */
@@ -253,8 +296,19 @@ struct pvmmu_stats {
 
 /* What the domain builder leaves for a PV guest; rsi points at it. */
 #define XEN_START_MAGIC "xen-3.0-x86_64"
+/* vm_assist(cmd, type): the types hv acts on */
+#define VMASST_TYPE_pae_extended_cr3   3u
+#define VMASST_TYPE_architectural_iopl 4u
+
+/* set_segment_base(which, base) */
+#define SEGBASE_FS          0u
+#define SEGBASE_GS_USER     1u
+#define SEGBASE_GS_KERNEL   2u
+#define SEGBASE_GS_USER_SEL 3u
+
 #define SIF_PRIVILEGED  (1u << 0)   /* start_info.flags: a privileged domain */
 #define SIF_INITDOMAIN  (1u << 1)   /* ... the initial (hardware) domain: Xen's dom0 */
+#define SIF_MOD_START_PFN (1u << 3) /* ... mod_start is the initrd's first pfn, not its address */
 #define MAX_GUEST_CMDLINE 1024
 struct xen_start_info {
 	char magic[32];
@@ -312,6 +366,8 @@ typedef uint16_t domid_t;
 #define XEN_EFAULT     14
 #define XEN_EBUSY      16
 #define XEN_EEXIST     17
+#define XEN_ENXIO      6
+#define XEN_ENODEV     19
 #define XEN_EINVAL     22
 #define XEN_ERANGE     34
 #define XEN_ENOSYS     38
@@ -347,5 +403,8 @@ _Static_assert(sizeof(struct hvm_memmap_table_entry) == 24, "memmap entry is 24 
 _Static_assert(sizeof(struct vcpu_info) == XEN_VCPU_INFO_SIZE, "vcpu_info is 64 bytes");
 _Static_assert(offsetof(struct vcpu_info, cr2) == XEN_VCPU_INFO_CR2, "arch.cr2 at 16");
 _Static_assert(offsetof(struct vcpu_info, time) == 32, "time at 32");
+_Static_assert(offsetof(struct shared_info, evtchn_pending) == 2048, "evtchn_pending at 2048");
+_Static_assert(offsetof(struct shared_info, wc_version) == 3072, "wc_version at 3072");
+_Static_assert(offsetof(struct shared_info, arch) == 3088, "arch_shared_info at 3088");
 
 #endif

@@ -51,5 +51,7 @@ void test_preempt(void);
 void test_insn(void);
 void test_elf(void);
 void test_kernel(void);
+void test_desc(void);
+void test_priv(void);
 
 #endif

@@ -73,6 +73,8 @@ int main(void)
 	test_insn();
 	test_elf();
 	test_kernel();
+	test_desc();
+	test_priv();
 	test_concurrency();
 	printf("unit: %u passed, %u failed\n", checks_passed, checks_failed);
 	return checks_failed ? 1 : 0;

@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pvmmu-linux: the project's program inside a Linux guest (static, in the
+ * initramfs that pvmmu initramfs writes).  It runs on whatever Linux boots
+ * it, under hv, under Xen or natively, and does not know which.
+ *
+ *   pvmmu-linux test   loops that check their own results: fork and exit
+ *                      codes, copy-on-write after fork, exec, anonymous
+ *                      memory touched, protected and unmapped, pipes
+ *                      between processes.  Prints one line per check and
+ *                      "pvmmu-linux-test passed=N failed=M".
+ *   pvmmu-linux bench  what lmbench measures, per operation in µs, one line
+ *                      each: "pvmmu-linux-bench op=NAME us=X iters=N".
+ *                        fork      fork + exit + wait (lat_proc fork)
+ *                        exec      fork + execve of this program + wait (lat_proc exec)
+ *                        sh        fork + /bin/sh -c 'exit' + wait (lat_proc shell)
+ *                        fault     a page fault on a mapped file's page (lat_pagefault)
+ *                        mmap      mmap + touch + munmap of 4 MiB of a file (lat_mmap)
+ *                        ctx2, ctx16  a token passed round 2 or 16 processes by
+ *                                  pipes, per switch (lat_ctx -s 0)
+ *                        syscall   getppid (lat_syscall null)
+ *   pvmmu-linux exit   exits at once (the exec benchmark's child)
+ *
+ * Under a Xen-ABI hypervisor (/sys/hypervisor/type says "xen") each bench
+ * line also carries the hypervisor's work per operation where it counts it:
+ * pvmmu's hv answers CPUID leaf 0x4000ff00 (asked with Xen's forced-
+ * emulation prefix, which works from user space) with its counters; Xen
+ * answers zeros, and the line then says hv_counts=0.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static unsigned passed, failed;
+
+static void check(int ok, const char *what)
+{
+	printf("pvmmu-linux-check %s: %s\n", ok ? "ok" : "FAILED", what);
+	ok ? passed++ : failed++;
+}
+
+static double now_us(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
+}
+
+/* hv's counters (hv/pv/cpuid.c): hypercalls, validated, pins, unpins,
+ * flushes, emulated stores; false where there are none. */
+enum { NR_COUNTERS = 6 };
+static bool under_xen, have_counts;
+
+static bool counters(uint64_t c[NR_COUNTERS])
+{
+	for (unsigned i = 0; i < NR_COUNTERS; i++) {
+		uint32_t a = 0x4000ff00, b = 0, cx = i, d = 0;
+		if (under_xen)
+			__asm__ volatile("ud2; .ascii \"xen\"; cpuid" : "+a"(a), "=b"(b), "+c"(cx), "=d"(d));
+		if (b != 0x706d7670)
+			return false;
+		c[i] = (uint64_t)d << 32 | a;
+	}
+	return true;
+}
+
+static uint64_t before[NR_COUNTERS];
+
+static void start_counts(void)
+{
+	have_counts = counters(before);
+}
+
+/* fork (n) children; child i exits with (i * 7) % 251: every status right? */
+static int fork_codes(unsigned n)
+{
+	int ok = 1;
+	for (unsigned i = 0; i < n; i++) {
+		pid_t p = fork();
+		if (p == 0)
+			_exit((int)((i * 7) % 251));
+		int st;
+		ok &= p > 0 && waitpid(p, &st, 0) == p && WIFEXITED(st) && WEXITSTATUS(st) == (int)((i * 7) % 251);
+	}
+	return ok;
+}
+
+/* The child writes its copy of a buffer; the parent's stays as it was. */
+static int cow(size_t bytes)
+{
+	unsigned char *b = malloc(bytes);
+	if (!b)
+		return 0;
+	for (size_t i = 0; i < bytes; i++)
+		b[i] = (unsigned char)(i * 31);
+	pid_t p = fork();
+	if (p == 0) {
+		for (size_t i = 0; i < bytes; i++)
+			b[i] ^= 0xff;
+		for (size_t i = 0; i < bytes; i++)
+			if (b[i] != (unsigned char)((i * 31) ^ 0xff))
+				_exit(1);
+		_exit(0);
+	}
+	int st, ok = p > 0 && waitpid(p, &st, 0) == p && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	for (size_t i = 0; i < bytes; i++)
+		ok &= b[i] == (unsigned char)(i * 31);
+	free(b);
+	return ok;
+}
+
+static int exec_loop(unsigned n, const char *self)
+{
+	int ok = 1;
+	for (unsigned i = 0; i < n; i++) {
+		pid_t p = fork();
+		if (p == 0) {
+			execl(self, self, "exit", (char *)NULL);
+			_exit(127);
+		}
+		int st;
+		ok &= p > 0 && waitpid(p, &st, 0) == p && WIFEXITED(st) && WEXITSTATUS(st) == 42;
+	}
+	return ok;
+}
+
+/* Map (mib) MiB, write every page, check, make it read-only and check,
+ * unmap; (rounds) times. */
+static int mmap_loop(unsigned rounds, size_t mib)
+{
+	size_t len = mib << 20, page = (size_t)sysconf(_SC_PAGESIZE);
+	int ok = 1;
+	for (unsigned r = 0; r < rounds && ok; r++) {
+		unsigned char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			return 0;
+		for (size_t i = 0; i < len; i += page)
+			m[i] = (unsigned char)(i / page + r);
+		ok &= mprotect(m, len, PROT_READ) == 0;
+		for (size_t i = 0; i < len; i += page)
+			ok &= m[i] == (unsigned char)(i / page + r);
+		ok &= munmap(m, len) == 0;
+	}
+	return ok;
+}
+
+/* A token round (n) processes joined by pipes, (laps) times; the token
+ * counts every hop. */
+static int pipe_ring(unsigned n, unsigned laps, double *us_per_switch)
+{
+	int fd[16][2];
+	for (unsigned i = 0; i < n; i++)
+		if (pipe(fd[i]))
+			return 0;
+	for (unsigned i = 1; i < n; i++) {
+		if (fork() == 0) {
+			for (unsigned k = 0; k < n; k++) {      /* only its own two ends */
+				if (k != i - 1)
+					close(fd[k][0]);
+				if (k != i)
+					close(fd[k][1]);
+			}
+			uint32_t t;
+			while (read(fd[i - 1][0], &t, 4) == 4) {
+				t++;
+				if (write(fd[i][1], &t, 4) != 4)
+					_exit(1);
+			}
+			_exit(0);
+		}
+	}
+	for (unsigned k = 0; k < n; k++) {
+		if (k != n - 1)
+			close(fd[k][0]);
+		if (k != 0)
+			close(fd[k][1]);
+	}
+	uint32_t t = 0;
+	start_counts();
+	double start = now_us();
+	for (unsigned l = 0; l < laps; l++) {
+		if (write(fd[0][1], &t, 4) != 4 || read(fd[n - 1][0], &t, 4) != 4)
+			return 0;
+		t++;
+	}
+	double end = now_us();
+	close(fd[0][1]);
+	close(fd[n - 1][0]);
+	while (wait(NULL) > 0)
+		;
+	*us_per_switch = (end - start) / ((double)laps * n);
+	return t == laps * n;
+}
+
+static int test(const char *self)
+{
+	double us;
+	check(fork_codes(200), "200 forks, each child's exit code seen by its parent");
+	check(cow(1 << 20), "copy-on-write: a child's writes to 1 MiB leave the parent's copy alone");
+	check(exec_loop(50, self), "50 fork+exec of a static program, exit code 42");
+	check(mmap_loop(8, 16), "16 MiB mapped, every page written, read back read-only, unmapped, 8 times");
+	check(pipe_ring(16, 200, &us), "a token passed 3200 times round 16 processes by pipes");
+	check(system("/bin/sh -c 'x=$((6*7)); [ $x = 42 ]'") == 0, "sh -c arithmetic");
+	printf("pvmmu-linux-test passed=%u failed=%u\n", passed, failed);
+	return failed != 0;
+}
+
+static void report(const char *op, double us, unsigned iters)
+{
+	uint64_t after[NR_COUNTERS];
+	printf("pvmmu-linux-bench op=%s us=%.3f iters=%u", op, us, iters);
+	if (have_counts && counters(after))
+		printf(" hypercalls=%.2f validated=%.2f pins=%.2f unpins=%.2f flushes=%.2f emulated=%.2f",
+		       (double)(after[0] - before[0]) / iters, (double)(after[1] - before[1]) / iters,
+		       (double)(after[2] - before[2]) / iters, (double)(after[3] - before[3]) / iters,
+		       (double)(after[4] - before[4]) / iters, (double)(after[5] - before[5]) / iters);
+	else
+		printf(" hv_counts=0");
+	printf("\n");
+	fflush(stdout);
+	start_counts();
+}
+
+static void bench_proc(const char *self)
+{
+	unsigned n = 300;
+	start_counts();
+	double t = now_us();
+	fork_codes(n);
+	report("fork", (now_us() - t) / n, n);
+	n = 150;
+	start_counts();
+	t = now_us();
+	exec_loop(n, self);
+	report("exec", (now_us() - t) / n, n);
+	n = 100;
+	start_counts();
+	t = now_us();
+	for (unsigned i = 0; i < n; i++)
+		if (system("exit") != 0)
+			break;
+	report("sh", (now_us() - t) / n, n);
+}
+
+/* A (mib) MiB file in /tmp (tmpfs), mapped. */
+static void *file_map(size_t len, int *fd)
+{
+	*fd = open("/tmp/pvmmu-bench", O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (*fd < 0 || ftruncate(*fd, (off_t)len))
+		return MAP_FAILED;
+	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+	if (m != MAP_FAILED)
+		memset(m, 1, len);      /* the file's pages exist; the faults only map them */
+	return m;
+}
+
+static void bench_memory(void)
+{
+	size_t len = 16u << 20, page = (size_t)sysconf(_SC_PAGESIZE);
+	int fd;
+	unsigned char *m = file_map(len, &fd);
+	if (m == MAP_FAILED)
+		return;
+	munmap(m, len);
+	unsigned sum = 0, rounds = 4, pages = 0;
+	start_counts();
+	double t = now_us();
+	for (unsigned r = 0; r < rounds; r++) {
+		m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+		for (size_t i = 0; i < len; i += page, pages++)
+			sum += m[i];
+		munmap(m, len);
+	}
+	report("fault", (now_us() - t) / pages, pages);
+	size_t mlen = 4u << 20;
+	unsigned n = 50;
+	start_counts();
+	t = now_us();
+	for (unsigned i = 0; i < n; i++) {
+		m = mmap(NULL, mlen, PROT_READ, MAP_SHARED, fd, 0);
+		for (size_t k = 0; k < mlen; k += 16384)
+			sum += m[k];
+		munmap(m, mlen);
+	}
+	report("mmap", (now_us() - t) / n, n);
+	close(fd);
+	unlink("/tmp/pvmmu-bench");
+	if (sum == 42)
+		puts("");
+}
+
+static void bench(const char *self)
+{
+	double us;
+	char type[16] = "";
+	FILE *f = fopen("/sys/hypervisor/type", "r");
+	if (f) {
+		under_xen = fgets(type, sizeof(type), f) && !strncmp(type, "xen", 3);
+		fclose(f);
+	}
+	start_counts();
+	bench_proc(self);
+	bench_memory();
+	if (pipe_ring(2, 2000, &us))
+		report("ctx2", us, 4000);
+	if (pipe_ring(16, 300, &us))
+		report("ctx16", us, 4800);
+	unsigned n = 200000;
+	start_counts();
+	double t = now_us();
+	for (unsigned i = 0; i < n; i++)
+		getppid();
+	report("syscall", (now_us() - t) / n, n);
+	printf("pvmmu-linux-bench done\n");
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc > 1 && !strcmp(argv[1], "exit"))
+		return 42;
+	if (argc > 1 && !strcmp(argv[1], "test"))
+		return test(argv[0]);
+	if (argc > 1 && !strcmp(argv[1], "bench")) {
+		bench(argv[0]);
+		return 0;
+	}
+	fprintf(stderr, "usage: pvmmu-linux test|bench|exit\n");
+	return 2;
+}
