@@ -4,7 +4,10 @@
 #   make test     every test, on a gcc build, an ASan+UBSan build and a clang
 #                 build, the threaded tests under TSan; ends with "N passed, N failed"
 #   make run      build, replay every scenario, run the core benchmark and the
-#                 default guest workload on the best host (qemu if installed, else sim)
+#                 default guest workload on the best host (qemu if installed, else sim),
+#                 then boot Debian's Linux on hv: an interactive shell on a terminal,
+#                 else its self-checks
+#   make linux    fetch Debian's kernel and busybox-static, build the initramfs
 #   make fuzz     run the fuzzers (FUZZ_SECONDS each, default 300), then fuzz
 #                 hv from inside a guest under QEMU as long (pvmmu fuzz)
 #   V=1           show the commands
@@ -102,6 +105,7 @@ HV += hv/pv/cpuid.c
 HV += hv/pv/debugreg.c
 HV += hv/pv/descriptor.c
 HV += hv/pv/emul_priv.c
+HV += hv/pv/grant.c
 HV += hv/pv/mode.c
 HV += hv/pv/platform.c
 HV += hv/pv/hypercall.c
@@ -298,6 +302,17 @@ run: build/release/pvmmu $(IMAGES)
 	build/release/pvmmu replay tests/scenarios/*.pvs
 	build/release/pvmmu bench core
 	build/release/pvmmu run --workload fork-exit
+	@if ! command -v qemu-system-x86_64 >/dev/null; then \
+		echo "make run: qemu-system-x86_64 is not installed: no Linux guest (apt-get install qemu-system-x86)"; \
+	elif ! $(MAKE) -s linux; then \
+		echo "make run: Debian's kernel or busybox-static could not be had: no Linux guest"; \
+	elif [ -t 0 ]; then \
+		build/release/pvmmu run --host qemu --kernel build/linux/vmlinuz --initrd build/linux/initramfs.cpio \
+			--append "console=hvc0 quiet"; \
+	else \
+		build/release/pvmmu run --host qemu --kernel build/linux/vmlinuz --initrd build/linux/initramfs.cpio \
+			--append "console=hvc0 quiet pvmmu.test"; \
+	fi
 
 clean:
 	rm -rf build

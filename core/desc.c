@@ -60,20 +60,20 @@ static unsigned gdt_frames(unsigned entries)
 	return (entries + 511) / 512;
 }
 
-long desc_set_gdt(struct vcpu *v, const mfn_t frames[], unsigned entries)
+long desc_set_gdt(struct vcpu *by, struct vcpu *v, const mfn_t frames[], unsigned entries)
 {
 	if (entries > GDT_MAX_ENTRIES)
-		return refuse(v, XEN_EINVAL, "a GDT of more entries than a guest may have");
+		return refuse(by, XEN_EINVAL, "a GDT of more entries than a guest may have");
 	unsigned n = gdt_frames(entries), i;
 	for (i = 0; i < n; i++)
-		if (frame_get_type(v, frames[i], FT_SEG_DESC, true))
+		if (frame_get_type(by, frames[i], FT_SEG_DESC, true))
 			break;
 	if (i < n) {
 		while (i--)
-			frame_put_type(v, frames[i], true);
+			frame_put_type(by, frames[i], true);
 		return -XEN_EINVAL;
 	}
-	desc_destroy_gdt(v, v);
+	desc_destroy_gdt(by, v);
 	for (i = 0; i < n; i++)
 		v->gdt_frames[i] = frames[i];
 	v->gdt_ents = entries;

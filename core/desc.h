@@ -37,10 +37,11 @@ long desc_validate_page(struct vcpu *v, mfn_t mfn);
 
 /* set_gdt: (entries) descriptors in (frames) (ceil(entries / 512) of them)
  * become (v)'s GDT, each frame taking a reference and a descriptor-page
- * type reference, the old GDT's dropped.  0, or -XEN_EINVAL (more than
- * GDT_MAX_ENTRIES, a frame not the domain's or not descriptors) with
+ * type reference, the old GDT's dropped; the work done as vCPU (by) of the
+ * same domain (v itself, or one initialising it).  0, or -XEN_EINVAL (more
+ * than GDT_MAX_ENTRIES, a frame not the domain's or not descriptors) with
  * nothing changed. */
-long desc_set_gdt(struct vcpu *v, const mfn_t frames[], unsigned entries);
+long desc_set_gdt(struct vcpu *by, struct vcpu *v, const mfn_t frames[], unsigned entries);
 
 /* Drop (v)'s GDT, the work done as vCPU (by) of the same domain (itself,
  * or whoever tears the domain down). */

@@ -26,6 +26,7 @@
  *   pv/debugreg.c    set_debugreg, get_debugreg
  *   pv/callback.c    callbacks, the event upcall
  *   pv/platform.c    xen_version, vm_assist, physdev_op
+ *   pv/grant.c       grant_table_op (the domain's own table), xenpmu_op
  *   pv/ptwr.c        stores into the guest's own pagetables, emulated
  *   pv/iret.c        the iret hypercall and set_trap_table
  *   event/evtchn.c   2-level event channels
@@ -125,6 +126,7 @@ enum evtchn_state {
 	EVTCHN_BACKEND,             /* bound to hv's console backend */
 };
 #define EVTCHN_PORTS 1024u
+#define GRANT_MAX_FRAMES 64u
 struct evtchn {
 	uint8_t state, virq;
 	uint16_t vcpu;              /* the vCPU it notifies */
@@ -184,6 +186,8 @@ struct hv_domain {
 	uint64_t console_ring;      /* machine address of its console page */
 	unsigned console_port;      /* its console's event channel */
 	struct evtchn evtchn[EVTCHN_PORTS];
+	mfn_t grant_mfn[GRANT_MAX_FRAMES];  /* its grant table's frames (pv/grant.c) */
+	uint32_t grant_frames;      /* how many it has set up */
 	bool shutting_down;         /* SCHEDOP_shutdown asked, with: */
 	unsigned shutdown_reason;
 	bool console_line_start;    /* console.c: the next byte starts a line */
@@ -433,6 +437,8 @@ bool cpu_selector_ok(uint16_t sel, bool code);
 /* (v)'s GDT into the CPU's (a switch, or set_gdt of the running vCPU). */
 void pv_gdt_load(const struct vcpu *v);
 long do_xen_version(struct vcpu *v, const uint64_t a[6]);
+long do_grant_table_op(struct vcpu *v, const uint64_t a[6]);
+long do_xenpmu_op(struct vcpu *v, const uint64_t a[6]);
 long do_memory_op(struct vcpu *v, const uint64_t a[6]);
 long do_set_timer_op(struct vcpu *v, const uint64_t a[6]);
 long do_event_channel_op(struct vcpu *v, const uint64_t a[6]);

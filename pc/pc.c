@@ -29,6 +29,12 @@ static void put(char c)
 	outb(COM1, (uint8_t)c);
 }
 
+void console_write_raw(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		put(s[i]);
+}
+
 void console_write(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {

@@ -25,6 +25,8 @@ static inline uint64_t rdtsc(void) { uint32_t lo, hi; __asm__ volatile("rdtsc" :
 /* COM1 at 115200 8N1, polled.  Write (n) bytes of (s), "\n" as "\r\n". */
 void console_init(void);
 void console_write(const char *s, size_t n);
+/* The same without turning "\n" into "\r\n" (a guest's terminal output). */
+void console_write_raw(const char *s, size_t n);
 /* A byte typed on COM1, or -1 if none waits. */
 int console_read(void);
 /* The CMOS clock as seconds since 1970 (years 2000-2099), 0 if unreadable. */

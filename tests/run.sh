@@ -293,7 +293,57 @@ xen_suite() {
 	if grep -q 'passed its time limit of 5 s' $T/test.out; then ok; else bad "xen: time limit message"; fi
 }
 
+# Debian's Linux as a PV guest of hv: its kernel and busybox-static from
+# Debian (make linux), our initramfs and self-checks (guest/linux/)
+linux_suite() {
+	local bin=build/release/pvmmu k=build/linux/vmlinuz i=build/linux/initramfs.cpio
+	echo "== Linux guest (Debian's kernel on hv, QEMU TCG)"
+	if ! command -v qemu-system-x86_64 >/dev/null; then
+		echo "SKIP: qemu-system-x86_64 is not installed: the Linux guest tests did not run"
+		return
+	fi
+	if ! make -s linux >$T/linux.log 2>&1; then
+		echo "SKIP: Debian's linux-image-amd64 or busybox-static could not be had (make linux):" \
+		     "the Linux guest tests did not run"; tail -3 $T/linux.log
+		return
+	fi
+	echo "Linux: $(cat build/debian/linux/version)"
+	expect 0 "linux: Debian's kernel boots on hv, runs its self-checks and powers off" \
+		"$bin" run --host qemu --kernel $k --initrd $i --append "console=hvc0 pvmmu.test" --timeout 600
+	if grep -q 'pvmmu-linux-test passed=6 failed=0' $T/test.out; then ok
+	else bad "linux: every self-check passed"; grep 'pvmmu-linux-check\|Kernel panic\|BUG' $T/test.out | head; fi
+	if grep -q 'hv: audit at shutdown: ok' $T/test.out && grep -q 'hv: audit after the domain was destroyed: ok' $T/test.out
+	then ok; else bad "linux: hv's audits clean at shutdown and after teardown"; fi
+	# no MMU request of Linux's refused: mmu_update, update_va_mapping,
+	# multicall, mmuext_op, emulated pagetable stores
+	if grep -qE 'hv: d1v[0-9]+ (hypercall (0x1|0xd|0xe|0x1a) refused|pagetable store at)' $T/test.out; then
+		bad "linux: no MMU request refused"; grep -E 'refused' $T/test.out | head -5
+	else ok; fi
+	expect 0 "linux: with 2 vCPUs (VCPUOP_initialise, IPIs by event channel) and 1.5 GiB" \
+		"$bin" run --host qemu --kernel $k --initrd $i --append "console=hvc0 pvmmu.test" --vcpus 2 \
+		--memory 1536 --timeout 600
+	if grep -q 'pvmmu-linux-test passed=6 failed=0' $T/test.out && grep -q 'smp: Brought up 1 node, 2 CPUs' $T/test.out
+	then ok; else bad "linux: 2 vCPUs up and every self-check passed"; fi
+	# the same from an xl-style config file
+	printf 'kernel = "%s"\nramdisk = "%s"\nextra = "console=hvc0 pvmmu.test"\nmemory = 192\nvcpus = 1\nname = "t"\n' \
+		$k $i >$T/guest.cfg
+	expect 0 "linux: the same from an xl config file (192 MiB)" "$bin" run --host qemu --config $T/guest.cfg --timeout 600
+	# bad input: a message and a distinct status, nothing hung
+	head -c 100000 $k >$T/short
+	expect 2 "linux: a truncated kernel is refused" "$bin" run --host qemu --kernel $T/short
+	if grep -q 'pvmmu: --kernel' $T/test.out; then ok; else bad "linux: truncated kernel message"; fi
+	expect 2 "linux: a missing initrd" "$bin" run --host qemu --kernel $k --initrd $T/nothing
+	expect 2 "linux: memory out of range" "$bin" run --host qemu --kernel $k --memory 99999
+	expect 2 "linux: a bad config line" "$bin" run --host qemu --config <(echo 'memory = "lots"')
+	head -c 5000 $i >$T/short.cpio
+	expect 1 "linux: a corrupt initramfs ends in the guest's panic, not hv's" \
+		"$bin" run --host qemu --kernel $k --initrd $T/short.cpio --append "console=hvc0 panic=0" --timeout 600
+	if grep -q 'shut down: crash' $T/test.out && grep -q 'hv: audit after the domain was destroyed: ok' $T/test.out
+	then ok; else bad "linux: the panicking guest is shut down as crashed, hv audits clean"; fi
+}
+
 qemu_suite
+linux_suite
 xen_suite
 suite release
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 suite asan

@@ -213,9 +213,9 @@ static void *pfn_page(const struct builder *b, uint64_t pfn)
 }
 
 /* pfns 0..nr_pages-1, the p2m list's own frames first so that every mfn
- * can be written into the list as it is chosen; then one frame more, not
- * in the p2m, for the shared info page. */
-static bool give_frames(struct domain *d, struct builder *b, mfn_t *shared)
+ * can be written into the list as it is chosen; then frames more, not in
+ * the p2m: the shared info page and the grant table's (grant[]). */
+static bool give_frames(struct domain *d, struct builder *b, mfn_t *shared, mfn_t grant[GRANT_MAX_FRAMES])
 {
 	struct frame_source fs = { .span = d->m->nr_frames, .bits = 1 };
 	uint64_t first = b->l.p2m_pfn;
@@ -233,6 +233,9 @@ static bool give_frames(struct domain *d, struct builder *b, mfn_t *shared)
 			return false;
 		*p2m_slot(b, pfn) = mfn_x(m);
 	}
+	for (unsigned i = 0; i < GRANT_MAX_FRAMES; i++)
+		if (mfn_eq(grant[i] = next_frame(d, &fs, _pfn(M2P_INVALID)), INVALID_MFN))
+			return false;
 	*shared = next_frame(d, &fs, _pfn(M2P_INVALID));
 	return !mfn_eq(*shared, INVALID_MFN);
 }
@@ -394,8 +397,8 @@ struct domain *build_domain(const struct domain_request *q, struct regs *r)
 		return NULL;
 	}
 	struct domain *d = domain_create(&machine, nr_vcpus);
-	mfn_t shared;
-	if (!d || !give_frames(d, &b, &shared)) {
+	mfn_t shared, grant[GRANT_MAX_FRAMES];
+	if (!d || !give_frames(d, &b, &shared, grant)) {
 		printk("hv: not enough free memory for a guest of %lu pages\n", nr_pages);
 		return NULL;
 	}
@@ -406,7 +409,8 @@ struct domain *build_domain(const struct domain_request *q, struct regs *r)
 	write_start_info(&b, shared, cmdline);
 	struct hv_domain *hd = &hv_domains[d - machine.domains];
 	*hd = (struct hv_domain){ .shared_info = mfn_x(shared) << PAGE_SHIFT, .console_line_start = true,
-				  .nr_pages = nr_pages };
+				  .nr_pages = nr_pages, .grant_frames = 1 };
+	memcpy(hd->grant_mfn, grant, sizeof(grant));
 	d->host = hd;
 	struct shared_info *sh = maddr_virt(hd->shared_info);
 	memset(sh->evtchn_mask, 0xff, sizeof(sh->evtchn_mask));    /* every event masked */

@@ -81,7 +81,7 @@ void console_kick(struct domain *d)
 		cons = prod - (uint32_t)sizeof(c->out);
 	for (; cons != prod; cons++) {
 		char ch = c->out[cons % sizeof(c->out)];
-		console_write(&ch, 1);
+		console_write_raw(&ch, 1);
 	}
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	c->out_cons = cons;

@@ -34,7 +34,7 @@ long do_set_gdt(struct vcpu *v, const uint64_t a[6])
 		return -XEN_EFAULT;
 	for (unsigned i = 0; i < n; i++)
 		frames[i] = _mfn(list[i]);
-	long rc = desc_set_gdt(v, frames, (unsigned)entries);
+	long rc = desc_set_gdt(v, v, frames, (unsigned)entries);
 	if (!rc && this_vcpu() == v)
 		pv_gdt_load(v);
 	return rc;

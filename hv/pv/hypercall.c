@@ -49,6 +49,7 @@ static const hypercall_fn hv_hypercalls[HYPERVISOR_NR] = {
 	[HYPERVISOR_set_timer_op] = do_set_timer_op,
 	[HYPERVISOR_xen_version] = do_xen_version,
 	[HYPERVISOR_console_io] = do_console_io,
+	[HYPERVISOR_grant_table_op] = do_grant_table_op,
 	[HYPERVISOR_vm_assist] = do_vm_assist,
 	[HYPERVISOR_update_va_mapping_otherdomain] = hc_update_va_mapping_otherdomain,
 	[HYPERVISOR_iret] = do_iret,
@@ -59,6 +60,7 @@ static const hypercall_fn hv_hypercalls[HYPERVISOR_NR] = {
 	[HYPERVISOR_callback_op] = do_callback_op,
 	[HYPERVISOR_event_channel_op] = do_event_channel_op,
 	[HYPERVISOR_physdev_op] = do_physdev_op,
+	[HYPERVISOR_xenpmu_op] = do_xenpmu_op,
 	[HYPERVISOR_pvmmu_stats] = do_pvmmu_stats,
 };
 

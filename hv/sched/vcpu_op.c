@@ -22,9 +22,13 @@
  *   VCPUOP_register_runstate_memory_area, VCPUOP_get_runstate_info
  *   the timer sub-ops (event/time.c)
  *
- * What hv does not run yet is refused with -EINVAL: a context that starts
- * in guest user mode, a guest GDT or LDT.
+ * The context gives the vCPU its GDT (taken first, as Xen takes it), its
+ * roots, registers, data selectors, segment bases, kernel stack and
+ * callbacks, and its mode (VGCF_in_kernel); its FPU state starts as after
+ * fninit, as Xen's does without VGCF_I387_VALID (hv ignores that flag).
+ * What hv does not run yet is refused with -EINVAL: a guest LDT.
  */
+#include "../../core/desc.h"
 #include "../../core/frame.h"
 #include "../../core/hypercall.h"
 #include "../../core/preempt.h"
@@ -53,8 +57,8 @@ static long check_context(struct vcpu *v, const struct vcpu_guest_context *c)
 		return refuse(v, XEN_EINVAL, "the context's LDT or GDT is out of bounds");
 	if (!(c->flags & VGCF_in_kernel) && !c->ctrlreg[1])
 		return refuse(v, XEN_EINVAL, "a context outside the kernel needs a user root");
-	if (!(c->flags & VGCF_in_kernel) || c->gdt_ents || c->ldt_ents)
-		return refuse(v, XEN_EINVAL, "hv does not run guest user mode, GDTs or LDTs yet");
+	if (c->ldt_ents)
+		return refuse(v, XEN_EINVAL, "hv does not run guest LDTs yet");
 	return 0;
 }
 
@@ -81,12 +85,19 @@ static long initialise(struct vcpu *v, struct vcpu *t, const uint64_t a[6])
 	if (env_copy_from_guest(v, &c, a[2], sizeof(c)))
 		return -XEN_EFAULT;
 	long rc = check_context(v, &c);
+	mfn_t gdt[GDT_MAX_FRAMES];
+	for (unsigned i = 0; i < GDT_MAX_FRAMES; i++)
+		gdt[i] = _mfn(c.gdt_frames[i]);
+	if (!rc)        /* the GDT first, as Xen's arch_set_info_guest */
+		rc = desc_set_gdt(v, t, gdt, (unsigned)(c.gdt_ents < GDT_MAX_ENTRIES + 1 ? c.gdt_ents : ~0u));
 	if (!rc)
 		rc = take_roots(v, t, &c);
 	if (rc == -XEN_ERESTART)
 		return preempt_continue(v, HYPERVISOR_vcpu_op, a[0], a[1], a[2], 0);
-	if (rc)
+	if (rc) {
+		desc_destroy_gdt(v, t);
 		return rc;
+	}
 	const struct cpu_user_regs *u = &c.user_regs;
 	for (unsigned i = 0; i < 256; i++) {
 		h->traps[i] = c.trap_ctxt[i];
@@ -98,9 +109,16 @@ static long initialise(struct vcpu *v, struct vcpu *t, const uint64_t a[6])
 				 .rdx = u->rdx, .rsi = u->rsi, .rdi = u->rdi, .rip = u->rip,
 				 .cs = u->cs | 3u, .ss = u->ss | 3u, .rsp = u->rsp,
 				 .rflags = (u->rflags & ~RFLAGS_IOPL) | RFLAGS_IF };
-	h->seg = (struct seg_state){ .fs_base = canonical(c.fs_base) ? c.fs_base : 0,
-				     .gs_base_kernel = canonical(c.gs_base_kernel) ? c.gs_base_kernel : 0,
-				     .gs_base_user = canonical(c.gs_base_user) ? c.gs_base_user : 0 };
+	h->seg = (struct seg_state){ .fs_base = c.fs_base, .gs_base_kernel = c.gs_base_kernel,
+				     .gs_base_user = c.gs_base_user, .ds = (uint16_t)u->ds,
+				     .es = (uint16_t)u->es, .fs = (uint16_t)u->fs, .gs = (uint16_t)u->gs };
+	h->user_mode = !(c.flags & VGCF_in_kernel);
+	h->iopl = u->rflags & RFLAGS_IOPL;      /* the virtual IOPL, as Xen takes it */
+	h->kernel_ss = (uint16_t)c.kernel_ss | 3;
+	h->kernel_sp = c.kernel_sp;
+	h->event_callback = c.event_callback_eip;
+	h->failsafe_callback = c.failsafe_callback_eip;
+	h->syscall_callback = c.syscall_callback_eip;
 	h->initialised = true;
 	return 0;
 }

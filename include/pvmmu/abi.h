@@ -44,6 +44,7 @@
 #define HYPERVISOR_callback_op                   30
 #define HYPERVISOR_event_channel_op              32
 #define HYPERVISOR_physdev_op                    33
+#define HYPERVISOR_xenpmu_op                     40
 #define HYPERVISOR_NR                            64 /* size of dispatch tables */
 
 /*

@@ -47,9 +47,9 @@ static void check_gdt_frames(void)
 	mfn_t f = sd->p2m[20], bad = sd->p2m[21];
 	raw_write(f, 6, CODE64_DPL0);
 	raw_write(bad, 9, TSS64);
-	CHECK(AS_HYPERCALL(v, desc_set_gdt(v, &bad, 16)) == -XEN_EINVAL);
+	CHECK(AS_HYPERCALL(v, desc_set_gdt(v, v, &bad, 16)) == -XEN_EINVAL);
 	CHECK(fw_tc(frame_word(s->m, bad)) == 0 && v->gdt_ents == 0);
-	CHECK(AS_HYPERCALL(v, desc_set_gdt(v, &f, 16)) == 0);
+	CHECK(AS_HYPERCALL(v, desc_set_gdt(v, v, &f, 16)) == 0);
 	uint64_t x = frame_word(s->m, f);
 	CHECK(fw_type(x) == FT_SEG_DESC && fw_tc(x) == 1 && v->gdt_ents == 16);
 	CHECK(((uint64_t *)env_frame(f))[6] == CODE64_DPL3);        /* fixed up in place */
@@ -62,9 +62,9 @@ static void check_gdt_frames(void)
 	CHECK(AS_HYPERCALL(v, desc_update(v, at + 1, DATA_DPL0)) == -XEN_EINVAL);
 	CHECK(AS_HYPERCALL(v, desc_update(v, at, DATA_DPL0)) == 0);
 	CHECK(((uint64_t *)env_frame(f))[7] == (DATA_DPL0 | 3ull << 45));
-	CHECK(AS_HYPERCALL(v, desc_set_gdt(v, NULL, 0)) == 0);
+	CHECK(AS_HYPERCALL(v, desc_set_gdt(v, v, NULL, 0)) == 0);
 	CHECK(fw_tc(frame_word(s->m, f)) == 0 && v->gdt_ents == 0);
-	CHECK(AS_HYPERCALL(v, desc_set_gdt(v, &f, GDT_MAX_ENTRIES + 1)) == -XEN_EINVAL);
+	CHECK(AS_HYPERCALL(v, desc_set_gdt(v, v, &f, GDT_MAX_ENTRIES + 1)) == -XEN_EINVAL);
 	check_audit(s, "GDT dropped");
 	sim_destroy(s);
 }
