@@ -202,6 +202,7 @@ static inline struct hv_domain *hv_domain(const struct domain *d) { return d->ho
 #define EXIT_OK     0u   /* QEMU exits 1 */
 #define EXIT_GUEST  1u   /* the guest failed or crashed: QEMU exits 3 */
 #define EXIT_HV     2u   /* the hypervisor stopped itself: QEMU exits 5 */
+#define EXIT_REBOOT 3u   /* the guest asked for a reboot: QEMU exits 7 */
 
 /* --- x86/cpu.c ---------------------------------------------------------- */
 

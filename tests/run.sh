@@ -258,6 +258,14 @@ xen_suite() {
 		if [ "$(wc -l <$T/xen.json)" = 2 ] && cmp -s $T/qemu.json $T/xen.json; then ok
 		else bad "xen: $w per-operation counts as on hv"; diff $T/qemu.json $T/xen.json; tail -3 $T/xen.log; fi
 	done
+	# the same Linux kernel and initramfs as on hv, as Xen's dom0
+	if [ -s build/linux/vmlinuz ] && [ -s build/linux/initramfs.cpio ]; then
+		expect 0 "xen: Debian's kernel as dom0 runs the same self-checks" "$bin" run --host xen \
+			--kernel build/linux/vmlinuz --initrd build/linux/initramfs.cpio --append "console=hvc0 pvmmu.test"
+		if grep -q 'pvmmu-linux-test passed=6 failed=0' $T/test.out; then ok; else bad "xen: Linux's self-checks"; fi
+	else
+		echo "SKIP: no build/linux (make linux): Linux as Xen's dom0 did not run"
+	fi
 	expect 0 "xen: mixed on 2 vCPUs (each keeps its number in TSC_AUX)" \
 		"$bin" run --host xen --workload mixed --mode pv --ops 40 --pages 16384
 	# images: hv accepts and refuses what Xen's loader accepts and refuses
@@ -328,6 +336,8 @@ linux_suite() {
 	printf 'kernel = "%s"\nramdisk = "%s"\nextra = "console=hvc0 pvmmu.test"\nmemory = 192\nvcpus = 1\nname = "t"\n' \
 		$k $i >$T/guest.cfg
 	expect 0 "linux: the same from an xl config file (192 MiB)" "$bin" run --host qemu --config $T/guest.cfg --timeout 600
+	expect 5 "linux: a reboot is told apart from a poweroff (SCHEDOP_shutdown's reason)" \
+		"$bin" run --host qemu --kernel $k --initrd $i --append "console=hvc0 pvmmu.reboot" --timeout 600
 	# bad input: a message and a distinct status, nothing hung
 	head -c 100000 $k >$T/short
 	expect 2 "linux: a truncated kernel is refused" "$bin" run --host qemu --kernel $T/short

@@ -32,7 +32,7 @@
 #include "qemu.h"
 
 static const char linux_usage[] =
-	"usage: pvmmu run --host qemu --kernel FILE [--initrd FILE] [--append STRING]\n"
+	"usage: pvmmu run --host qemu|xen --kernel FILE [--initrd FILE] [--append STRING]\n"
 	"                 [--memory MiB] [--vcpus N] [--timeout S] [--accel tcg|kvm]\n"
 	"       pvmmu run --host qemu --config FILE [the options above, which override it]\n"
 	"\n"
@@ -40,6 +40,7 @@ static const char linux_usage[] =
 	"image Xen's loader accepts: an ELF with Xen's notes, or a bzImage whose\n"
 	"payload is one), with an initrd and the guest's command line, until the\n"
 	"guest powers off.  The serial console is the guest's console (console=hvc0).\n"
+	"--host xen boots the same kernel as dom0 of Xen 4.17 instead, to compare.\n"
 	"\n"
 	"  --kernel FILE    the kernel: ELF, or bzImage (xz payload)\n"
 	"  --initrd FILE    the initial ramdisk (Linux: a cpio archive)\n"
@@ -51,7 +52,7 @@ static const char linux_usage[] =
 	"  --timeout S      stop the run after S seconds (default 600)\n"
 	"\n"
 	"Exit status: 0 the guest powered off and hv's audits were clean; 1 it\n"
-	"crashed, rebooted or was refused; 2 bad input; 3 hv failed; 4 time ran out.\n";
+	"crashed or was refused; 2 bad input; 3 hv failed; 4 time ran out; 5 it rebooted.\n";
 
 /* Read all of (path): malloc'd bytes and (*len), or NULL with errno. */
 static uint8_t *read_file(const char *path, size_t *len)
@@ -246,11 +247,28 @@ int linux_run(const struct linux_opts *o, const struct qemu_opts *q)
 	qo.interactive = isatty(0);     /* the serial port is the guest's console */
 	if (qo.interactive)
 		fprintf(stderr, "pvmmu: the console is the guest's; 'poweroff -f' in it ends the run (Ctrl-C kills QEMU)\n");
-	int code = linux_boot(o, &qo, watch, &v);
+	int code;
+	if (q->xen) {           /* the same kernel as Xen's dom0: the oracle */
+		char cmdline[4096];
+		snprintf(cmdline, sizeof(cmdline), "vcpus=%llu %.3000s", (unsigned long long)o->vcpus,
+			 o->append ? o->append : "");
+		qo.kernel = o->kernel;
+		qo.initrd = o->initrd;
+		code = qemu_boot(&qo, false, cmdline, o->memory_mib * 256, watch, &v);
+		v.exit_ok = code == 1;  /* Xen's verdict: dom0 powered off */
+	} else {
+		code = linux_boot(o, &qo, watch, &v);
+	}
 	fflush(stdout);
 	if (code == -4)
 		return 2;
-	int rc = code == -1 ? 2 : code == -2 ? 4 : code == 5 || v.audit_failed ? 3 : code == 1 && v.exit_ok ? 0 : 1;
+	int rc = code == -1 ? 2 : code == -2 ? 4 : code == 5 || v.audit_failed ? 3 : code == 7 ? 5 :
+		 code == 1 && v.exit_ok ? 0 : 1;
+	if (q->xen) {
+		fprintf(stderr, "pvmmu: Xen's dom0 %s\n", rc == 0 ? "powered off" : rc == 4 ? "passed the time limit" :
+			rc == 3 ? "stopped Xen (see the console)" : "crashed or was refused (see the console)");
+		return rc;
+	}
 	fprintf(stderr, "pvmmu: the guest %s%s; %u refused requests shown%s\n",
 		v.shut_down ? "shut down: " : code == -2 ? "passed the time limit" : "ended without shutting down",
 		v.shut_down ? v.shutdown : "", v.refusals,

@@ -321,6 +321,7 @@ int qemu_run(const struct qemu_opts *o, bool native, const char *cmdline, uint64
 		snprintf(r->audit_msg, sizeof(r->audit_msg), "%s",
 			 code == 3 ? "the guest failed or was crashed (see the console)" :
 			 code == 5 ? "hv stopped itself (see the console)" :
+			 code == 7 ? "the guest asked for a reboot" :
 			 code == 0 ? "the machine reset without hv's exit (a triple fault?)" :
 			 code == 1 ? "the guest finished without a result" : "QEMU failed");
 	return 1;

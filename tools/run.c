@@ -53,7 +53,7 @@ static const char run_usage[] =
 	"                   (on Xen: as a dom0 is refused, docs/ARCHITECTURE.md)\n"
 	"  --abi NAME       qemu, xen: run the ABI rules instead, one group per\n"
 	"                   hypercall: mmu-update, mmuext, update-va-mapping,\n"
-	"                   multicall, misc; or all.  Every call must get Xen's\n"
+	"                   multicall, misc, platform; or all.  Every call must get Xen's\n"
 	"                   answer (as dom0 on Xen, where one differs, it says why)\n"
 	"\n"
 	"Exit status: 0 if every run finished with a clean audit and no frame\n"
@@ -235,8 +235,8 @@ static int parse(int argc, char **argv, struct run_opts *o, const char **name, c
 	if (!o->qemu && *attack)
 		return cli_usage(run_usage, "--attack and --abi need the qemu or xen host (the sim's attacks are scenario files: pvmmu replay tests/attacks/*.pvs)");
 	o->q.console = o->json ? stderr : stdout;
-	if (o->linux && (!o->qemu || o->q.xen || *attack))
-		return cli_usage(run_usage, "--kernel and --config boot on the qemu host (hv), alone");
+	if (o->linux && (!o->qemu || *attack))
+		return cli_usage(run_usage, "--kernel and --config boot on the qemu host (hv) or as Xen's dom0, alone");
 	return -1;
 }
 

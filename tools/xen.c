@@ -76,8 +76,8 @@ void xen_command_lines(const char *guest, const char *cmdline, uint64_t pages, c
 
 int xen_verdict(bool *panicking, bool *dom0_refused, const char *line)
 {
-	if (strstr(line, "Hardware Dom0 halted"))
-		return 1;       /* dom0 powered off: as hv's clean exit */
+	if (strstr(line, "Hardware Dom0 halted") || strstr(line, "(XEN) Entering ACPI S5 state"))
+		return 1;       /* dom0 powered off (Linux's by ACPI S5): as hv's clean exit */
 	if (strstr(line, "Hardware Dom0 crashed") || strstr(line, "Hardware Dom0 shutdown"))
 		return 3;       /* as hv's "the guest failed" */
 	*panicking |= strstr(line, "Panic on CPU") != NULL;

@@ -266,11 +266,66 @@ static void abi_misc(void)
 	       xen_hypercall(HYPERVISOR_set_trap_table, HV_DMAP, 0, 0, 0, 0), -XEN_EFAULT);
 }
 
+/* --- the platform a PV kernel asks of at boot (answered alike by a domU
+ * and dom0: what differs for dom0, such as memory_map, is left out) ------- */
+
+static long hc(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2)
+{
+	return xen_hypercall(nr, a0, a1, a2, 0, 0);
+}
+
+static void abi_platform(void)
+{
+	static uint32_t feat[2], ev[6];
+	static uint64_t arg[3];
+	expect("xen_version: 4.17", hc(HYPERVISOR_xen_version, 0, 0, 0), 0x40011);
+	feat[0] = 1;
+	expect("xen_version: features submap 1", hc(HYPERVISOR_xen_version, 6, (uintptr_t)feat, 0), -XEN_EINVAL);
+	expect("xen_version: pagesize", hc(HYPERVISOR_xen_version, 7, 0, 0), 4096);
+	expect("xen_version: command 99", hc(HYPERVISOR_xen_version, 99, 0, 0), -XEN_ENOSYS);
+	expect("set_segment_base: which 99", hc(HYPERVISOR_set_segment_base, 99, 0, 0), -XEN_EINVAL);
+	expect("set_segment_base: a non-canonical FS base",
+	       hc(HYPERVISOR_set_segment_base, SEGBASE_FS, 1ull << 63 | 1, 0), -XEN_EINVAL);
+	expect("fpu_taskswitch(0)", hc(HYPERVISOR_fpu_taskswitch, 0, 0, 0), 0);
+	expect("set_debugreg: dr7 wider than 32 bits", hc(HYPERVISOR_set_debugreg, 7, 1ull << 32, 0), -XEN_EINVAL);
+	expect("set_debugreg: dr0 in the hypervisor's area", hc(HYPERVISOR_set_debugreg, 0, HV_DMAP, 0), -XEN_EPERM);
+	expect("get_debugreg: register 8", hc(HYPERVISOR_get_debugreg, 8, 0, 0), -XEN_ENODEV);
+	expect("set_debugreg: dr7 with GD", hc(HYPERVISOR_set_debugreg, 7, 1u << 13, 0), -XEN_EPERM);
+	expect("vm_assist: type 63", hc(HYPERVISOR_vm_assist, 0, 63, 0), -XEN_EINVAL);
+	expect("update_descriptor: misaligned", hc(HYPERVISOR_update_descriptor, 1, 0, 0), -XEN_EINVAL);
+	expect("set_gdt: 8000 entries", hc(HYPERVISOR_set_gdt, (uintptr_t)arg, 8000, 0), -XEN_EINVAL);
+	expect("event_channel_op: command 99", hc(HYPERVISOR_event_channel_op, 99, (uintptr_t)ev, 0), -XEN_ENOSYS);
+	ev[0] = 99;
+	expect("bind_virq: VIRQ 99", hc(HYPERVISOR_event_channel_op, 1, (uintptr_t)ev, 0), -XEN_EINVAL);
+	ev[0] = 5000;
+	expect("unmask: port 5000", hc(HYPERVISOR_event_channel_op, 9, (uintptr_t)ev, 0), -XEN_EINVAL);
+	ev[0] = DOMID_SELF | DOMID_SELF << 16;
+	expect("alloc_unbound", hc(HYPERVISOR_event_channel_op, 6, (uintptr_t)ev, 0), 0);
+	uint32_t port = ev[1];
+	ev[0] = DOMID_SELF, ev[1] = port;
+	expect("status of the new port", hc(HYPERVISOR_event_channel_op, 5, (uintptr_t)ev, 0), 0);
+	expect("... is unbound", ev[2], 1);
+	ev[0] = port;
+	expect("close it", hc(HYPERVISOR_event_channel_op, 3, (uintptr_t)ev, 0), 0);
+	expect("close it again", hc(HYPERVISOR_event_channel_op, 3, (uintptr_t)ev, 0), -XEN_EINVAL);
+	arg[0] = 100;
+	expect("VCPUOP_set_periodic_timer: 100 ns", vcpu_op(VCPUOP_set_periodic_timer, 0, arg), -XEN_EINVAL);
+	arg[0] = 1, arg[1] = 1;
+	expect("VCPUOP_set_singleshot_timer: in the past, future only (4.17 ignores the flag)",
+	       vcpu_op(VCPUOP_set_singleshot_timer, 0, arg), 0);
+	expect("VCPUOP_stop_singleshot_timer", vcpu_op(VCPUOP_stop_singleshot_timer, 0, NULL), 0);
+	expect("memory_op: machphys_mapping", hc(HYPERVISOR_memory_op, 12, (uintptr_t)arg, 0), 0);
+	expect("... starts at 0xffff800000000000", (long)(arg[0] >> 32), 0xffff8000);
+	expect("memory_op: command 63", hc(HYPERVISOR_memory_op, 63, 0, 0), -XEN_ENOSYS);
+	expect("set_timer_op(0)", hc(HYPERVISOR_set_timer_op, 0, 0, 0), 0);
+}
+
 const struct attack_mode abi_modes[] = {
 	{ "mmu-update", abi_mmu_update },
 	{ "mmuext", abi_mmuext },
 	{ "update-va-mapping", abi_update_va_mapping },
 	{ "multicall", abi_multicall },
 	{ "misc", abi_misc },
+	{ "platform", abi_platform },
 };
 const unsigned nr_abi_modes = sizeof(abi_modes) / sizeof(abi_modes[0]);

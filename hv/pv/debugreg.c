@@ -8,9 +8,11 @@
  *   dr4/dr5  dr6/dr7 while the guest's CR4.DE is clear, else -ENODEV
  *   dr6      32 bits (else -EINVAL), the reserved bits as the CPU has them
  *   dr7      32 bits (else -EINVAL); reserved bits cleared, bit 10 set;
- *            I/O breakpoints need the guest's CR4.DE (else -EPERM); GD is
- *            dropped: hv writes the debug registers itself on every switch
- *   others   -EINVAL
+ *            GD set is -EPERM (hv writes the debug registers itself on
+ *            every switch); I/O breakpoints need the guest's CR4.DE (else
+ *            -EPERM) and stay the guest's view only: hv does not emulate
+ *            them (Xen does), so the CPU never gets them
+ *   others   -ENODEV
  *
  * The registers are in the CPU while the vCPU runs (loaded on a switch and
  * on a write); a debug trap from the guest leaves the CPU's dr6 in the
@@ -40,14 +42,30 @@ static void load_dr(unsigned n, uint64_t val)
 	}
 }
 
+/* The enable bits of dr7 value (dr7)'s I/O breakpoints (R/W type 2). */
+static uint64_t io_enables(uint64_t dr7)
+{
+	uint64_t io = 0;
+	for (unsigned i = 0; i < 4; i++)
+		if (((dr7 >> (16 + 4 * i)) & 3) == 2)
+			io |= 3ull << (2 * i);
+	return io & dr7;
+}
+
+/* What the CPU's dr7 gets of the guest's: no I/O breakpoints. */
+static uint64_t hw_dr7(uint64_t dr7)
+{
+	return dr7 & ~io_enables(dr7);
+}
+
 void pv_debugreg_load(const struct vcpu *v)
 {
 	const struct hv_vcpu *h = hv_vcpu(v);
-	static const unsigned order[] = { 7, 0, 1, 2, 3, 6 };
 	load_dr(7, DR7_DEFAULT);        /* nothing armed while the addresses change */
-	for (unsigned i = 1; i < 6; i++)
-		load_dr(order[i], h->dr[order[i]]);
-	load_dr(7, h->dr[7]);
+	for (unsigned n = 0; n < 7; n++)
+		if (n != 4 && n != 5)
+			load_dr(n, h->dr[n]);
+	load_dr(7, hw_dr7(h->dr[7]));
 }
 
 /* dr4 and dr5 are dr6 and dr7 unless CR4.DE: the register meant, or -1. */
@@ -58,20 +76,11 @@ static int alias(const struct vcpu *v, unsigned reg)
 	return (int)reg;
 }
 
-/* Does dr7 value (dr7) arm an I/O breakpoint (R/W type 2)? */
-static bool io_breakpoint(uint64_t dr7)
-{
-	for (unsigned i = 0; i < 4; i++)
-		if ((dr7 >> (2 * i)) & 3 && ((dr7 >> (16 + 4 * i)) & 3) == 2)
-			return true;
-	return false;
-}
-
 long pv_set_debugreg(struct vcpu *v, unsigned reg, uint64_t val)
 {
 	struct hv_vcpu *h = hv_vcpu(v);
 	int r = reg < 8 ? alias(v, reg) : 8;
-	if (r < 0)
+	if (r < 0 || r > 7)
 		return -XEN_ENODEV;
 	if (r <= 3) {
 		if (!canonical(val) || (val >= HV_VIRT_START && val < HV_VIRT_END))
@@ -83,25 +92,23 @@ long pv_set_debugreg(struct vcpu *v, unsigned reg, uint64_t val)
 	} else if (r == 7) {
 		if (val != (uint32_t)val)
 			return -XEN_EINVAL;
-		val = (val & ~(DR7_RESERVED | DR7_GD)) | DR7_DEFAULT;
-		if (io_breakpoint(val) && !(h->cr4 & CR4_DE))
+		val = (val & ~DR7_RESERVED) | DR7_DEFAULT;
+		if ((val & DR7_GD) || (io_enables(val) && !(h->cr4 & CR4_DE)))
 			return -XEN_EPERM;
 	} else {
-		return -XEN_EINVAL;
+		return -XEN_ENODEV;     /* dr4/dr5 are aliases by now */
 	}
 	h->dr[r] = val;
 	if (this_vcpu() == v)
-		load_dr((unsigned)r, val);
+		load_dr((unsigned)r, r == 7 ? hw_dr7(val) : val);
 	return 0;
 }
 
 long pv_get_debugreg(const struct vcpu *v, unsigned reg, uint64_t *val)
 {
 	int r = reg < 8 ? alias(v, reg) : 8;
-	if (r < 0)
+	if (r < 0 || r > 7)
 		return -XEN_ENODEV;
-	if (r == 4 || r == 5 || r > 7)
-		return -XEN_EINVAL;
 	*val = hv_vcpu(v)->dr[r];
 	return 0;
 }

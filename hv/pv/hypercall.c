@@ -152,7 +152,8 @@ _Noreturn void hv_shutdown(struct domain *d, unsigned reason)
 	domain_destroy(d);
 	ok = hv_audit("after the domain was destroyed") && ok;
 	printk("pvmmu-hv: exit %s\n", ok && reason == SHUTDOWN_poweroff ? "ok" : "failed");
-	pc_exit(!ok ? EXIT_HV : reason == SHUTDOWN_poweroff ? EXIT_OK : EXIT_GUEST);
+	pc_exit(!ok ? EXIT_HV : reason == SHUTDOWN_poweroff ? EXIT_OK : reason == SHUTDOWN_reboot ? EXIT_REBOOT
+											   : EXIT_GUEST);
 }
 
 _Noreturn void hv_crash_guest(struct vcpu *v, const char *why)
