@@ -174,6 +174,7 @@ struct hv_vcpu {
 	uint64_t event_callback, failsafe_callback, syscall_callback;
 	bool syscall_masks;         /* the syscall callback masks events */
 	uint64_t runstate_area;     /* guest address of its runstate copy, 0: none */
+	bool runstate_pending;      /* the last copy could not be written (user mode) */
 	struct runstate runstate;
 	uint8_t fpu[512] __attribute__((aligned(16)));  /* fxsave image while not running */
 };
@@ -470,6 +471,8 @@ struct vcpu *sched_next_up(void);
 void sched_wake(struct vcpu *v);
 /* (v)'s runstate becomes (state) now, and its guest copy follows. */
 void sched_runstate(struct vcpu *v, int state);
+/* Write (v)'s runstate to its guest copy, or mark it pending. */
+void sched_runstate_copy(struct vcpu *v);
 
 /* --- small things ------------------------------------------------------- */
 

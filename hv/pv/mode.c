@@ -66,6 +66,8 @@ void pv_toggle_mode(struct vcpu *v)
 	}
 	h->user_mode = !h->user_mode;
 	mem_load_root(pv_root(v));
+	if (!h->user_mode && h->runstate_pending)
+		sched_runstate_copy(v);
 }
 
 /* stack_switch(ss, sp): the kernel stack an entry from user mode uses. */

@@ -30,7 +30,9 @@
  * (x86/fpu.c), its debug registers (pv/debugreg.c), its TSC_AUX and its
  * pvclock record.  Each vCPU's runstate (running, runnable, blocked,
  * offline, and the time in each) is kept as Xen keeps it and copied to the
- * guest where it asked (VCPUOP_register_runstate_memory_area).
+ * guest where it asked (VCPUOP_register_runstate_memory_area); a copy that
+ * cannot be written because the vCPU is in user mode, where its kernel's
+ * address is not mapped, is written when it next enters its kernel.
  *
  * sched_op: yield, block, poll, and shutdown (the domain ends after the
  * hypercall).
@@ -66,15 +68,21 @@ void sched_runstate(struct vcpu *v, int state)
 		rs->time[rs->state] += now - rs->entry_time;
 	rs->entry_time = now;
 	rs->state = state;
+	sched_runstate_copy(v);
+}
+
+void sched_runstate_copy(struct vcpu *v)
+{
+	struct hv_vcpu *h = hv_vcpu(v);
+	struct runstate copy = h->runstate;
+	bool flag = hv_domain(v->d)->vm_assist >> VMASST_TYPE_runstate_update_flag & 1;
+	uint64_t marked = copy.entry_time | XEN_RUNSTATE_UPDATE;
 	if (!h->runstate_area)
 		return;
-	struct runstate copy = *rs;
-	bool flag = hv_domain(v->d)->vm_assist >> VMASST_TYPE_runstate_update_flag & 1;
-	if (flag) {
-		uint64_t marked = copy.entry_time | XEN_RUNSTATE_UPDATE;
-		env_copy_to_guest(v, h->runstate_area + 8, &marked, 8);
-	}
-	env_copy_to_guest(v, h->runstate_area, &copy, sizeof(copy));
+	/* in user mode the kernel's address may not be mapped: as Xen, try
+	 * again when the vCPU next enters its kernel (pv/mode.c) */
+	h->runstate_pending = (flag && env_copy_to_guest(v, h->runstate_area + 8, &marked, 8)) ||
+			      env_copy_to_guest(v, h->runstate_area, &copy, sizeof(copy));
 }
 
 static bool runnable(const struct vcpu *v)
