@@ -146,11 +146,12 @@ void cpuid_guest(const struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t r[4
 	}
 }
 
-/* The CR4 bits the guest may set (pv/emul_priv.c): what the policy offers
- * of TSD and DE; FSGSBASE and OSXSAVE never. */
+/* The CR4 bits the guest may set (pv/emul_priv.c): DE.  Not TSD, which hv
+ * would have to apply to guest user mode and does not; FSGSBASE and
+ * OSXSAVE never (the policy hides them). */
 uint64_t cpuid_guest_cr4_bits(void)
 {
-	return (1ull << 2) | (1ull << 3);
+	return 1ull << 3;
 }
 
 bool pv_emulate_cpuid(struct vcpu *v, struct regs *r)

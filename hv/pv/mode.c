@@ -108,30 +108,8 @@ void pv_set_segbase(struct vcpu *v, unsigned which, uint64_t base)
 		s->gs_base_kernel = base;
 }
 
-/* Load (sel) into gs, or the null selector if the CPU refuses it, and the
- * base that gives into (*base) if not NULL; hv's own GS base comes back.
- * The selector loaded. */
-static uint16_t load_gs(uint16_t sel, uint64_t *base)
-{
-	uint64_t mine = rdmsr(MSR_GS_BASE);
-	__asm__ volatile("1: mov %w0, %%gs\n"
-			 "2:\n"
-			 ".pushsection .text.fixup, \"ax\"\n"
-			 "3: xor %k0, %k0\n\t"
-			 "mov %w0, %%gs\n\t"
-			 "jmp 2b\n"
-			 ".popsection\n"
-			 ".pushsection .extable, \"a\"\n"
-			 ".quad 1b, 3b\n"
-			 ".popsection"
-			 : "+r"(sel) :: "memory");
-	if (base)
-		*base = rdmsr(MSR_GS_BASE);
-	wrmsr(MSR_GS_BASE, mine);
-	return sel;
-}
-
-/* The same for ds, es and fs. */
+/* Load (sel) into segment register (seg), or the null selector if the CPU
+ * refuses it (the exception table's fixup); (sel) becomes what was loaded. */
 #define LOAD_SEG(seg, sel)                                              \
 	__asm__ volatile("1: mov %w0, %%" seg "\n"                      \
 			 "2:\n"                                         \
@@ -144,6 +122,18 @@ static uint16_t load_gs(uint16_t sel, uint64_t *base)
 			 ".quad 1b, 3b\n"                               \
 			 ".popsection"                                  \
 			 : "+r"(sel) :: "memory")
+
+/* Load (sel) into gs as LOAD_SEG does, and the base that gives into
+ * (*base) if not NULL; hv's own GS base comes back.  The selector loaded. */
+static uint16_t load_gs(uint16_t sel, uint64_t *base)
+{
+	uint64_t mine = rdmsr(MSR_GS_BASE);
+	LOAD_SEG("gs", sel);
+	if (base)
+		*base = rdmsr(MSR_GS_BASE);
+	wrmsr(MSR_GS_BASE, mine);
+	return sel;
+}
 
 long do_set_segment_base(struct vcpu *v, const uint64_t a[6])
 {
