@@ -116,17 +116,31 @@ static bool audit_root(struct audit *a, struct domain *d, mfn_t r)
 	return true;
 }
 
-/* The frames of a vCPU's GDT: descriptor pages, a reference and a type
- * reference each. */
-static bool audit_gdt(struct audit *a, struct domain *d, const struct vcpu *v)
+/* A frame of a vCPU's GDT or LDT: a descriptor page of its domain, a
+ * reference and a type reference. */
+static bool audit_desc_frame(struct audit *a, struct domain *d, mfn_t f)
 {
-	for (unsigned i = 0; i < (v->gdt_ents + 511) / 512; i++) {
-		mfn_t f = v->gdt_frames[i];
-		uint64_t x = frame_valid(a->m, f) ? frame_word(a->m, f) : 0;
-		if (fw_owner(x) != d->owner || fw_type(x) != FT_SEG_DESC || !(x & FW_VALIDATED))
-			return fail(a, "GDT frame is not a descriptor page of its domain", mfn_x(f), x, 0);
-		a->e[mfn_x(f)].count++;
-		a->e[mfn_x(f)].tc++;
+	uint64_t x = frame_valid(a->m, f) ? frame_word(a->m, f) : 0;
+	if (fw_owner(x) != d->owner || fw_type(x) != FT_SEG_DESC || !(x & FW_VALIDATED))
+		return fail(a, "GDT or LDT frame is not a descriptor page of its domain", mfn_x(f), x, 0);
+	a->e[mfn_x(f)].count++;
+	a->e[mfn_x(f)].tc++;
+	return true;
+}
+
+/* A vCPU's GDT frames, and the LDT frames mapped so far (within the LDT). */
+static bool audit_desc_tables(struct audit *a, struct domain *d, const struct vcpu *v)
+{
+	for (unsigned i = 0; i < (v->gdt_ents + 511) / 512; i++)
+		if (!audit_desc_frame(a, d, v->gdt_frames[i]))
+			return false;
+	for (unsigned i = 0; i < 16; i++) {
+		if (mfn_eq(v->ldt_frames[i], INVALID_MFN))
+			continue;
+		if (i >= (v->ldt_ents * 8 + 4095) / 4096)
+			return fail(a, "an LDT frame beyond the LDT", mfn_x(v->ldt_frames[i]), 0, 0);
+		if (!audit_desc_frame(a, d, v->ldt_frames[i]))
+			return false;
 	}
 	return true;
 }
@@ -222,7 +236,7 @@ static bool derive(struct audit *a)
 		struct domain *d = &m->domains[k];
 		for (unsigned j = 0; d->live && j < d->nr_vcpus; j++)
 			if (!audit_root(a, d, d->vcpus[j].kernel_root) ||
-			    !audit_root(a, d, d->vcpus[j].user_root) || !audit_gdt(a, d, &d->vcpus[j]) ||
+			    !audit_root(a, d, d->vcpus[j].user_root) || !audit_desc_tables(a, d, &d->vcpus[j]) ||
 			    !audit_info_frame(a, d, d->vcpus[j].info_frame))
 				return false;
 	}

@@ -3,6 +3,7 @@
 #include "desc.h"
 #include "env.h"
 #include "frame.h"
+#include "pt.h"
 
 #define SEG_TYPE  (15u << 8)
 #define SEG_S     (1u << 12)
@@ -86,6 +87,45 @@ void desc_destroy_gdt(struct vcpu *by, struct vcpu *v)
 	v->gdt_ents = 0;
 	for (unsigned i = 0; i < n; i++)
 		frame_put_type(by, v->gdt_frames[i], true);
+}
+
+long desc_set_ldt(struct vcpu *v, uint64_t base, unsigned ents)
+{
+	if (!ents)
+		base = 0;
+	if (ents > LDT_MAX_ENTRIES || base % PAGE_SIZE || !va_guest(base))
+		return refuse(v, XEN_EINVAL, "LDT not page-aligned, not the guest's, or over 8192 entries");
+	if (base == v->ldt_base && ents == v->ldt_ents)
+		return 0;
+	desc_destroy_ldt(v, v);
+	v->ldt_base = base;
+	v->ldt_ents = ents;
+	env_ldt_changed(v);
+	return 0;
+}
+
+long desc_map_ldt(struct vcpu *v, unsigned page, mfn_t mfn)
+{
+	if (page >= (v->ldt_ents * 8 + PAGE_SIZE - 1) / PAGE_SIZE || !mfn_eq(v->ldt_frames[page], INVALID_MFN))
+		return refuse(v, XEN_EINVAL, "no such LDT page, or mapped already");
+	if (!frame_valid(vcpu_machine(v), mfn) || frame_get_type(v, mfn, FT_SEG_DESC, true))
+		return refuse(v, XEN_EINVAL, "an LDT page that cannot be descriptors");
+	v->ldt_frames[page] = mfn;
+	return 0;
+}
+
+void desc_destroy_ldt(struct vcpu *by, struct vcpu *v)
+{
+	bool dropped = false;
+	for (unsigned i = 0; i < LDT_MAX_FRAMES; i++) {
+		if (mfn_eq(v->ldt_frames[i], INVALID_MFN))
+			continue;
+		frame_put_type(by, v->ldt_frames[i], true);
+		v->ldt_frames[i] = INVALID_MFN;
+		dropped = true;
+	}
+	if (dropped)
+		env_ldt_changed(v);
 }
 
 long desc_update(struct vcpu *v, uint64_t maddr, uint64_t d)

@@ -50,6 +50,10 @@ struct domain *domain_create(struct machine *m, unsigned nr_vcpus)
 			v->kernel_root = INVALID_MFN;
 			v->user_root = INVALID_MFN;
 			v->info_frame = INVALID_MFN;
+			v->ldt_base = 0;
+			v->ldt_ents = 0;
+			for (unsigned p = 0; p < 16; p++)
+				v->ldt_frames[p] = INVALID_MFN;
 			v->excl = false;
 			v->in_multicall = false;
 			v->reason = NULL;
@@ -117,6 +121,7 @@ void domain_destroy(struct domain *d)
 		drop_root(ctx, &d->vcpus[k].kernel_root);
 		drop_root(ctx, &d->vcpus[k].user_root);
 		desc_destroy_gdt(ctx, &d->vcpus[k]);
+		desc_destroy_ldt(ctx, &d->vcpus[k]);
 		drop_root(ctx, &d->vcpus[k].info_frame);
 	}
 	for (uint64_t i = 0; i < m->nr_frames; i++) {

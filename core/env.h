@@ -29,6 +29,12 @@ void env_flush_tlb(struct vcpu *v);
 /* Drop vCPU (v)'s cached translation of the page at (va), if any. */
 void env_invlpg(struct vcpu *v, uint64_t va);
 
+/* vCPU (v)'s LDT changed: its address, its size, or the frames mapped
+ * for it (core/desc.h), some of which may no longer be descriptor pages.
+ * A host that shows (v)'s LDT to a CPU stops showing the old one before
+ * this returns.  Called on (v) itself, or on a vCPU that is not running. */
+void env_ldt_changed(struct vcpu *v);
+
 /* Report each cached translation of vCPU (v) to (fn), for the audit.  A host
  * without a software-visible TLB reports none. */
 typedef void (*tlb_visit_fn)(void *arg, uint64_t va, mfn_t mfn, bool writable);

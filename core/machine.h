@@ -62,6 +62,11 @@ struct vcpu {
 	mfn_t user_root;            /* guest_table_user: likewise */
 	mfn_t gdt_frames[14];       /* the GDT: each a ref + a descriptor-page type ref (desc.h) */
 	unsigned gdt_ents;          /* its entries; frames used: ceil(gdt_ents / 512) */
+	uint64_t ldt_base;          /* the LDT: its guest address and entries (SET_LDT), */
+	unsigned ldt_ents;
+	mfn_t ldt_frames[16];       /* and the frames the host has mapped so far, as the
+				     * CPU asked (desc.h): each a ref + a descriptor-page
+				     * type ref, or INVALID_MFN */
 	mfn_t info_frame;           /* the frame the host keeps its vcpu_info in: a ref + a
 				     * writable type ref, or INVALID_MFN (the shared info page) */
 	bool excl;                  /* holds its domain's exclusive count mode */

@@ -7,6 +7,7 @@
  * (kernel and user L4).  Loading a root does not need a pin: it takes its
  * own type reference, validating the table if nothing held it.
  */
+#include "desc.h"
 #include "env.h"
 #include "frame.h"
 #include "hypercall.h"
@@ -35,6 +36,7 @@ static long op_new_baseptr(struct vcpu *v, const struct mmuext_op *op)
 		long rc = hc_set_root(v, &v->kernel_root, mfn);
 		if (rc)
 			return rc;
+		desc_destroy_ldt(v, v);         /* as Xen's new_guest_cr3 */
 	}
 	tlb_flush_for(v, v);
 	return 0;
@@ -50,11 +52,6 @@ static long op_new_user_baseptr(struct vcpu *v, const struct mmuext_op *op)
 	if (mfn_eq(mfn, v->user_root))
 		return 0;
 	return hc_set_root(v, &v->user_root, mfn);
-}
-
-static bool va_flushable(uint64_t va)
-{
-	return va_canonical(va) && !(va >= HV_VIRT_START && va < HV_VIRT_END);
 }
 
 /* The vCPUs a flush command names. */
@@ -88,7 +85,7 @@ static long op_invlpg(struct vcpu *v, const struct mmuext_op *op)
 	uint64_t mask;
 	long rc = op_mask(v, op, &mask);
 	/* Xen skips non-canonical and hypervisor addresses (XSA-279). */
-	if (!rc && va_flushable(op->arg1.linear_addr))
+	if (!rc && va_guest(op->arg1.linear_addr))
 		tlb_invlpg_mask(v->d, mask, op->arg1.linear_addr);
 	return rc;
 }
@@ -132,17 +129,10 @@ static long op_flush_cache(struct vcpu *v, const struct mmuext_op *op)
 	return refuse(v, XEN_EACCES, "cache flushes need I/O privilege");
 }
 
-/* Xen's checks: a page-aligned address a guest may use, at most 8192
- * entries (the address counts only with entries).  No LDT is the one
- * hv runs; an LDT of one's own is not built yet. */
+/* Xen's checks (the address counts only with entries), then core/desc.c. */
 static long op_set_ldt(struct vcpu *v, const struct mmuext_op *op)
 {
-	uint64_t ptr = op->arg2.nr_ents ? op->arg1.linear_addr : 0;
-	if ((ptr & (PAGE_SIZE - 1)) || !va_flushable(ptr) || op->arg2.nr_ents > 8192)
-		return refuse(v, XEN_EINVAL, "LDT not page-aligned, not the guest's, or over 8192 entries");
-	if (op->arg2.nr_ents)
-		return refuse(v, XEN_EOPNOTSUPP, "LDTs of the guest's own are not built yet");
-	return 0;
+	return desc_set_ldt(v, op->arg1.linear_addr, op->arg2.nr_ents);
 }
 
 static long op_obsolete(struct vcpu *v, const struct mmuext_op *op)

@@ -27,6 +27,13 @@
 
 #include "machine.h"
 
+/* An address a guest may name (Xen's __addr_ok): canonical and outside
+ * the hypervisor's slots. */
+static inline bool va_guest(uint64_t va)
+{
+	return va_canonical(va) && !(va >= HV_VIRT_START && va < HV_VIRT_END);
+}
+
 static inline bool l4_slot_is_hv(unsigned slot)
 {
 	return slot >= HV_L4_FIRST_SLOT && slot <= HV_L4_LAST_SLOT;

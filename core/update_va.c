@@ -32,7 +32,7 @@ long do_update_va_mapping(struct vcpu *v, uint64_t va, uint64_t val, uint64_t fl
 	mfn_t l1;
 	unsigned level;
 
-	if (!va_canonical(va) || (va >= HV_VIRT_START && va < HV_VIRT_END))
+	if (!va_guest(va))
 		return refuse(v, XEN_EINVAL, "address is not canonical or is the hypervisor's");
 	long rc = pt_walk_l1(v, va, &l1);
 	if (rc)

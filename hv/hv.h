@@ -216,6 +216,11 @@ void cpu_init(void);
 /* The GDT's first 14 pages become the (n) frames (a guest's GDT, rest
  * empty); n = 0 gives back hv's own empty pages.  After mem_init. */
 void cpu_load_guest_gdt(const mfn_t frames[], unsigned n);
+/* The CPU's LDT becomes (ents) descriptors (none: no LDT) in a window
+ * whose 16 pages map (frames), INVALID_MFN leaving a page empty. */
+void cpu_load_guest_ldt(const mfn_t frames[16], unsigned ents);
+/* Is (va) in the LDT window?  If so, its offset there in (*offset). */
+bool cpu_ldt_offset(uint64_t va, unsigned *offset);
 /* Leave ring 0 into the guest with (r), through hv_exit; does not return. */
 _Noreturn void cpu_enter_guest(struct regs *r);
 
@@ -436,8 +441,14 @@ long do_update_descriptor(struct vcpu *v, const uint64_t a[6]);
 /* Would iretq load (sel) from the running vCPU's GDT without a fault: a
  * present DPL-3 code segment (code) or writable data segment, RPL 3? */
 bool cpu_selector_ok(uint16_t sel, bool code);
-/* (v)'s GDT into the CPU's (a switch, or set_gdt of the running vCPU). */
-void pv_gdt_load(const struct vcpu *v);
+/* (v)'s GDT and LDT into the CPU's (a switch, or a change to the running
+ * vCPU's). */
+void pv_desc_load(const struct vcpu *v);
+/* A page fault at (cr2) in the LDT window, on (v): map the page of v's LDT
+ * the CPU wanted, as Xen's pv_map_ldt_shadow_page.  0: not in the window;
+ * 1: mapped, run the access again; -1: the guest's LDT has no descriptor
+ * page there (in (*guest_va) the address it wanted). */
+int pv_ldt_fault(struct vcpu *v, uint64_t cr2, uint64_t *guest_va);
 long do_xen_version(struct vcpu *v, const uint64_t a[6]);
 long do_grant_table_op(struct vcpu *v, const uint64_t a[6]);
 long do_xenpmu_op(struct vcpu *v, const uint64_t a[6]);

@@ -99,6 +99,12 @@ void env_invlpg(struct vcpu *v, uint64_t va)
 	pthread_mutex_unlock(&sv->lock);
 }
 
+/* The simulator has no CPU to show an LDT to. */
+void env_ldt_changed(struct vcpu *v)
+{
+	(void)v;
+}
+
 void env_tlb_for_each(struct vcpu *v, tlb_visit_fn fn, void *arg)
 {
 	struct sim_vcpu *sv = v->host;

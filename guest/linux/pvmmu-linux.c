@@ -7,7 +7,9 @@
  *   pvmmu-linux test   loops that check their own results: fork and exit
  *                      codes, copy-on-write after fork, exec, anonymous
  *                      memory touched, protected and unmapped, pipes
- *                      between processes.  Prints one line per check and
+ *                      between processes, a segment of the process's own
+ *                      LDT (modify_ldt) read through %gs, across a fork
+ *                      and context switches.  Prints one line per check and
  *                      "pvmmu-linux-test passed=N failed=M".
  *   pvmmu-linux bench  what lmbench measures, per operation in µs, one line
  *                      each: "pvmmu-linux-bench op=NAME us=X iters=N".
@@ -28,6 +30,7 @@
  * answers zeros, and the line then says hv_counts=0.
  */
 #define _GNU_SOURCE
+#include <asm/ldt.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -36,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -201,6 +205,47 @@ static int pipe_ring(unsigned n, unsigned laps, double *us_per_switch)
 	return t == laps * n;
 }
 
+/* What %gs:0 reads with %gs holding (sel). */
+static uint32_t read_gs(uint16_t sel)
+{
+	uint32_t v;
+	__asm__ volatile("mov %w1, %%gs\n\tmovl %%gs:0, %0" : "=r"(v) : "r"(sel) : "memory");
+	return v;
+}
+
+/* An LDT entry based at a page below 4 GiB, read through %gs; a child
+ * inherits the LDT and %gs and reads it after sleeping (its %gs reloaded
+ * by the kernel's context switches), and so does the parent after it. */
+static int ldt_segment(void)
+{
+	const uint16_t sel = 0 << 3 | 4 | 3;             /* entry 0, the LDT, RPL 3 */
+	uint32_t *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT,
+			   -1, 0);
+	if (p == MAP_FAILED)
+		return 0;
+	p[0] = 0x2a4c4454;
+	struct user_desc d = { .entry_number = 0, .base_addr = (uint32_t)(uintptr_t)p, .limit = 0xfff,
+			       .seg_32bit = 1, .useable = 1 };
+	if (syscall(SYS_modify_ldt, 1, &d, sizeof(d)))
+		return 0;
+	bool ok = read_gs(sel) == 0x2a4c4454;
+	pid_t pid = fork();
+	if (pid == 0) {
+		read_gs(sel);
+		usleep(20000);
+		uint32_t v;
+		__asm__ volatile("movl %%gs:0, %0" : "=r"(v) :: "memory");
+		_exit(v == 0x2a4c4454 ? 7 : 1);
+	}
+	int st = 0;
+	waitpid(pid, &st, 0);
+	uint32_t v;
+	__asm__ volatile("movl %%gs:0, %0" : "=r"(v) :: "memory");
+	__asm__ volatile("mov %w0, %%gs" :: "r"(0));
+	munmap(p, 4096);
+	return ok && v == 0x2a4c4454 && WIFEXITED(st) && WEXITSTATUS(st) == 7;
+}
+
 static int test(const char *self)
 {
 	double us;
@@ -209,6 +254,7 @@ static int test(const char *self)
 	check(exec_loop(50, self), "50 fork+exec of a static program, exit code 42");
 	check(mmap_loop(8, 16), "16 MiB mapped, every page written, read back read-only, unmapped, 8 times");
 	check(pipe_ring(16, 200, &us), "a token passed 3200 times round 16 processes by pipes");
+	check(ldt_segment(), "a segment of the process's LDT, read through %gs, in a child and after it");
 	check(system("/bin/sh -c 'x=$((6*7)); [ $x = 42 ]'") == 0, "sh -c arithmetic");
 	printf("pvmmu-linux-test passed=%u failed=%u\n", passed, failed);
 	return failed != 0;

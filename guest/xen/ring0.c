@@ -23,6 +23,12 @@
  *                   UMIP)
  *   long-work       a console write and a vCPU's root validation too long
  *                   for one slice are preempted: another vCPU runs meanwhile
+ *   ldt             a guest LDT: a selector loaded from a page mapped
+ *                   writable faults at the guest's LDT address; mapped
+ *                   read-only it loads, and the page cannot be made
+ *                   writable while the CPU has it; past the limit or with
+ *                   no LDT a load is #GP; hv's own load of the user GS
+ *                   selector maps the page as the guest's would
  */
 #include "attacks.h"
 
@@ -605,6 +611,74 @@ static void mov_ss(void)
 	expect("mov ss; int3 with TF: the breakpoint is ours", r->traps == traps + 1, 1);
 }
 
+/* --- ldt --------------------------------------------------------------------- */
+
+#define LDT_PAGE   0x40200000ull
+#define LDT_MARK   0x00001234deadbeefull            /* entry 0: not present, anything goes */
+#define LDT_SEL    0x0full                          /* entry 1, the LDT, RPL 3 */
+/* entry 1: a 32-bit data segment, DPL 3, accessed, based at the LDT itself */
+#define LDT_DATA   (0xffffull | (LDT_PAGE & 0xffffff) << 16 | 0xf3ull << 40 | 0xcfull << 48 | \
+		    (LDT_PAGE >> 24) << 56)
+
+static long set_ldt(uint64_t base, unsigned ents)
+{
+	static struct mmuext_op op[MAX_GUEST_VCPUS];
+	struct mmuext_op *o = &op[hostif_vcpu()];
+	*o = (struct mmuext_op){ .cmd = MMUEXT_SET_LDT, .arg1.linear_addr = base, .arg2.nr_ents = ents };
+	return xen_hypercall(HYPERVISOR_mmuext_op, (uint64_t)(uintptr_t)o, 1, 0, DOMID_SELF, 0);
+}
+
+/* mov (sel) to %fs and read %fs:0: the trap count it took, the value in (*got). */
+static uint64_t load_fs(uint64_t sel, uint64_t *got, uint64_t *at)
+{
+	struct xen_recover *r = recovery();
+	uint64_t traps = r->traps;
+	*got = 0;
+	__asm__ volatile(RECOVER_ARM "lea 2f(%%rip), %[at]\n2:\tmov %w[sel], %%fs\n\tmov %%fs:0, %[got]"
+			 RECOVER_END
+			 : [at] "=&r"(*at), [got] "+r"(*got) : [sel] "r"(sel), [slot] "r"(&r->rip)
+			 : "r11", "memory");
+	__asm__ volatile("mov %w0, %%fs" :: "r"(0));
+	return r->traps - traps;
+}
+
+static void ldt(void)
+{
+	struct xen_recover *r = recovery();
+	pfn_t f = map_page_at(LDT_PAGE);
+	uint64_t rw = make_pte((pfn_x(f) << PAGE_SHIFT) | PT_RW), ro = rw & ~(uint64_t)PTE_RW, got, at;
+	hostif_store(_gva(LDT_PAGE), LDT_MARK);
+	hostif_store(_gva(LDT_PAGE + 8), LDT_DATA);
+	make_page_readonly(f);                  /* our direct map's view; as Linux's xen_alloc_ldt */
+	lazy_mmu_flush();
+	expect("SET_LDT of two entries in a page mapped writable", set_ldt(LDT_PAGE, 2), 0);
+	expect("a selector of it faults: #PF at the LDT's own address",
+	       load_fs(LDT_SEL, &got, &at) == 1 && trapped(r, r->traps - 1, 14, 0, at) &&
+	       xen_last_cr2() == LDT_PAGE + 8, 1);
+	expect("the page made read-only", update_va(LDT_PAGE, ro), 0);
+	expect("now the selector loads, based where it says",
+	       load_fs(LDT_SEL, &got, &at) == 0 && got == LDT_MARK, 1);
+	expect("the page cannot be made writable while the CPU has it", update_va(LDT_PAGE, rw),
+	       -XEN_EBUSY);
+	expect("a selector past the LDT's limit: #GP(selector)",
+	       load_fs(0x17, &got, &at) == 1 && trapped(r, r->traps - 1, 13, 0x14, at), 1);
+	expect("SET_LDT of the same LDT keeps it", set_ldt(LDT_PAGE, 2) == 0 && update_va(LDT_PAGE, rw), 1);
+	expect("SET_LDT of none", set_ldt(0, 0), 0);
+	expect("lets the page go: it may be writable again", update_va(LDT_PAGE, rw), 0);
+	expect("with no LDT a selector of it is #GP(selector)",
+	       load_fs(LDT_SEL, &got, &at) == 1 && trapped(r, r->traps - 1, 13, LDT_SEL & ~3ull, at), 1);
+	expect("the LDT again, read-only", update_va(LDT_PAGE, ro) | set_ldt(LDT_PAGE, 2), 0);
+	expect("set_segment_base of the user GS selector from it",
+	       xen_hypercall(HYPERVISOR_set_segment_base, SEGBASE_GS_USER_SEL, LDT_SEL, 0, 0, 0), 0);
+	expect("which mapped the page as a load of ours would", update_va(LDT_PAGE, rw), -XEN_EBUSY);
+	expect("the user GS selector back to none",
+	       xen_hypercall(HYPERVISOR_set_segment_base, SEGBASE_GS_USER_SEL, 0, 0, 0, 0), 0);
+	expect("SET_LDT of none, the page writable", set_ldt(0, 0) | update_va(LDT_PAGE, rw), 0);
+	make_page_readwrite(f);
+	lazy_mmu_flush();
+	unmap_page_at(LDT_PAGE, f);
+}
+
 /* --- stale-tlb ---------------------------------------------------------------- */
 
 /* A frame we wrote through our direct map (a writable translation cached),
@@ -644,5 +718,6 @@ const struct attack_mode attack_modes_ring0[] = {
 	{ "vm86-iret", vm86_iret },
 	{ "mov-ss", mov_ss },
 	{ "stale-tlb", stale_tlb },
+	{ "ldt", ldt },
 };
 const unsigned nr_attack_modes_ring0 = sizeof(attack_modes_ring0) / sizeof(attack_modes_ring0[0]);

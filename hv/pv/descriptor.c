@@ -13,14 +13,42 @@
  *                                 (-EINVAL beyond, -EFAULT for the list)
  *   update_descriptor(maddr, d)   one descriptor, checked
  *
- * LDTs: MMUEXT_SET_LDT with entries is refused by core (-EOPNOTSUPP).
+ * The LDT: core/desc.c keeps its address and size (MMUEXT_SET_LDT) and
+ * the frames mapped for it.  The CPU's LDT is a window of 16 pages
+ * (x86/cpu.c), empty until a descriptor load faults on a page: the page
+ * of the guest's LDT there is found through its kernel tables, takes the
+ * descriptor-page type and is mapped, and the load runs again.  A page
+ * that cannot be had is the guest's page fault at its own LDT address
+ * (or #GP if that address is not canonical), as in Xen; a load of ours
+ * (a selector on the way back to the guest) takes its fixup instead.
  */
 #include "../../core/desc.h"
 #include "../hv.h"
 
-void pv_gdt_load(const struct vcpu *v)
+void pv_desc_load(const struct vcpu *v)
 {
 	cpu_load_guest_gdt(v->gdt_frames, (v->gdt_ents + 511) / 512);
+	cpu_load_guest_ldt(v->ldt_frames, v->ldt_ents);
+}
+
+void env_ldt_changed(struct vcpu *v)
+{
+	if (this_vcpu() == v)
+		cpu_load_guest_ldt(v->ldt_frames, v->ldt_ents);
+}
+
+int pv_ldt_fault(struct vcpu *v, uint64_t cr2, uint64_t *guest_va)
+{
+	unsigned offset;
+	if (!cpu_ldt_offset(cr2, &offset))
+		return 0;
+	uint64_t va = v->ldt_base + offset, pa;
+	*guest_va = va;
+	if (offset / 8 >= v->ldt_ents || mem_translate(v, va, false, &pa) ||
+	    desc_map_ldt(v, offset / PAGE_SIZE, _mfn(pa >> PAGE_SHIFT)))
+		return -1;
+	cpu_load_guest_ldt(v->ldt_frames, v->ldt_ents);
+	return 1;
 }
 
 long do_set_gdt(struct vcpu *v, const uint64_t a[6])
@@ -36,7 +64,7 @@ long do_set_gdt(struct vcpu *v, const uint64_t a[6])
 		frames[i] = _mfn(list[i]);
 	long rc = desc_set_gdt(v, v, frames, (unsigned)entries);
 	if (!rc && this_vcpu() == v)
-		pv_gdt_load(v);
+		pv_desc_load(v);
 	return rc;
 }
 

@@ -108,6 +108,14 @@ static void page_fault(struct vcpu *v, struct regs *r)
 {
 	uint64_t cr2 = read_cr2();
 	bool user = pv_in_user_mode(v);
+	int ldt = pv_ldt_fault(v, cr2, &cr2);
+	if (ldt > 0)
+		return;
+	if (ldt < 0 && !va_canonical(cr2)) {
+		unsigned offset = (unsigned)(cr2 - v->ldt_base);
+		deliver(v, r, 13, true, (offset & ~3u) | 4);    /* #GP[the LDT selector] */
+		return;
+	}
 	if (!user && (r->error & (PF_PRESENT | PF_WRITE | PF_USER)) == (PF_PRESENT | PF_WRITE | PF_USER) &&
 	    pv_ptwr_fault(v, r, cr2))
 		return;
@@ -231,6 +239,9 @@ void hv_exception(struct regs *r)
 			sched_interrupt();
 			return;
 		}
+		uint64_t va;
+		if (r->vector == 14 && pv_ldt_fault(this_vcpu(), read_cr2(), &va) > 0)
+			return;         /* a selector of the guest's LDT, loaded by us */
 		if (!fixup(r))
 			fatal(r, "exception in the hypervisor");
 		return;

@@ -102,7 +102,7 @@ static void switch_to(struct regs *r, struct vcpu *next)
 	sched_runstate(prev, !hv_vcpu(prev)->up ? RUNSTATE_offline :
 			     hv_vcpu(prev)->blocked ? RUNSTATE_blocked : RUNSTATE_runnable);
 	c->cur = next;
-	pv_gdt_load(next);
+	pv_desc_load(next);
 	pv_seg_load(next);
 	pv_debugreg_load(next);
 	pc_set_tsc_aux(hv_vcpu(next)->tsc_aux);

@@ -57,8 +57,6 @@ static long check_context(struct vcpu *v, const struct vcpu_guest_context *c)
 		return refuse(v, XEN_EINVAL, "the context's LDT or GDT is out of bounds");
 	if (!(c->flags & VGCF_in_kernel) && !c->ctrlreg[1])
 		return refuse(v, XEN_EINVAL, "a context outside the kernel needs a user root");
-	if (c->ldt_ents)
-		return refuse(v, XEN_EINVAL, "hv does not run guest LDTs yet");
 	return 0;
 }
 
@@ -119,6 +117,8 @@ static long initialise(struct vcpu *v, struct vcpu *t, const uint64_t a[6])
 	h->event_callback = c.event_callback_eip;
 	h->failsafe_callback = c.failsafe_callback_eip;
 	h->syscall_callback = c.syscall_callback_eip;
+	t->ldt_base = c.ldt_ents ? c.ldt_base : 0;      /* never initialised: nothing mapped */
+	t->ldt_ents = (unsigned)c.ldt_ents;
 	h->initialised = true;
 	return 0;
 }

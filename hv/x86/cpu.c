@@ -23,6 +23,14 @@
 #define GDT_GUEST_PAGES 14u
 #define GDT_ENTRIES     (GDT_PAGES * 512u)
 
+/* The running vCPU's LDT: a window of 16 pages whose entries map the
+ * frames pv/descriptor.c has mapped for it and are empty elsewhere, so a
+ * descriptor load from a page not yet mapped faults to us.  Its system
+ * descriptor is where Xen keeps its own, after the TSS. */
+#define LDT_SEL         0xe050u
+#define LDT_PAGES       16u
+static uint8_t ldt_window[LDT_PAGES * 4096] __attribute__((aligned(4096)));
+
 struct tss {
 	uint32_t reserved0;
 	uint64_t rsp[3];
@@ -134,6 +142,37 @@ void cpu_load_guest_gdt(const mfn_t frames[], unsigned n)
 			invlpg((uintptr_t)gdt + i * PAGE_SIZE);
 		}
 	}
+}
+
+void cpu_load_guest_ldt(const mfn_t frames[16], unsigned ents)
+{
+	uint64_t *pte = mem_hv_pte((uintptr_t)ldt_window);
+	for (unsigned i = 0; i < LDT_PAGES; i++) {
+		uint64_t e = mfn_eq(frames[i], INVALID_MFN) ? 0 :
+			     mfn_x(frames[i]) << PAGE_SHIFT | PTE_P | PTE_RW | PTE_A | PTE_D | PTE_NX;
+		if (pte[i] != e) {
+			pte[i] = e;
+			invlpg((uintptr_t)ldt_window + i * PAGE_SIZE);
+		}
+	}
+	if (!ents) {
+		__asm__ volatile("lldt %w0" :: "r"(0));
+		return;
+	}
+	uint64_t base = (uintptr_t)ldt_window, limit = ents * 8ull - 1;
+	gdt[LDT_SEL >> 3] = (limit & 0xffff) | (base & 0xffffff) << 16 | 0x82ull << 40 |
+			    ((limit >> 16) & 0xf) << 48 | ((base >> 24) & 0xff) << 56;
+	gdt[(LDT_SEL >> 3) + 1] = base >> 32;
+	__asm__ volatile("lldt %w0" :: "r"(LDT_SEL) : "memory");
+}
+
+bool cpu_ldt_offset(uint64_t va, unsigned *offset)
+{
+	uint64_t off = va - (uintptr_t)ldt_window;
+	if (off >= sizeof(ldt_window))
+		return false;
+	*offset = (unsigned)off;
+	return true;
 }
 
 bool cpu_selector_ok(uint16_t sel, bool code)

@@ -4,7 +4,9 @@
  * have, as Xen's check_descriptor decides, and the descriptor-page type:
  * set_gdt takes it on each frame after checking all 512 descriptors, a
  * frame of that type cannot be mapped writable, update_descriptor checks
- * what it writes, and the audit counts a GDT's references.
+ * what it writes, and the audit counts a GDT's references.  An LDT is an
+ * address and a size until the host maps its pages, one at a time, each
+ * a descriptor page while mapped; a new LDT or kernel root drops them.
  */
 #include "../../core/desc.h"
 #include "../../core/domain.h"
@@ -69,8 +71,45 @@ static void check_gdt_frames(void)
 	sim_destroy(s);
 }
 
+static void check_ldt_frames(void)
+{
+	struct sim_domain *sd;
+	struct sim *s = test_tree(64, &sd);
+	struct vcpu *v = sd->vcpus[0].v;
+	mfn_t f = sd->p2m[20], bad = sd->p2m[21];
+	raw_write(f, 1, CODE64_DPL0);
+	raw_write(bad, 1, TSS64);
+	CHECK(AS_HYPERCALL(v, desc_set_ldt(v, 0x1008, 1)) == -XEN_EINVAL);     /* not page-aligned */
+	CHECK(AS_HYPERCALL(v, desc_set_ldt(v, 0x1000, LDT_MAX_ENTRIES + 1)) == -XEN_EINVAL);
+	CHECK(AS_HYPERCALL(v, desc_set_ldt(v, HV_VIRT_START, 1)) == -XEN_EINVAL);
+	CHECK(AS_HYPERCALL(v, desc_set_ldt(v, 0x10000, 1024)) == 0);    /* two pages */
+	CHECK(v->ldt_base == 0x10000 && v->ldt_ents == 1024 && mfn_eq(v->ldt_frames[0], INVALID_MFN));
+	CHECK(AS_HYPERCALL(v, desc_map_ldt(v, 0, bad)) == -XEN_EINVAL);        /* a TSS in it */
+	CHECK(fw_tc(frame_word(s->m, bad)) == 0 && mfn_eq(v->ldt_frames[0], INVALID_MFN));
+	CHECK(AS_HYPERCALL(v, desc_map_ldt(v, 2, f)) == -XEN_EINVAL);          /* beyond the LDT */
+	CHECK(AS_HYPERCALL(v, desc_map_ldt(v, 1, f)) == 0);
+	CHECK(AS_HYPERCALL(v, desc_map_ldt(v, 1, f)) == -XEN_EINVAL);          /* mapped already */
+	uint64_t x = frame_word(s->m, f);
+	CHECK(fw_type(x) == FT_SEG_DESC && fw_tc(x) == 1 && ((uint64_t *)env_frame(f))[1] == CODE64_DPL3);
+	check_audit(s, "an LDT page mapped");
+	CHECK(hc_update(v, sd->p2m[3], 5, (mfn_x(f) << PAGE_SHIFT) | PTE_P | PTE_RW | PTE_US) == -XEN_EBUSY);
+	CHECK(AS_HYPERCALL(v, desc_set_ldt(v, 0x10000, 1024)) == 0);    /* the same LDT: kept */
+	CHECK(mfn_eq(v->ldt_frames[1], f));
+	CHECK(AS_HYPERCALL(v, desc_set_ldt(v, 0x20000, 16)) == 0);      /* another: dropped */
+	CHECK(fw_tc(frame_word(s->m, f)) == 0 && mfn_eq(v->ldt_frames[1], INVALID_MFN));
+	CHECK(AS_HYPERCALL(v, desc_map_ldt(v, 0, f)) == 0);
+	CHECK(hc_ext(v, MMUEXT_NEW_BASEPTR, mfn_x(sd->p2m[0])) == 0);  /* the same root: kept */
+	CHECK(mfn_eq(v->ldt_frames[0], f));
+	CHECK(hc_ext(v, MMUEXT_NEW_BASEPTR, mfn_x(sd->p2m[30])) == 0);  /* another: dropped */
+	CHECK(fw_tc(frame_word(s->m, f)) == 0 && mfn_eq(v->ldt_frames[0], INVALID_MFN) && v->ldt_ents == 16);
+	CHECK(AS_HYPERCALL(v, desc_map_ldt(v, 0, f)) == 0);
+	check_audit(s, "an LDT page mapped on a new root");
+	sim_destroy(s);
+}
+
 void test_desc(void)
 {
 	check_pure();
 	check_gdt_frames();
+	check_ldt_frames();
 }

@@ -88,7 +88,6 @@ static void refusals_change_nothing(void)
 		{ "SET_LDT not page-aligned", HYPERVISOR_mmuext_op, (uintptr_t)op, 1, 0, DOMID_SELF, { 0, 0 }, { .cmd = MMUEXT_SET_LDT, .arg1.linear_addr = 0x1008, .arg2.nr_ents = 1 }, -XEN_EINVAL },
 		{ "SET_LDT of 8193 entries", HYPERVISOR_mmuext_op, (uintptr_t)op, 1, 0, DOMID_SELF, { 0, 0 }, { .cmd = MMUEXT_SET_LDT, .arg1.linear_addr = 0x1000, .arg2.nr_ents = 8193 }, -XEN_EINVAL },
 		{ "SET_LDT in the hypervisor's area", HYPERVISOR_mmuext_op, (uintptr_t)op, 1, 0, DOMID_SELF, { 0, 0 }, { .cmd = MMUEXT_SET_LDT, .arg1.linear_addr = HV_VIRT_START, .arg2.nr_ents = 1 }, -XEN_EINVAL },
-		{ "SET_LDT of a guest LDT (not built)", HYPERVISOR_mmuext_op, (uintptr_t)op, 1, 0, DOMID_SELF, { 0, 0 }, { .cmd = MMUEXT_SET_LDT, .arg1.linear_addr = 0x1000, .arg2.nr_ents = 1 }, -XEN_EOPNOTSUPP },
 		{ "TLB_FLUSH_MULTI with an unreadable mask", HYPERVISOR_mmuext_op, (uintptr_t)op, 1, 0, DOMID_SELF, { 0, 0 }, { .cmd = MMUEXT_TLB_FLUSH_MULTI, .arg2.vcpumask = 8 }, -XEN_EINVAL },
 		{ "CLEAR_PAGE of a pagetable", HYPERVISOR_mmuext_op, (uintptr_t)op, 1, 0, DOMID_SELF, { 0, 0 }, { .cmd = MMUEXT_CLEAR_PAGE, .arg1.mfn = mfn_x(f.a->p2m[3]) }, -XEN_EINVAL },
 		{ "CLEAR_PAGE of another domain's page", HYPERVISOR_mmuext_op, (uintptr_t)op, 1, 0, DOMID_SELF, { 0, 0 }, { .cmd = MMUEXT_CLEAR_PAGE, .arg1.mfn = mfn_x(f.b->p2m[0]) }, -XEN_EINVAL },
