@@ -110,6 +110,26 @@ static void drop_root(struct vcpu *ctx, mfn_t *root)
 	*root = INVALID_MFN;
 }
 
+static bool removable(const struct domain *d, uint64_t x)
+{
+	return fw_owner(x) == d->owner && fw_count(x) == 1 && fw_tc(x) == 0 &&
+	       !(x & (FW_PINNED | FW_PARTIAL | FW_DEMOTING));
+}
+
+long domain_remove_frame(struct vcpu *v, mfn_t mfn)
+{
+	struct machine *m = vcpu_machine(v);
+	if (!frame_valid(m, mfn) || !removable(v->d, frame_word(m, mfn)))
+		return refuse(v, XEN_EINVAL, "a frame to give back is not the domain's, or is in use");
+	scrub(mfn);     /* nothing references it: the domain loses only its contents */
+	uint64_t x = frame_word(m, mfn);
+	if (!removable(v->d, x) || !atomic_compare_exchange_strong(&m->ft[mfn_x(mfn)], &x, 0))
+		return refuse(v, XEN_EINVAL, "a frame to give back was taken meanwhile");
+	atomic_store_explicit(&m->linear[mfn_x(mfn)], 0, memory_order_relaxed);
+	m2p_set(m, mfn, M2P_INVALID);
+	return 0;
+}
+
 void domain_destroy(struct domain *d)
 {
 	struct machine *m = d->m;

@@ -24,6 +24,14 @@ struct domain *domain_create(struct machine *m, unsigned nr_vcpus);
  * record it in the m2p.  Returns false if the frame is not free. */
 bool domain_add_frame(struct domain *d, mfn_t mfn, pfn_t pfn);
 
+/* Take back frame (mfn) of (v)'s domain, scrubbed, its m2p entry
+ * invalid: decrease_reservation.  Only a frame whose one reference is its
+ * allocation goes (no mapping, pin, root or type reference): 0, or
+ * -XEN_EINVAL with nothing changed.  The caller has flushed the domain's
+ * TLBs since the frame's last mapping went, so no translation outlives
+ * it. */
+long domain_remove_frame(struct vcpu *v, mfn_t mfn);
+
 /* Destroy (d): drop every vCPU's roots and every pin, which devalidates
  * every table, then take back every frame, scrubbed, so the next owner sees
  * nothing of this one.  No vCPU of (d) may be running. */

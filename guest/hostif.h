@@ -25,7 +25,7 @@
  * Xen's start_info). */
 struct start_info {
 	uint64_t nr_pages;          /* pfns 0 .. nr_pages-1 */
-	const uint64_t *p2m;        /* pfn -> mfn, nr_pages entries */
+	uint64_t *p2m;              /* pfn -> mfn, nr_pages entries, ours to change */
 	uint64_t pt_base_pfn;       /* the initial L4 */
 	uint64_t nr_pt_frames;      /* initial tables: pfns pt_base_pfn .. + nr_pt_frames-1 */
 	uint64_t first_free_pfn;    /* pfns below are the builder's */

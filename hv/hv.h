@@ -183,7 +183,9 @@ struct hv_vcpu {
 struct hv_domain {
 	uint64_t shared_info;       /* machine address of its shared_info page */
 	uint64_t vm_assist;         /* vm_assist types enabled (pv/platform.c) */
-	uint64_t nr_pages;          /* the pages it was built with */
+	uint64_t nr_pages;          /* the pages it has (dom/memory.c) */
+	uint64_t max_pages;         /* and may have: those it was built with */
+	uint64_t alloc_hint;        /* where the next search for free frames starts */
 	uint64_t console_ring;      /* machine address of its console page */
 	unsigned console_port;      /* its console's event channel */
 	struct evtchn evtchn[EVTCHN_PORTS];

@@ -9,7 +9,9 @@
  *                      memory touched, protected and unmapped, pipes
  *                      between processes, a segment of the process's own
  *                      LDT (modify_ldt) read through %gs, across a fork
- *                      and context switches.  Prints one line per check and
+ *                      and context switches, and (under a Xen-ABI
+ *                      hypervisor) the balloon giving 16 MiB back and
+ *                      taking it again.  Prints one line per check and
  *                      "pvmmu-linux-test passed=N failed=M".
  *   pvmmu-linux bench  what lmbench measures, per operation in µs, one line
  *                      each: "pvmmu-linux-bench op=NAME us=X iters=N".
@@ -246,6 +248,47 @@ static int ldt_segment(void)
 	return ok && v == 0x2a4c4454 && WIFEXITED(st) && WEXITSTATUS(st) == 7;
 }
 
+#define BALLOON "/sys/devices/system/xen_memory/xen_memory0/"
+
+/* A number from the balloon's sysfs file (name): -1 if none. */
+static long balloon_kb(const char *name)
+{
+	char path[128];
+	long kb = -1;
+	snprintf(path, sizeof(path), BALLOON "%s", name);
+	FILE *f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%ld", &kb) != 1)
+			kb = -1;
+		fclose(f);
+	}
+	return kb;
+}
+
+/* Ask the balloon for (kb) and wait (up to 20 s) until the domain has it. */
+static bool balloon_to(long kb)
+{
+	FILE *f = fopen(BALLOON "target_kb", "w");
+	if (!f)
+		return false;
+	fprintf(f, "%ld\n", kb);
+	fclose(f);
+	for (unsigned i = 0; i < 400; i++) {
+		if (balloon_kb("info/current_kb") == kb)
+			return true;
+		usleep(50000);
+	}
+	return false;
+}
+
+/* The balloon gives 16 MiB back to the hypervisor (decrease_reservation)
+ * and takes it again (populate_physmap). */
+static int balloon(void)
+{
+	long kb = balloon_kb("info/current_kb");
+	return kb > 32768 && balloon_to(kb - 16384) && balloon_to(kb);
+}
+
 static int test(const char *self)
 {
 	double us;
@@ -255,6 +298,8 @@ static int test(const char *self)
 	check(mmap_loop(8, 16), "16 MiB mapped, every page written, read back read-only, unmapped, 8 times");
 	check(pipe_ring(16, 200, &us), "a token passed 3200 times round 16 processes by pipes");
 	check(ldt_segment(), "a segment of the process's LDT, read through %gs, in a child and after it");
+	if (under_xen)
+		check(balloon(), "the balloon gives 16 MiB back and takes it again");
 	check(system("/bin/sh -c 'x=$((6*7)); [ $x = 42 ]'") == 0, "sh -c arithmetic");
 	printf("pvmmu-linux-test passed=%u failed=%u\n", passed, failed);
 	return failed != 0;
@@ -347,12 +392,6 @@ static void bench_memory(void)
 static void bench(const char *self)
 {
 	double us;
-	char type[16] = "";
-	FILE *f = fopen("/sys/hypervisor/type", "r");
-	if (f) {
-		under_xen = fgets(type, sizeof(type), f) && !strncmp(type, "xen", 3);
-		fclose(f);
-	}
 	start_counts();
 	bench_proc(self);
 	bench_memory();
@@ -371,9 +410,15 @@ static void bench(const char *self)
 
 int main(int argc, char **argv)
 {
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc > 1 && !strcmp(argv[1], "exit"))
 		return 42;
+	char type[16] = "";
+	FILE *f = fopen("/sys/hypervisor/type", "r");
+	if (f) {
+		under_xen = fgets(type, sizeof(type), f) && !strncmp(type, "xen", 3);
+		fclose(f);
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc > 1 && !strcmp(argv[1], "test"))
 		return test(argv[0]);
 	if (argc > 1 && !strcmp(argv[1], "bench")) {

@@ -39,6 +39,9 @@ static inline gva_t pfn_to_virt(pfn_t p) { return _gva(DIRECT_BASE + (pfn_x(p) <
 
 void p2m_init(const struct start_info *si);
 mfn_t pfn_to_mfn(pfn_t pfn);
+/* (pfn) is now machine frame (mfn): the balloon gave the old one back
+ * and populated it anew (Linux's __set_phys_to_machine). */
+void p2m_set(pfn_t pfn, mfn_t mfn);
 /* The m2p, read through its read-only mapping. */
 pfn_t mfn_to_pfn(mfn_t mfn);
 

@@ -6,7 +6,7 @@
  */
 #include "mmu.h"
 
-static const uint64_t *p2m;
+static uint64_t *p2m;
 static uint64_t nr_pages;
 static pfn_t kernel_root;
 
@@ -22,6 +22,13 @@ mfn_t pfn_to_mfn(pfn_t pfn)
 	if (pfn_x(pfn) >= nr_pages)
 		hostif_panic("pfn beyond the guest's memory");
 	return _mfn(p2m[pfn_x(pfn)]);
+}
+
+void p2m_set(pfn_t pfn, mfn_t mfn)
+{
+	if (pfn_x(pfn) >= nr_pages)
+		hostif_panic("pfn beyond the guest's memory");
+	p2m[pfn_x(pfn)] = mfn_x(mfn);
 }
 
 pfn_t mfn_to_pfn(mfn_t mfn)

@@ -32,7 +32,7 @@ void xen_start(const struct xen_start_info *xsi)
 	if (base != DIRECT_BASE || xsi->pt_base < base || xsi->mfn_list < base)
 		hostif_panic("the builder did not map us at our direct map's base");
 	si.nr_pages = xsi->nr_pages;
-	si.p2m = (const uint64_t *)(uintptr_t)xsi->mfn_list;
+	si.p2m = (uint64_t *)(uintptr_t)xsi->mfn_list;
 	si.pt_base_pfn = (xsi->pt_base - base) >> PAGE_SHIFT;
 	si.nr_pt_frames = xsi->nr_pt_frames;
 	/* xen.h's contract: the boot stack page follows the tables, and the

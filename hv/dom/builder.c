@@ -409,7 +409,7 @@ struct domain *build_domain(const struct domain_request *q, struct regs *r)
 	write_start_info(&b, shared, cmdline);
 	struct hv_domain *hd = &hv_domains[d - machine.domains];
 	*hd = (struct hv_domain){ .shared_info = mfn_x(shared) << PAGE_SHIFT, .console_line_start = true,
-				  .nr_pages = nr_pages, .grant_frames = 1 };
+				  .nr_pages = nr_pages, .max_pages = nr_pages, .grant_frames = 1 };
 	memcpy(hd->grant_mfn, grant, sizeof(grant));
 	d->host = hd;
 	struct shared_info *sh = maddr_virt(hd->shared_info);

@@ -7,8 +7,8 @@
  *   machphys_mapping        where the read-only m2p is: 0xffff800000000000
  *                           to 0xffff804000000000, max_mfn 2^35 - 1
  *   current_reservation     pages the domain has
- *   maximum_reservation     pages it may have (the same: hv does not grow
- *                           a domain)
+ *   maximum_reservation     pages it may have: those it was built with
+ *                           (xl's maxmem is its memory unless set)
  *   maximum_gpfn            from shared_info.arch.max_pfn, as Xen has it
  *   maximum_ram_page        the machine's frame count
  *   (the three with a domain argument: DOMID_SELF or the domain's own id;
@@ -17,11 +17,35 @@
  *                           own, as xl gives a PV domU none, so the guest
  *                           takes one RAM range of nr_pages
  *   get_vnumainfo           -EOPNOTSUPP (no virtual NUMA)
- * Everything else is -ENOSYS.  Not done: increase_reservation,
- * decrease_reservation, populate_physmap and exchange (ballooning), which
- * need core/ to let a frame go once its last reference does.
+ *   increase_reservation    the balloon (struct xen_memory_reservation):
+ *   decrease_reservation    extents of 2^order frames (order up to 9, Xen's
+ *   populate_physmap        domU limit) given to the domain (their mfns
+ *                           written to the list; populate_physmap also sets
+ *                           the m2p to the pfns the list held) or taken back
+ *                           (the list holds mfns), up to the maximum
+ *                           reservation; the answer is the extents done,
+ *                           never an error, as Xen's; cmd's upper bits carry
+ *                           a continuation's start extent.  A frame given
+ *                           back must be unused but for its allocation (no
+ *                           mapping, pin or type): Xen takes back a frame in
+ *                           use too, freeing it when its last reference
+ *                           goes, which core does not do.  The domain's
+ *                           TLBs are flushed before any frame goes back.
+ * Everything else is -ENOSYS (exchange among them).
  */
+#include "../../core/domain.h"
+#include "../../core/frame.h"
+#include "../../core/m2p.h"
+#include "../../core/preempt.h"
+#include "../../core/pt.h"
+#include "../../core/tlb.h"
 #include "../hv.h"
+
+#define XENMEM_increase_reservation 0
+#define XENMEM_decrease_reservation 1
+#define XENMEM_populate_physmap     6
+#define DOMU_MAX_ORDER              9       /* Xen's CONFIG_DOMU_MAX_ORDER */
+#define MEMOP_EXTENT_SHIFT          6
 
 #define XENMEM_maximum_ram_page     2
 #define XENMEM_current_reservation  3
@@ -53,9 +77,101 @@ static long reservation(struct vcpu *v, unsigned op, uint64_t start, uint64_t ar
 		return rc;
 	const struct hv_domain *hd = hv_domain(v->d);
 	if (op != XENMEM_maximum_gpfn)
-		return (long)hd->nr_pages;
+		return (long)(op == XENMEM_current_reservation ? hd->nr_pages : hd->max_pages);
 	uint64_t max_pfn = ((struct shared_info *)maddr_virt(hd->shared_info))->arch.max_pfn;
 	return (long)((max_pfn ? max_pfn : 1) - 1);
+}
+
+struct xen_memory_reservation {
+	uint64_t extent_start;      /* a guest array of nr_extents pfns or mfns, 0: none */
+	uint64_t nr_extents;
+	uint32_t extent_order;
+	uint32_t mem_flags;         /* bits 0-7: the highest address bit + 1 a frame may have */
+	uint16_t domid;
+};
+
+struct balloon {
+	struct xen_memory_reservation r;
+	unsigned op;
+	uint64_t limit;             /* frames below this (address bits), or all */
+};
+
+/* A free, aligned run of 2^order frames below (b->limit), given to (v)'s
+ * domain with its m2p entries invalid: its first frame, or INVALID_MFN. */
+static mfn_t alloc_extent(struct vcpu *v, const struct balloon *b)
+{
+	struct hv_domain *hd = hv_domain(v->d);
+	uint64_t n = 1ull << b->r.extent_order, top = b->limit;
+	if (hd->nr_pages + n > hd->max_pages)
+		return INVALID_MFN;
+	for (uint64_t k = 0, at = hd->alloc_hint & ~(n - 1); k < top; k += n, at += n) {
+		if (at + n > top)
+			at = 0;
+		uint64_t j = 0;
+		while (j < n && domain_add_frame(v->d, _mfn(at + j), _pfn(M2P_INVALID)))
+			j++;
+		if (j == n) {
+			hd->alloc_hint = at + n;
+			hd->nr_pages += n;
+			return _mfn(at);
+		}
+		while (j--)
+			frame_release(&machine, _mfn(at + j));
+	}
+	return INVALID_MFN;
+}
+
+/* Extent (i): true if done. */
+static bool one_extent(struct vcpu *v, const struct balloon *b, uint64_t i)
+{
+	uint64_t slot = b->r.extent_start + i * 8, n = 1ull << b->r.extent_order, e = 0;
+	if (b->op != XENMEM_increase_reservation && env_copy_from_guest(v, &e, slot, 8))
+		return false;
+	if (b->op == XENMEM_decrease_reservation) {
+		for (uint64_t j = 0; j < n; j++) {
+			if (domain_remove_frame(v, _mfn(e + j)))
+				return false;
+			hv_domain(v->d)->nr_pages--;
+		}
+		return true;
+	}
+	mfn_t m = alloc_extent(v, b);
+	if (mfn_eq(m, INVALID_MFN))
+		return false;
+	if (b->op == XENMEM_populate_physmap)
+		for (uint64_t j = 0; j < n; j++)
+			m2p_set(&machine, _mfn(mfn_x(m) + j), e + j);
+	uint64_t mfn = mfn_x(m);
+	return (b->op == XENMEM_increase_reservation && !b->r.extent_start) ||
+	       !env_copy_to_guest(v, slot, &mfn, 8);
+}
+
+/* The three balloon operations, as Xen's do_memory_op: the extents done. */
+static long balloon(struct vcpu *v, unsigned op, uint64_t start, uint64_t arg)
+{
+	struct balloon b = { .op = op, .limit = machine.nr_frames };
+	if (env_copy_from_guest(v, &b.r, arg, sizeof(b.r)) || b.r.nr_extents > (UINT32_MAX >> MEMOP_EXTENT_SHIFT) ||
+	    start >= b.r.nr_extents || (b.r.domid != DOMID_SELF && b.r.domid != v->d->domid))
+		return (long)start;
+	unsigned bits = b.r.mem_flags & 0xff;
+	if (bits && bits <= PAGE_SHIFT)
+		return (long)start;
+	if (bits && bits - PAGE_SHIFT < 64 && (1ull << (bits - PAGE_SHIFT)) < b.limit)
+		b.limit = 1ull << (bits - PAGE_SHIFT);
+	uint64_t last = b.r.extent_start + (b.r.nr_extents - 1) * 8 + 7;
+	bool list_ok = va_guest(b.r.extent_start) && va_guest(last) && last > b.r.extent_start;
+	if (b.r.extent_order > DOMU_MAX_ORDER || ((op != XENMEM_increase_reservation || b.r.extent_start) && !list_ok))
+		return (long)start;
+	if (op == XENMEM_decrease_reservation)
+		tlb_flush_mask(v, tlb_all(v->d));
+	for (uint64_t i = start; i < b.r.nr_extents; i++) {
+		if (i != start && preempt_due(v))
+			return preempt_continue(v, HYPERVISOR_memory_op, op | i << MEMOP_EXTENT_SHIFT, arg, 0, 0);
+		if (!one_extent(v, &b, i))
+			return (long)i;
+		preempt_spend(v, 1ull << b.r.extent_order);
+	}
+	return (long)b.r.nr_extents;
 }
 
 long do_memory_op(struct vcpu *v, const uint64_t a[6])
@@ -63,6 +179,10 @@ long do_memory_op(struct vcpu *v, const uint64_t a[6])
 	unsigned op = (unsigned)(a[0] & MEMOP_CMD_MASK);
 	uint64_t start = a[0] >> 6;
 	switch (op) {
+	case XENMEM_increase_reservation:
+	case XENMEM_decrease_reservation:
+	case XENMEM_populate_physmap:
+		return balloon(v, op, start, a[1]);
 	case XENMEM_maximum_ram_page:
 		return (long)machine.nr_frames;
 	case XENMEM_current_reservation:

@@ -8,6 +8,7 @@
 #include "../../core/domain.h"
 #include "../../core/frame.h"
 #include "../../core/hypercall.h"
+#include "../../core/m2p.h"
 #include "check.h"
 
 static uint64_t word(struct sim *s, mfn_t m)
@@ -175,8 +176,33 @@ static void destroy_reclaims_every_frame(void)
 	sim_destroy(s);
 }
 
+/* A frame goes back to the machine (decrease_reservation) only when its
+ * allocation is all that holds it: not mapped, pinned, typed or another's. */
+static void only_unused_frames_go_back(void)
+{
+	struct sim_domain *a;
+	struct sim *s = test_tree(64, &a);
+	struct vcpu *v = a->vcpus[0].v;
+	mfn_t *p = a->p2m;
+	raw_write(p[20], 3, 0x1234);
+	CHECK(domain_remove_frame(v, p[8]) == -XEN_EINVAL);     /* mapped */
+	CHECK(domain_remove_frame(v, p[0]) == -XEN_EINVAL);     /* pinned, a root */
+	CHECK(domain_remove_frame(v, p[3]) == -XEN_EINVAL);     /* a table */
+	CHECK(domain_remove_frame(v, _mfn(0)) == -XEN_EINVAL);  /* the hypervisor's */
+	CHECK(domain_remove_frame(v, _mfn(1ull << 40)) == -XEN_EINVAL);
+	uint64_t before = word(s, p[8]);
+	CHECK(domain_remove_frame(v, p[20]) == 0);
+	CHECK(word(s, p[20]) == 0 && m2p_get(s->m, p[20]) == M2P_INVALID);
+	CHECK(((uint64_t *)env_frame(p[20]))[3] == 0);           /* scrubbed */
+	CHECK(domain_remove_frame(v, p[20]) == -XEN_EINVAL);    /* gone already */
+	CHECK(word(s, p[8]) == before);
+	check_audit(s, __func__);
+	sim_destroy(s);
+}
+
 void test_frame(void)
 {
+	only_unused_frames_go_back();
 	get_only_own_frames();
 	type_changes_only_at_zero();
 	failed_pin_unwinds_everything();
