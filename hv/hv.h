@@ -351,7 +351,13 @@ void pv_set_segbase(struct vcpu *v, unsigned which, uint64_t base);
 /* A switch: the outgoing vCPU's selectors and bases from the CPU into its
  * hv_vcpu; the incoming one's into the CPU. */
 void pv_seg_save(struct vcpu *v);
-void pv_seg_load(struct vcpu *v);
+/* Load (v)'s selectors and bases into the CPU (a switch to it), each
+ * selector the CPU refuses as null; the selectors asked for in (asked):
+ * ds, es, fs, gs.  True if every one loaded as asked. */
+bool pv_seg_load(struct vcpu *v, uint16_t asked[4]);
+/* (v), switched to with frame (r), had selectors (asked) the CPU refused:
+ * enter its failsafe callback as Xen's load_segments does. */
+void pv_failsafe(struct vcpu *v, struct regs *r, const uint16_t asked[4]);
 /* (mfn) becomes (v)'s kernel root, as NEW_BASEPTR: 0, core's error, or
  * -XEN_ERESTART to be asked again. */
 long pv_new_baseptr(struct vcpu *v, mfn_t mfn);

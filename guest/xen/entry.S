@@ -110,6 +110,30 @@ xen_trap_\vec:
 	TRAP 17, 1
 	TRAP 19, 0
 	TRAP 128, 0
+	TRAP 255, 0
+
+/* The failsafe callback: the frame holds rcx, r11, then the ds, es, fs and
+ * gs the hypervisor could not load, then rip, cs, rflags, rsp, ss.  The
+ * selectors go to xen_failsafe_segs, and the rest is taken as a trap of
+ * vector 255 (xen.h). */
+	.globl xen_failsafe
+xen_failsafe:
+	push %rax
+	mov 24(%rsp), %rax
+	mov %rax, xen_failsafe_segs(%rip)
+	mov 32(%rsp), %rax
+	mov %rax, xen_failsafe_segs+8(%rip)
+	mov 40(%rsp), %rax
+	mov %rax, xen_failsafe_segs+16(%rip)
+	mov 48(%rsp), %rax
+	mov %rax, xen_failsafe_segs+24(%rip)
+	mov 8(%rsp), %rax               /* rcx and r11 above rip, where the trap path wants them */
+	mov %rax, 40(%rsp)
+	mov 16(%rsp), %rax
+	mov %rax, 48(%rsp)
+	pop %rax
+	add $32, %rsp
+	jmp xen_trap_255
 
 	.bss
 	.p2align 12

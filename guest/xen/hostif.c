@@ -12,6 +12,7 @@
  * vCPU's virtual IDT. */
 struct trap_info xen_trap_table[14];
 struct xen_recover xen_recover[MAX_GUEST_VCPUS];
+uint64_t xen_failsafe_segs[4];
 
 long xen_hypercall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4)
 {

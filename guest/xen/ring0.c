@@ -28,7 +28,9 @@
  *                   read-only it loads, and the page cannot be made
  *                   writable while the CPU has it; past the limit or with
  *                   no LDT a load is #GP; hv's own load of the user GS
- *                   selector maps the page as the guest's would
+ *                   selector maps the page as the guest's would; a
+ *                   selector the LDT lost while loaded is, at the next
+ *                   switch back, the failsafe callback with the selectors
  */
 #include "attacks.h"
 
@@ -642,6 +644,45 @@ static uint64_t load_fs(uint64_t sel, uint64_t *got, uint64_t *at)
 	return r->traps - traps;
 }
 
+/* fs loaded from the LDT, then the LDT gone (the CPU keeps what it
+ * loaded), then yields until a switch back to us cannot load fs again. */
+static void failsafe(uint64_t ro)
+{
+	static struct mmuext_op none = { .cmd = MMUEXT_SET_LDT };
+	struct { uint16_t type, flags; uint32_t pad; uint64_t address; } cb = { 1, 0, 0,
+		(uint64_t)(uintptr_t)xen_failsafe };        /* CALLBACKTYPE_failsafe */
+	expect("the failsafe callback registered",
+	       xen_hypercall(HYPERVISOR_callback_op, 0, (uint64_t)(uintptr_t)&cb, 0, 0, 0), 0);
+	expect("the LDT read-only", update_va(LDT_PAGE, ro) | set_ldt(LDT_PAGE, 2), 0);
+	struct xen_recover *r = recovery();
+	uint64_t traps = r->traps, left = 200;
+	xen_failsafe_segs[2] = 0;
+	__asm__ volatile(RECOVER_ARM
+			 "mov %w[sel], %%fs\n\t"
+			 "mov %[mmuext], %%eax\n\t"
+			 "mov %[op], %%rdi\n\t"
+			 "mov $1, %%esi\n\t"
+			 "xor %%edx, %%edx\n\t"
+			 "mov %[self], %%r10\n\t"
+			 "syscall\n"
+			 "2:\n\t"
+			 "mov %[sched], %%eax\n\t"
+			 "mov %[yield], %%edi\n\t"
+			 "xor %%esi, %%esi\n\t"
+			 "syscall\n\t"
+			 "decq %[left]\n\t"
+			 "jnz 2b"
+			 RECOVER_END
+			 : [left] "+m"(left)
+			 : [sel] "r"(LDT_SEL), [mmuext] "i"(HYPERVISOR_mmuext_op), [op] "r"(&none),
+			   [self] "i"(DOMID_SELF), [sched] "i"(HYPERVISOR_sched_op), [yield] "i"(SCHEDOP_yield),
+			   [slot] "r"(&r->rip)
+			 : "rax", "rcx", "rdx", "rsi", "rdi", "r10", "r11", "memory");
+	__asm__ volatile("mov %w0, %%fs" :: "r"(0));
+	expect("a switch back that cannot load fs enters the failsafe callback, fs as it was",
+	       r->traps == traps + 1 && r->vector == 255 && xen_failsafe_segs[2] == LDT_SEL, 1);
+}
+
 static void ldt(void)
 {
 	struct xen_recover *r = recovery();
@@ -673,6 +714,7 @@ static void ldt(void)
 	expect("which mapped the page as a load of ours would", update_va(LDT_PAGE, rw), -XEN_EBUSY);
 	expect("the user GS selector back to none",
 	       xen_hypercall(HYPERVISOR_set_segment_base, SEGBASE_GS_USER_SEL, 0, 0, 0, 0), 0);
+	failsafe(ro);
 	expect("SET_LDT of none, the page writable", set_ldt(0, 0) | update_va(LDT_PAGE, rw), 0);
 	make_page_readwrite(f);
 	lazy_mmu_flush();

@@ -33,6 +33,11 @@ struct xen_recover {
 };
 extern struct xen_recover xen_recover[MAX_GUEST_VCPUS];
 
+/* The failsafe callback (entry.S): taken as a trap of vector 255, the
+ * selectors it was given (ds, es, fs, gs) in xen_failsafe_segs. */
+void xen_failsafe(void);
+extern uint64_t xen_failsafe_segs[4];
+
 /* Our trap handlers (entry.S), ended by a zero address: what
  * set_trap_table got at start of day. */
 extern struct trap_info xen_trap_table[];

@@ -41,6 +41,7 @@
 #include "../../core/preempt.h"
 #include "../../core/pt.h"
 #include "../../core/tlb.h"
+#include "../../core/desc.h"
 #include "../hv.h"
 
 bool pv_in_user_mode(const struct vcpu *v)
@@ -174,15 +175,17 @@ void pv_seg_save(struct vcpu *v)
 		s->gs_base_kernel = rdmsr(MSR_KERNEL_GS);
 }
 
-void pv_seg_load(struct vcpu *v)
+bool pv_seg_load(struct vcpu *v, uint16_t asked[4])
 {
 	struct seg_state *s = &hv_vcpu(v)->seg;
+	asked[0] = s->ds, asked[1] = s->es, asked[2] = s->fs, asked[3] = s->gs;
 	LOAD_SEG("ds", s->ds);
 	LOAD_SEG("es", s->es);
 	LOAD_SEG("fs", s->fs);
 	s->gs = load_gs(s->gs, NULL);
 	wrmsr(MSR_FS_BASE, s->fs_base);
 	wrmsr(MSR_KERNEL_GS, pv_in_user_mode(v) ? s->gs_base_user : s->gs_base_kernel);
+	return s->ds == asked[0] && s->es == asked[1] && s->fs == asked[2] && s->gs == asked[3];
 }
 
 long pv_new_baseptr(struct vcpu *v, mfn_t mfn)
@@ -192,8 +195,8 @@ long pv_new_baseptr(struct vcpu *v, mfn_t mfn)
 	dom_shared_enter(v);
 	if (!pt_demote_run(v))
 		rc = -XEN_ERESTART;
-	else if (!mfn_eq(mfn, v->kernel_root))
-		rc = hc_set_root(v, &v->kernel_root, mfn);
+	else if (!mfn_eq(mfn, v->kernel_root) && !(rc = hc_set_root(v, &v->kernel_root, mfn)))
+		desc_destroy_ldt(v, v);         /* as Xen's new_guest_cr3 */
 	if (!rc)
 		tlb_flush_for(v, v);
 	dom_shared_exit(v);

@@ -86,6 +86,31 @@ int pv_bounce_to(struct vcpu *v, struct regs *r, uint64_t address, bool mask_eve
 	return 0;
 }
 
+void pv_failsafe(struct vcpu *v, struct regs *r, const uint16_t asked[4])
+{
+	struct hv_vcpu *h = hv_vcpu(v);
+	struct vcpu_info *vi = pv_vcpu_info(v);
+	uint64_t mask = vi->evtchn_upcall_mask;
+	uint64_t sp = (h->user_mode ? h->kernel_sp : r->rsp) & ~15ull;
+	uint64_t frame[11] = { r->rcx, r->r11, asked[0], asked[1], asked[2], asked[3], r->rip,
+			       r->cs | mask << 32,
+			       (r->rflags & ~(RFLAGS_IF | RFLAGS_IOPL)) | (mask ? 0 : RFLAGS_IF),
+			       r->rsp, r->ss };
+	if (env_copy_to_guest(v, sp - sizeof(frame), frame, sizeof(frame))) {
+		hv_crash_guest(v, "a failsafe callback frame its stack cannot take");
+		return;
+	}
+	if (h->user_mode)
+		pv_toggle_mode(v);
+	vi->evtchn_upcall_mask = 1;
+	r->vector = VEC_SYSCALL;        /* rcx and r11 are in the frame: sysretq may return */
+	r->rflags &= ~(RFLAGS_AC | RFLAGS_VM | RFLAGS_RF | RFLAGS_NT | RFLAGS_IOPL | RFLAGS_TF);
+	r->ss = GUEST_SS;
+	r->rsp = sp - sizeof(frame);
+	r->cs = GUEST_CS;
+	r->rip = h->failsafe_callback;
+}
+
 int pv_bounce(struct vcpu *v, struct regs *r, unsigned vec, bool has_ec, uint64_t ec)
 {
 	const struct trap_info *t = &hv_vcpu(v)->traps[vec & 255];

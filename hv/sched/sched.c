@@ -103,12 +103,15 @@ static void switch_to(struct regs *r, struct vcpu *next)
 			     hv_vcpu(prev)->blocked ? RUNSTATE_blocked : RUNSTATE_runnable);
 	c->cur = next;
 	pv_desc_load(next);
-	pv_seg_load(next);
+	uint16_t asked[4];
+	bool segs_ok = pv_seg_load(next, asked);
 	pv_debugreg_load(next);
 	pc_set_tsc_aux(hv_vcpu(next)->tsc_aux);
 	mem_load_root(pv_root(next));
 	sched_runstate(next, RUNSTATE_running);
 	time_update_vcpu(next);
+	if (!segs_ok)
+		pv_failsafe(next, r, asked);
 }
 
 /* The next vCPU after the running one that (ok) accepts, or NULL. */
