@@ -23,6 +23,11 @@
  *                   UMIP)
  *   long-work       a console write and a vCPU's root validation too long
  *                   for one slice are preempted: another vCPU runs meanwhile
+ *   gdt             a GDT of our own: set_gdt refuses a frame mapped
+ *                   writable or holding a system descriptor; a clean one
+ *                   cannot then be mapped writable, update_descriptor
+ *                   refuses a TSS and raises a DPL 0 code segment to 3, a
+ *                   selector of it loads, and set_gdt of none lets it go
  *   ldt             a guest LDT: a selector loaded from a page mapped
  *                   writable faults at the guest's LDT address; mapped
  *                   read-only it loads, and the page cannot be made
@@ -613,6 +618,59 @@ static void mov_ss(void)
 	expect("mov ss; int3 with TF: the breakpoint is ours", r->traps == traps + 1, 1);
 }
 
+/* --- gdt --------------------------------------------------------------------- */
+
+#define GDT_PAGE  0x40400000ull
+#define GDT_DATA  0x00cff3000000ffffull     /* flat 32-bit data, DPL 3, accessed */
+#define GDT_CODE0 0x00209b0000000000ull     /* 64-bit code, DPL 0, accessed */
+#define GDT_TSS   0x0000890000000067ull
+
+static long set_gdt(pfn_t f, unsigned entries)
+{
+	static uint64_t list[MAX_GUEST_VCPUS][1];
+	uint64_t *l = list[hostif_vcpu()];
+	l[0] = mfn_of(f);
+	return xen_hypercall(HYPERVISOR_set_gdt, (uint64_t)(uintptr_t)l, entries, 0, 0, 0);
+}
+
+static void gdt(void)
+{
+	pfn_t f = map_page_at(GDT_PAGE);
+	uint64_t rw = make_pte((pfn_x(f) << PAGE_SHIFT) | PT_RW), ro = rw & ~(uint64_t)PTE_RW, got, at;
+	uint64_t maddr = mfn_of(f) << PAGE_SHIFT;
+	hostif_store(_gva(GDT_PAGE + 8), GDT_TSS);
+	expect("set_gdt of a frame mapped writable", set_gdt(f, 16), -XEN_EINVAL);
+	make_page_readonly(f);                  /* our direct map's view too */
+	lazy_mmu_flush();
+	expect("the frame read-only", update_va(GDT_PAGE, ro), 0);
+	expect("set_gdt of a frame holding a TSS descriptor", set_gdt(f, 16), -XEN_EINVAL);
+	expect("cleared through update_descriptor (not a descriptor page yet)",
+	       xen_hypercall(HYPERVISOR_update_descriptor, maddr + 8, 0, 0, 0, 0), 0);
+	expect("set_gdt of it, clean", set_gdt(f, 16), 0);
+	expect("it cannot be mapped writable now", update_va(GDT_PAGE, rw), -XEN_EBUSY);
+	expect("update_descriptor of a TSS into it",
+	       xen_hypercall(HYPERVISOR_update_descriptor, maddr + 16, GDT_TSS, 0, 0, 0), -XEN_EINVAL);
+	expect("update_descriptor of a DPL 0 code segment",
+	       xen_hypercall(HYPERVISOR_update_descriptor, maddr + 16, GDT_CODE0, 0, 0, 0), 0);
+	hostif_load(_gva(GDT_PAGE + 16), &got);
+	expect("... stored with DPL 3", (long)(got >> 45 & 3), 3);
+	expect("update_descriptor of a data segment",
+	       xen_hypercall(HYPERVISOR_update_descriptor, maddr + 24, GDT_DATA, 0, 0, 0), 0);
+	struct xen_recover *r = recovery();
+	uint64_t traps = r->traps, sel = 3 << 3 | 3, fs = 0;
+	__asm__ volatile(RECOVER_ARM "lea 2f(%%rip), %[at]\n2:\tmov %w[sel], %%fs\n\tmov %%fs, %[fs]"
+			 RECOVER_END
+			 : [at] "=&r"(at), [fs] "+r"(fs) : [sel] "r"(sel), [slot] "r"(&r->rip)
+			 : "r11", "memory");
+	__asm__ volatile("mov %w0, %%fs" :: "r"(0));
+	expect("a selector of it loads", r->traps == traps && fs == sel, 1);
+	expect("set_gdt of none", set_gdt(f, 0), 0);
+	expect("lets the frame go: it may be writable again", update_va(GDT_PAGE, rw), 0);
+	make_page_readwrite(f);
+	lazy_mmu_flush();
+	unmap_page_at(GDT_PAGE, f);
+}
+
 /* --- ldt --------------------------------------------------------------------- */
 
 #define LDT_PAGE   0x40200000ull
@@ -760,6 +818,7 @@ const struct attack_mode attack_modes_ring0[] = {
 	{ "vm86-iret", vm86_iret },
 	{ "mov-ss", mov_ss },
 	{ "stale-tlb", stale_tlb },
+	{ "gdt", gdt },
 	{ "ldt", ldt },
 };
 const unsigned nr_attack_modes_ring0 = sizeof(attack_modes_ring0) / sizeof(attack_modes_ring0[0]);
