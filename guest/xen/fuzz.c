@@ -272,6 +272,9 @@ static void vcpu_ops(struct rng *r, uint8_t *buf)
 		c->user_regs.cs = FLAT_KERNEL_CS64;
 		c->user_regs.ss = FLAT_KERNEL_SS64;
 		c->user_regs.rflags = 0x202;
+		/* null data selectors: one its GDT lacks would take it to its
+		 * failsafe callback at each switch, and it has none */
+		c->user_regs.ds = c->user_regs.es = c->user_regs.fs = c->user_regs.gs = 0;
 		c->ctrlreg[3] = (one_in(r, 4) ? any_mfn(r) : mfn_of(kernel_mm.pgd)) << PAGE_SHIFT;
 		c->ctrlreg[1] = one_in(r, 4) ? any_mfn(r) << PAGE_SHIFT : 0;
 		c->gdt_ents = c->ldt_ents = 0;
