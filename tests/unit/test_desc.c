@@ -41,14 +41,24 @@ static void check_pure(void)
 /* core's call (fn) on (v) as a hypercall would make it. */
 #define AS_HYPERCALL(v, expr) ({ preempt_start(v); dom_shared_enter(v); long rc_ = (expr); dom_shared_exit(v); rc_; })
 
+/* A domain's tree of 64 frames; a frame holding a DPL 0 code segment at
+ * (slot), to become a descriptor page, and one holding a TSS there, never. */
+static struct sim *desc_tree(unsigned slot, struct sim_domain **sd, mfn_t *good, mfn_t *bad)
+{
+	struct sim *s = test_tree(64, sd);
+	*good = (*sd)->p2m[20];
+	*bad = (*sd)->p2m[21];
+	raw_write(*good, slot, CODE64_DPL0);
+	raw_write(*bad, slot, TSS64);
+	return s;
+}
+
 static void check_gdt_frames(void)
 {
 	struct sim_domain *sd;
-	struct sim *s = test_tree(64, &sd);
+	mfn_t f, bad;
+	struct sim *s = desc_tree(6, &sd, &f, &bad);
 	struct vcpu *v = sd->vcpus[0].v;
-	mfn_t f = sd->p2m[20], bad = sd->p2m[21];
-	raw_write(f, 6, CODE64_DPL0);
-	raw_write(bad, 9, TSS64);
 	CHECK(AS_HYPERCALL(v, desc_set_gdt(v, v, &bad, 16)) == -XEN_EINVAL);
 	CHECK(fw_tc(frame_word(s->m, bad)) == 0 && v->gdt_ents == 0);
 	CHECK(AS_HYPERCALL(v, desc_set_gdt(v, v, &f, 16)) == 0);
@@ -74,11 +84,9 @@ static void check_gdt_frames(void)
 static void check_ldt_frames(void)
 {
 	struct sim_domain *sd;
-	struct sim *s = test_tree(64, &sd);
+	mfn_t f, bad;
+	struct sim *s = desc_tree(1, &sd, &f, &bad);
 	struct vcpu *v = sd->vcpus[0].v;
-	mfn_t f = sd->p2m[20], bad = sd->p2m[21];
-	raw_write(f, 1, CODE64_DPL0);
-	raw_write(bad, 1, TSS64);
 	CHECK(AS_HYPERCALL(v, desc_set_ldt(v, 0x1008, 1)) == -XEN_EINVAL);     /* not page-aligned */
 	CHECK(AS_HYPERCALL(v, desc_set_ldt(v, 0x1000, LDT_MAX_ENTRIES + 1)) == -XEN_EINVAL);
 	CHECK(AS_HYPERCALL(v, desc_set_ldt(v, HV_VIRT_START, 1)) == -XEN_EINVAL);
