@@ -3,6 +3,7 @@
  * from scratch and shares no code with the counting it checks, beyond the
  * per-level flag rules and frame-word accessors. */
 #include "audit.h"
+#include "desc.h"
 #include "env.h"
 #include "fmt.h"
 #include "frame.h"
@@ -131,13 +132,13 @@ static bool audit_desc_frame(struct audit *a, struct domain *d, mfn_t f)
 /* A vCPU's GDT frames, and the LDT frames mapped so far (within the LDT). */
 static bool audit_desc_tables(struct audit *a, struct domain *d, const struct vcpu *v)
 {
-	for (unsigned i = 0; i < (v->gdt_ents + 511) / 512; i++)
+	for (unsigned i = 0; i < desc_frames(v->gdt_ents); i++)
 		if (!audit_desc_frame(a, d, v->gdt_frames[i]))
 			return false;
-	for (unsigned i = 0; i < 16; i++) {
+	for (unsigned i = 0; i < LDT_MAX_FRAMES; i++) {
 		if (mfn_eq(v->ldt_frames[i], INVALID_MFN))
 			continue;
-		if (i >= (v->ldt_ents * 8 + 4095) / 4096)
+		if (i >= desc_frames(v->ldt_ents))
 			return fail(a, "an LDT frame beyond the LDT", mfn_x(v->ldt_frames[i]), 0, 0);
 		if (!audit_desc_frame(a, d, v->ldt_frames[i]))
 			return false;

@@ -56,16 +56,11 @@ long desc_validate_page(struct vcpu *v, mfn_t mfn)
 	return 0;
 }
 
-static unsigned gdt_frames(unsigned entries)
-{
-	return (entries + 511) / 512;
-}
-
 long desc_set_gdt(struct vcpu *by, struct vcpu *v, const mfn_t frames[], unsigned entries)
 {
 	if (entries > GDT_MAX_ENTRIES)
 		return refuse(by, XEN_EINVAL, "a GDT of more entries than a guest may have");
-	unsigned n = gdt_frames(entries), i;
+	unsigned n = (unsigned)desc_frames(entries), i;
 	for (i = 0; i < n; i++)
 		if (frame_get_type(by, frames[i], FT_SEG_DESC, true))
 			break;
@@ -83,7 +78,7 @@ long desc_set_gdt(struct vcpu *by, struct vcpu *v, const mfn_t frames[], unsigne
 
 void desc_destroy_gdt(struct vcpu *by, struct vcpu *v)
 {
-	unsigned n = gdt_frames(v->gdt_ents);
+	unsigned n = (unsigned)desc_frames(v->gdt_ents);
 	v->gdt_ents = 0;
 	for (unsigned i = 0; i < n; i++)
 		frame_put_type(by, v->gdt_frames[i], true);
@@ -106,7 +101,7 @@ long desc_set_ldt(struct vcpu *v, uint64_t base, unsigned ents)
 
 long desc_map_ldt(struct vcpu *v, unsigned page, mfn_t mfn)
 {
-	if (page >= (v->ldt_ents * 8 + PAGE_SIZE - 1) / PAGE_SIZE || !mfn_eq(v->ldt_frames[page], INVALID_MFN))
+	if (page >= desc_frames(v->ldt_ents) || !mfn_eq(v->ldt_frames[page], INVALID_MFN))
 		return refuse(v, XEN_EINVAL, "no such LDT page, or mapped already");
 	if (!frame_valid(vcpu_machine(v), mfn) || frame_get_type(v, mfn, FT_SEG_DESC, true))
 		return refuse(v, XEN_EINVAL, "an LDT page that cannot be descriptors");

@@ -36,6 +36,12 @@
 #define LDT_MAX_ENTRIES  8192u
 #define LDT_MAX_FRAMES   16u
 
+/* The frames a GDT or an LDT of (entries) descriptors spans. */
+static inline uint64_t desc_frames(uint64_t entries)
+{
+	return (entries + 511) / 512;
+}
+
 /* Is descriptor (*d) safe for a 64-bit PV guest?  If so, (*d) becomes what
  * Xen stores (DPL fixed up); if not, (*d) is unchanged. */
 bool desc_check(uint64_t *d);

@@ -27,7 +27,7 @@
 
 void pv_desc_load(const struct vcpu *v)
 {
-	cpu_load_guest_gdt(v->gdt_frames, (v->gdt_ents + 511) / 512);
+	cpu_load_guest_gdt(v->gdt_frames, (unsigned)desc_frames(v->gdt_ents));
 	cpu_load_guest_ldt(v->ldt_frames, v->ldt_ents);
 }
 
@@ -57,7 +57,7 @@ long do_set_gdt(struct vcpu *v, const uint64_t a[6])
 	mfn_t frames[GDT_MAX_FRAMES];
 	if (entries > GDT_MAX_ENTRIES)
 		return -XEN_EINVAL;
-	unsigned n = (unsigned)(entries + 511) / 512;
+	unsigned n = (unsigned)desc_frames(entries);
 	if (env_copy_from_guest(v, list, a[0], n * sizeof(list[0])))
 		return -XEN_EFAULT;
 	for (unsigned i = 0; i < n; i++)

@@ -53,7 +53,7 @@ static long check_context(struct vcpu *v, const struct vcpu_guest_context *c)
 		if (!canonical(c->trap_ctxt[i].address))
 			return refuse(v, XEN_EINVAL, "a trap handler in the context is not canonical");
 	if (!addr_ok(c->ldt_base) || c->ldt_base % PAGE_SIZE || c->ldt_ents > 8192 ||
-	    (c->gdt_ents + 511) / 512 > 16)
+	    desc_frames(c->gdt_ents) > 16)
 		return refuse(v, XEN_EINVAL, "the context's LDT or GDT is out of bounds");
 	if (!(c->flags & VGCF_in_kernel) && !c->ctrlreg[1])
 		return refuse(v, XEN_EINVAL, "a context outside the kernel needs a user root");
