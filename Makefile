@@ -178,6 +178,7 @@ XEN_GUEST += guest/xen/fuzz.c
 XEN_GUEST += guest/xen/hostif.c
 XEN_GUEST += guest/xen/ring0.c
 XEN_GUEST += guest/xen/start.c
+XEN_GUEST += guest/xen/xstate.c
 
 NATIVE_GUEST += guest/native/entry.S
 NATIVE_GUEST += guest/native/hostif.c

@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* the privileged-instruction decoder: within bounds, and the same
 	 * from exactly its own length, not from one byte fewer */
 	if (!priv_decode(data, avail, &p)) {
-		if (!p.len || p.len > avail || p.len > 15 || !p.op || p.op > PRIV_OUT || p.ctl > 15 || p.gpr > 15 ||
+		if (!p.len || p.len > avail || p.len > 15 || !p.op || p.op > PRIV_LAST || p.ctl > 15 || p.gpr > 15 ||
 		    priv_decode(data, p.len, &p2) || memcmp(&p, &p2, sizeof(p)) || !priv_decode(data, p.len - 1u, &p2))
 			abort();
 	}

@@ -111,6 +111,7 @@ struct pcpu {
 	unsigned id;
 	bool ticking;               /* the timer runs (sched.c) */
 	bool resched;               /* switch vCPUs on the way out (sched.c) */
+	uint64_t xcr0;              /* what the CPU's XCR0 holds (x86/fpu.c) */
 };
 
 static inline struct pcpu *this_cpu(void)
@@ -144,6 +145,12 @@ struct runstate {
 #define RUNSTATE_blocked  2
 #define RUNSTATE_offline  3
 
+#define XCR0_X87 (1ull << 0)
+#define XCR0_SSE (1ull << 1)
+#define XCR0_YMM (1ull << 2)
+#define XSTATE_FP_SSE (XCR0_X87 | XCR0_SSE)
+#define FPU_AREA_SIZE 1024u         /* an XSAVE image of x87, SSE and AVX (832 bytes) fits */
+
 /* The hypervisor's side of a vCPU (v->host). */
 struct hv_vcpu {
 	struct trap_info traps[256];  /* the virtual IDT; address 0: no handler */
@@ -176,7 +183,8 @@ struct hv_vcpu {
 	uint64_t runstate_area;     /* guest address of its runstate copy, 0: none */
 	bool runstate_pending;      /* the last copy could not be written (user mode) */
 	struct runstate runstate;
-	uint8_t fpu[512] __attribute__((aligned(16)));  /* fxsave image while not running */
+	uint64_t xcr0, xcr0_accum;  /* its XCR0 (0: never set) and every one it had (x86/fpu.c) */
+	uint8_t fpu[FPU_AREA_SIZE] __attribute__((aligned(64)));  /* xsave image while not running */
 };
 
 /* ... and of a domain (d->host). */
@@ -333,8 +341,9 @@ bool pv_ptwr_fault(struct vcpu *v, struct regs *r, uint64_t cr2);
 
 /* A #GP(0) of vCPU (v) at (r)->rip: if it is a privileged instruction Xen
  * emulates for a PV kernel (pv/emul_priv.c), emulate it, step past it and
- * return true; else false, and (r) is unchanged. */
-bool pv_emulate_priv(struct vcpu *v, struct regs *r);
+ * return 0; else the exception the guest takes instead (13 for its #GP, 6
+ * for #UD), and (r) is unchanged. */
+unsigned pv_emulate_priv(struct vcpu *v, struct regs *r);
 
 /* --- pv/mode.c: segment state, guest kernel and user mode --------------- */
 
@@ -382,11 +391,22 @@ long pv_get_debugreg(const struct vcpu *v, unsigned reg, uint64_t *val);
 void pv_debugreg_init(struct vcpu *v);
 void pv_debugreg_load(const struct vcpu *v);
 void pv_debugreg_trap(struct vcpu *v);
-/* FXSAVE and SSE on (cpu_init); a new vCPU's state; a switch's save and
- * restore, with the incoming vCPU's virtual TS. */
-void fpu_init_cpu(void);
+/* FXSAVE, SSE and XSAVE on for CPU (c) (cpu_init); a new vCPU's state; a
+ * switch's save and restore, with the incoming vCPU's virtual TS and XCR0. */
+void fpu_init_cpu(struct pcpu *c);
 void fpu_init_vcpu(struct hv_vcpu *h);
 void fpu_switch(struct hv_vcpu *prev, struct hv_vcpu *next);
+/* (h)'s x87 and SSE state becomes (image), an fxsave image
+ * (VCPUOP_initialise with VGCF_I387_VALID); (h) is not running. */
+void fpu_set_image(struct hv_vcpu *h, const uint8_t image[512]);
+/* The XCR0 bits a guest may set (0: no XSAVE), and the bytes an XSAVE
+ * image of components (xcr0) takes, standard or (compacted) (CPUID 0xd). */
+uint64_t fpu_xcr0_max(void);
+uint32_t fpu_xsave_size(uint64_t xcr0, bool compacted);
+/* xsetbv(idx, val) by (v), the running vCPU, whose virtual CR4.OSXSAVE is
+ * set: 0, its XCR0 now (val); -1 if Xen's handle_xsetbv refuses it (the
+ * guest's #GP), nothing changed. */
+int pv_xsetbv(struct vcpu *v, uint32_t idx, uint64_t val);
 /* Set or clear (v)'s virtual CR0.TS. */
 void pv_fpu_taskswitch(struct vcpu *v, bool set);
 /* An #NM of (v): true if it is the guest's (its virtual TS was set, now

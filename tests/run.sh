@@ -10,7 +10,7 @@ failed=0
 # scratch files of this run alone: two checkouts may test at once
 T=$(mktemp -d "${TMPDIR:-/tmp}/pvmmu-test.XXXXXX")
 # Linux's self-checks (guest/linux/pvmmu-linux.c): all of them, and none failed
-LINUX_PASSED='pvmmu-linux-test passed=8 failed=0'
+LINUX_PASSED='pvmmu-linux-test passed=9 failed=0'
 trap 'rm -rf "$T"' EXIT
 
 ok()   { passed=$((passed + 1)); }
@@ -167,7 +167,7 @@ qemu_suite() {
 	# Hostile modes: every attempt refused as Xen refuses it, hv goes on.
 	for a in writable-pt foreign-frame reserved-slots bad-root bad-store hv-area sysret-hole bad-buffer vcpu-op cmpxchg-pt \
 		 flags-entry exit-checks compat-cs iret-rax ptwr-insns int-n trap-table umip long-work vm86-iret mov-ss \
-		 stale-tlb gdt ldt; do
+		 stale-tlb gdt ldt xstate; do
 		expect 0 "qemu: attack $a refused, hv goes on to a clean audit" "$bin" run --host qemu --attack $a
 	done
 	expect 1 "qemu: an unknown attack mode fails" "$bin" run --host qemu --attack frob
@@ -245,8 +245,8 @@ xen_suite() {
 	if grep -q 'answered as Xen answers them (4 as Xen answers its dom0), 0 not, 0 SKIPPED' $T/test.out; then ok
 	else bad "xen: the documented ABI differences are 4 dom0 answers"; grep -E 'NOT REFUSED|SKIP|abi \(' $T/test.out; fi
 	expect 0 "xen: every attack answered as on hv, or as Xen answers its dom0" "$bin" run --host xen --attack all
-	if grep -q 'answered as Xen answers them (12 as Xen answers its dom0), 0 not, 1 SKIPPED' $T/test.out; then ok
-	else bad "xen: the documented differences are 12 dom0 answers and 1 skip"; grep -E 'NOT REFUSED|SKIP|attacks \(' $T/test.out; fi
+	if grep -q 'answered as Xen answers them (14 as Xen answers its dom0), 0 not, 1 SKIPPED' $T/test.out; then ok
+	else bad "xen: the documented differences are 14 dom0 answers and 1 skip"; grep -E 'NOT REFUSED|SKIP|attacks \(' $T/test.out; fi
 	# the scenario files through the same guest as Xen's dom0
 	counted "xen: scenario files through a guest on Xen" "$bin" replay --host xen tests/scenarios/*.pvs tests/attacks/*.pvs
 	# the guest's own counts per operation are the same on Xen as on hv

@@ -291,7 +291,7 @@ int qemu_attacks(const struct qemu_opts *o, bool abi, const char *name, struct a
 	struct parse p = { 0 };
 	struct guest_result r;
 	char cmdline[128];
-	snprintf(cmdline, sizeof(cmdline), "pages=16384 vcpus=4 %s=%s", abi ? "abi" : "attack", name);
+	snprintf(cmdline, sizeof(cmdline), "pages=16384 vcpus=6 %s=%s", abi ? "abi" : "attack", name);
 	int code = boot(o, false, cmdline, 16384, &p, &r);
 	if (code == -1)
 		return -1;

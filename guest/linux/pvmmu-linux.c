@@ -9,7 +9,9 @@
  *                      memory touched, protected and unmapped, pipes
  *                      between processes, a segment of the process's own
  *                      LDT (modify_ldt) read through %gs, across a fork
- *                      and context switches, and (under a Xen-ABI
+ *                      and context switches, vector registers (AVX where
+ *                      the CPU has it, then enabled in XCR0) kept by each
+ *                      of two processes across their switches, and (under a Xen-ABI
  *                      hypervisor) the balloon giving 16 MiB back and
  *                      taking it again.  Prints one line per check and
  *                      "pvmmu-linux-test passed=N failed=M".
@@ -248,6 +250,72 @@ static int ldt_segment(void)
 	return ok && v == 0x2a4c4454 && WIFEXITED(st) && WEXITSTATUS(st) == 7;
 }
 
+/* Two vector registers loaded from (pat), then (rounds) times a byte
+ * written to (out) and one read from (in), then the registers stored into
+ * (got): ymm8 and ymm15 with (avx), else xmm8 and xmm15 (16 bytes each). */
+static void vectors_across(bool avx, int in, int out, unsigned rounds, const uint8_t pat[64], uint8_t got[64])
+{
+	char byte = 'v';
+	uint64_t fds[2] = { (uint64_t)in, (uint64_t)out };
+#define ROUNDS_LOOP                                                          \
+	"1:\n\tmov $1, %%eax\n\tmov 8(%[fds]), %%rdi\n\tmov %[b], %%rsi\n\t"     \
+	"mov $1, %%edx\n\tsyscall\n\t"                                           \
+	"xor %%eax, %%eax\n\tmov (%[fds]), %%rdi\n\tmov %[b], %%rsi\n\t"            \
+	"mov $1, %%edx\n\tsyscall\n\t"                                           \
+	"dec %[n]\n\tjnz 1b\n\t"
+	if (avx)
+		__asm__ volatile("vmovdqu (%[p]), %%ymm8\n\tvmovdqu 32(%[p]), %%ymm15\n\t" ROUNDS_LOOP
+				 "vmovdqu %%ymm8, (%[g])\n\tvmovdqu %%ymm15, 32(%[g])\n\tvzeroupper"
+				 : [n] "+r"(rounds)
+				 : [p] "r"(pat), [g] "r"(got), [fds] "r"(fds), [b] "r"(&byte)
+				 : "rax", "rcx", "rdx", "rsi", "rdi", "r11", "xmm8", "xmm15", "memory");
+	else
+		__asm__ volatile("movdqu (%[p]), %%xmm8\n\tmovdqu 32(%[p]), %%xmm15\n\t" ROUNDS_LOOP
+				 "movdqu %%xmm8, (%[g])\n\tmovdqu %%xmm15, 32(%[g])"
+				 : [n] "+r"(rounds)
+				 : [p] "r"(pat), [g] "r"(got), [fds] "r"(fds), [b] "r"(&byte)
+				 : "rax", "rcx", "rdx", "rsi", "rdi", "r11", "xmm8", "xmm15", "memory");
+#undef ROUNDS_LOOP
+}
+
+/* Each of two processes, passing a byte back and forth 2000 times by
+ * pipes, finds its own values in its vector registers afterwards.  Where
+ * the CPU has AVX, the kernel must have enabled it (XCR0 has x87, SSE and
+ * AVX) and the registers are ymm; else xmm. */
+static int vector_registers(void)
+{
+	uint32_t a = 1, b, c = 0, d;
+	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	bool avx = c >> 28 & 1;
+	if (avx) {
+		uint32_t lo, hi;
+		if (!(c >> 27 & 1))
+			return 0;       /* AVX, but XSAVE not enabled (no OSXSAVE): xgetbv is #UD */
+		__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+		if ((lo & 7) != 7)
+			return 0;
+	}
+	int to_child[2], to_parent[2];
+	if (pipe(to_child) || pipe(to_parent))
+		return 0;
+	uint8_t mine[64], theirs[64], got[64] = { 0 };
+	for (unsigned i = 0; i < 64; i++)
+		mine[i] = (uint8_t)(0x11 * i + 1), theirs[i] = (uint8_t)(0x35 * i + 7);
+	size_t n = avx ? 32 : 16;       /* the bytes of each register */
+	pid_t pid = fork();
+	if (pid == 0) {
+		vectors_across(avx, to_child[0], to_parent[1], 2000, theirs, got);
+		_exit(!memcmp(got, theirs, n) && !memcmp(got + 32, theirs + 32, n) ? 7 : 1);
+	}
+	vectors_across(avx, to_parent[0], to_child[1], 2000, mine, got);
+	int st = 0;
+	waitpid(pid, &st, 0);
+	for (unsigned i = 0; i < 2; i++)
+		close(to_child[i]), close(to_parent[i]);
+	return !memcmp(got, mine, n) && !memcmp(got + 32, mine + 32, n) &&
+	       WIFEXITED(st) && WEXITSTATUS(st) == 7;
+}
+
 #define BALLOON "/sys/devices/system/xen_memory/xen_memory0/"
 
 /* A number from the balloon's sysfs file (name): -1 if none. */
@@ -298,6 +366,7 @@ static int test(const char *self)
 	check(mmap_loop(8, 16), "16 MiB mapped, every page written, read back read-only, unmapped, 8 times");
 	check(pipe_ring(16, 200, &us), "a token passed 3200 times round 16 processes by pipes");
 	check(ldt_segment(), "a segment of the process's LDT, read through %gs, in a child and after it");
+	check(vector_registers(), "vector registers (AVX where the CPU has it) are each process's own");
 	if (under_xen)
 		check(balloon(), "the balloon gives 16 MiB back and takes it again");
 	check(system("/bin/sh -c 'x=$((6*7)); [ $x = 42 ]'") == 0, "sh -c arithmetic");

@@ -290,7 +290,7 @@ static void bad_buffers(void)
 		    -XEN_ENOSYS, PVMMU_OWN);
 }
 
-/* vcpu_op against Xen's rules (run with vcpus=3: vCPU 2 exists, never
+/* vcpu_op against Xen's rules (run with vcpus=6: vCPU 2 exists, never
  * initialised): another domain's vCPU number, bringing up what was never
  * initialised, contexts Xen refuses (a root that is not an L4 or not ours,
  * one it cannot read, a non-canonical rip or trap handler, no kernel mode

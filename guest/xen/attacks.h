@@ -48,10 +48,14 @@ gva_t l1_entry_of(uint64_t va);
 pfn_t map_page_at(uint64_t va);
 void unmap_page_at(uint64_t va, pfn_t f);
 
+/* Hostile mode xstate (xstate.c). */
+void xstate(void);
+
 /* vCPU 1's loop: run the jobs vCPU 0 posts, one at a time. */
 void attack_secondary_main(void);
-/* Run (fn) on vCPU 1 (attack runs have vcpus=3: vCPU 1 takes jobs, vCPU 2
- * stays down for vcpu_op), and wait for it to return. */
+/* Run (fn) on vCPU 1.  Attack runs have vcpus=6, and every mode runs in
+ * one boot with --attack all: vCPU 1 takes jobs, the others stay down for
+ * the modes that initialise one (2 vcpu-op, 3 long-work, 4 and 5 xstate). */
 void attack_on_secondary(void (*fn)(void));
 void attack_wait_secondary(void);
 

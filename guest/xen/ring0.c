@@ -36,6 +36,7 @@
  *                   selector maps the page as the guest's would; a
  *                   selector the LDT lost while loaded is, at the next
  *                   switch back, the failsafe callback with the selectors
+ *   xstate          xsetbv, XCR0 and AVX registers per vCPU (xstate.c)
  */
 #include "attacks.h"
 
@@ -820,5 +821,6 @@ const struct attack_mode attack_modes_ring0[] = {
 	{ "stale-tlb", stale_tlb },
 	{ "gdt", gdt },
 	{ "ldt", ldt },
+	{ "xstate", xstate },
 };
 const unsigned nr_attack_modes_ring0 = sizeof(attack_modes_ring0) / sizeof(attack_modes_ring0[0]);

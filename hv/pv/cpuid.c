@@ -12,13 +12,17 @@
  * policy (the features cpufeatureset.h marks 'A'), and hides beyond it
  * what hv does not virtualise:
  *   - MCE and MCA (no virtual machine-check MSRs), ACPI (thermal MSRs);
- *   - XSAVE and everything that needs it (AVX, FMA, F16C, AVX2, leaf 0xd):
- *     hv keeps FXSAVE state per vCPU only;
+ *   - of XSAVE's components, all beyond x87, SSE and AVX (x86/fpu.c), and
+ *     XSAVES; leaf 0xd describes what is left, its size for the vCPU's own
+ *     XCR0;
  *   - FSGSBASE, and the speculation-control MSRs' features (leaf 7 edx);
  *   - the APIC, x2APIC, TSC deadline, MONITOR, VMX/SMX/SVM, PCID/INVPCID,
  *     SMEP/SMAP/UMIP/PKU (hv's, not the guest's), 1 GiB pages, the
  *     performance counters (leaf 0xa) and power management (leaves 5, 6).
- * OSXSAVE and RDTSCP follow the CPU hv runs on; the hypervisor bit is set.
+ * RDTSCP follows the CPU hv runs on; the hypervisor bit is set.  OSXSAVE
+ * is the guest's own CR4 bit, and, as Xen leaks it into the kernel's
+ * forced-emulation CPUID for Linux's sake (xen_check_xsave), set for the
+ * guest kernel wherever XSAVE is offered.
  *
  * pvmmu's own leaf, 0x4000ff00 (outside Xen's range, where Xen answers
  * zeros): the domain's counters, summed over its vCPUs, subleaf 0-5 for
@@ -37,7 +41,15 @@
 		BIT(19) | BIT(23) | BIT(24) | BIT(25) | BIT(26) | BIT(27) | BIT(28))
 /* Leaf 1 ecx: SSE3 PCLMULQDQ SSSE3 CX16 SSE4.1 SSE4.2 MOVBE POPCNT AES RDRAND. */
 #define L1_ECX (BIT(0) | BIT(1) | BIT(9) | BIT(13) | BIT(19) | BIT(20) | BIT(22) | BIT(23) | BIT(25) | BIT(30))
+#define L1_ECX_XSAVE BIT(26)
+#define L1_ECX_OSXSAVE BIT(27)
+#define L1_ECX_AVX (BIT(12) | BIT(28) | BIT(29))     /* FMA AVX F16C: they need XCR0.YMM */
 #define L1_ECX_HYPERVISOR BIT(31)
+#define L7_EBX_AVX2 BIT(5)
+/* Leaf 0xd subleaf 1 eax: XSAVEOPT XSAVEC XGETBV1 (not XSAVES). */
+#define XSTATE_1_EAX (BIT(0) | BIT(1) | BIT(2))
+#define XSTATE_1_XSAVEC BIT(1)
+#define CR4_OSXSAVE (1ull << 18)
 /* Leaf 7 ebx: BMI1 BMI2 ERMS RDSEED ADX CLFLUSHOPT CLWB SHA; ecx: RDPID. */
 #define L7_EBX (BIT(3) | BIT(8) | BIT(9) | BIT(18) | BIT(19) | BIT(23) | BIT(24) | BIT(29))
 #define L7_ECX_RDPID BIT(22)
@@ -103,6 +115,33 @@ static void pvmmu_counters(const struct vcpu *v, uint32_t sub, uint32_t r[4])
 	r[3] = (uint32_t)(sum >> 32);
 }
 
+/* Leaf 1 ecx as offered to (v). */
+static uint32_t leaf1_ecx(const struct vcpu *v, uint32_t ecx)
+{
+	uint64_t xcr0 = fpu_xcr0_max();
+	bool osxsave = (hv_vcpu(v)->cr4 & CR4_OSXSAVE) || (xcr0 && !pv_in_user_mode(v));
+	return (ecx & (L1_ECX | (xcr0 ? L1_ECX_XSAVE : 0) | (xcr0 & XCR0_YMM ? L1_ECX_AVX : 0))) |
+	       (osxsave ? L1_ECX_OSXSAVE : 0) | L1_ECX_HYPERVISOR;
+}
+
+/* Leaf 0xd (XSAVE's components), hardware's answer in (r), for (v). */
+static void xstate_leaf(const struct vcpu *v, uint32_t sub, uint32_t r[4])
+{
+	uint64_t max = fpu_xcr0_max(), xcr0 = hv_vcpu(v)->xcr0;
+	if (!max || (sub >= 2 && (sub >= 63 || !(max >> sub & 1)))) {
+		r[0] = r[1] = r[2] = r[3] = 0;
+	} else if (sub == 0) {
+		r[0] = (uint32_t)max;
+		r[1] = fpu_xsave_size(xcr0, false);
+		r[2] = fpu_xsave_size(max, false);
+		r[3] = (uint32_t)(max >> 32);
+	} else if (sub == 1) {
+		r[0] &= XSTATE_1_EAX;
+		r[1] = r[0] & XSTATE_1_XSAVEC ? fpu_xsave_size(xcr0, true) : 0;
+		r[2] = r[3] = 0;
+	}
+}
+
 void cpuid_guest(const struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
 	r[0] = r[1] = r[2] = r[3] = 0;
@@ -121,16 +160,19 @@ void cpuid_guest(const struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t r[4
 	pc_cpuid(leaf, sub, r);
 	switch (leaf) {
 	case 1:
-		r[2] = (r[2] & (L1_ECX | BIT(27))) | L1_ECX_HYPERVISOR;    /* OSXSAVE as hv's CR4 */
+		r[2] = leaf1_ecx(v, r[2]);
 		r[3] &= L1_EDX;
 		break;
-	case 5: case 6: case 0xa: case 0xd:
+	case 5: case 6: case 0xa:
 		r[0] = r[1] = r[2] = r[3] = 0;
+		break;
+	case 0xd:
+		xstate_leaf(v, sub, r);
 		break;
 	case 7:
 		if (sub == 0) {
 			r[0] = 0;
-			r[1] &= L7_EBX;
+			r[1] &= L7_EBX | (fpu_xcr0_max() & XCR0_YMM ? L7_EBX_AVX2 : 0);
 			r[2] &= pc_has_rdtscp() ? L7_ECX_RDPID : 0;
 			r[3] = 0;
 		} else {
@@ -146,12 +188,12 @@ void cpuid_guest(const struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t r[4
 	}
 }
 
-/* The CR4 bits the guest may set (pv/emul_priv.c): DE.  Not TSD, which hv
- * would have to apply to guest user mode and does not; FSGSBASE and
- * OSXSAVE never (the policy hides them). */
+/* The CR4 bits the guest may set (pv/emul_priv.c): DE, and OSXSAVE where
+ * XSAVE is offered.  Not TSD, which hv would have to apply to guest user
+ * mode and does not; FSGSBASE never (the policy hides it). */
 uint64_t cpuid_guest_cr4_bits(void)
 {
-	return 1ull << 3;
+	return 1ull << 3 | (fpu_xcr0_max() ? CR4_OSXSAVE : 0);
 }
 
 bool pv_emulate_cpuid(struct vcpu *v, struct regs *r)

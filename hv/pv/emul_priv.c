@@ -18,6 +18,8 @@
  *   mov dr        the debug registers, as set_debugreg/get_debugreg
  *   clts          fpu_taskswitch(0)
  *   wbinvd        nothing (no guest here owns a device)
+ *   xsetbv        XCR0, as x86/fpu.c allows it; #UD unless the guest set
+ *                 CR4.OSXSAVE, then #GP in user mode
  *   cli, sti      nothing if the virtual IOPL admits the guest kernel
  *                 (ring 1 to Xen), else #GP: Xen leaves the event mask alone
  *   in, out       if the virtual IOPL admits the guest: reads are all ones
@@ -37,7 +39,7 @@
  *   PERF_CAPABILITIES  reads 0
  * Every other MSR is #GP, as for a Xen domU without msr_relaxed.  In guest
  * user mode only in, out, cli and sti are emulated (under the IOPL, with
- * user space at ring 3); the rest is user space's #GP.
+ * user space at ring 3), and xsetbv checked; the rest is user space's #GP.
  */
 #include "../../core/domain.h"
 #include "../../core/hypercall.h"
@@ -46,6 +48,7 @@
 
 /* A handler's answer: 1 emulated, 0 the guest's #GP, or: */
 #define AGAIN (-1)      /* not yet: the guest runs the instruction again */
+#define UD    (-2)      /* the guest's #UD */
 
 #define MSR_TSC            0x00000010u
 #define MSR_APIC_BASE      0x0000001bu
@@ -64,6 +67,7 @@
 #define MISC_XTPR_DISABLE  (1ull << 23)
 
 #define CR0_TS             (1ull << 3)
+#define CR4_OSXSAVE        (1ull << 18)
 #define CR4_GUEST          ((1ull << 2) | (1ull << 3) | (1ull << 16) | (1ull << 18)) /* TSD DE FSGSBASE OSXSAVE */
 #define CR4_VISIBLE        ((1ull << 5) | (1ull << 6) | (1ull << 9) | (1ull << 10))  /* PAE MCE OSFXSR OSXMMEXCPT */
 
@@ -260,6 +264,16 @@ static int em_out(struct vcpu *v, struct regs *r, const struct priv_insn *p)
 	return iopl_ok(v);
 }
 
+/* #UD unless the guest's own CR4 has OSXSAVE, then only in its kernel, as
+ * Xen's x86_emulate checks xsetbv. */
+static int em_xsetbv(struct vcpu *v, struct regs *r, const struct priv_insn *p)
+{
+	(void)p;
+	if (!(hv_vcpu(v)->cr4 & CR4_OSXSAVE))
+		return UD;
+	return !pv_in_user_mode(v) && pv_xsetbv(v, (uint32_t)r->rcx, r->rdx << 32 | (uint32_t)r->rax) == 0;
+}
+
 typedef int (*emulate_fn)(struct vcpu *v, struct regs *r, const struct priv_insn *p);
 
 static const emulate_fn handlers[] = {
@@ -269,24 +283,25 @@ static const emulate_fn handlers[] = {
 	[PRIV_READ_DR] = em_read_dr,  [PRIV_WRITE_DR] = em_write_dr,
 	[PRIV_CLI] = em_cli_sti,      [PRIV_STI] = em_cli_sti,
 	[PRIV_IN] = em_in,            [PRIV_OUT] = em_out,
+	[PRIV_XSETBV] = em_xsetbv,
 };
 
-bool pv_emulate_priv(struct vcpu *v, struct regs *r)
+unsigned pv_emulate_priv(struct vcpu *v, struct regs *r)
 {
 	uint8_t code[15];
 	struct priv_insn p;
 	if (r->error || priv_decode(code, pv_fetch_insn(v, r->rip, code), &p))
-		return false;
+		return 13;
 	bool io = p.op == PRIV_IN || p.op == PRIV_OUT || p.op == PRIV_CLI || p.op == PRIV_STI;
-	if (pv_in_user_mode(v) && !io)
-		return false;           /* user space: only what the virtual IOPL may allow */
+	if (pv_in_user_mode(v) && !io && p.op != PRIV_XSETBV)
+		return 13;              /* user space: only what the virtual IOPL may allow */
 	struct regs before = *r;
 	int rc = handlers[p.op](v, r, &p);
-	if (!rc) {
+	if (rc == 0 || rc == UD) {
 		*r = before;
-		return false;
+		return rc == UD ? 6 : 13;
 	}
 	if (rc != AGAIN)
 		pv_retire(v, r, p.len);
-	return true;
+	return 0;
 }

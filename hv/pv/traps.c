@@ -171,9 +171,9 @@ static void gp_fault(struct vcpu *v, struct regs *r)
 			return;
 		}
 	}
-	if (pv_emulate_priv(v, r))
-		return;
-	deliver(v, r, 13, true, r->error);
+	unsigned vec = pv_emulate_priv(v, r);
+	if (vec)
+		deliver(v, r, vec, vec == 13, vec == 13 ? r->error : 0);
 }
 
 static _Noreturn void fatal(const struct regs *r, const char *what)

@@ -24,9 +24,9 @@
  *
  * The context gives the vCPU its GDT (taken first, as Xen takes it), its
  * roots, registers, data selectors, segment bases, kernel stack and
- * callbacks, and its mode (VGCF_in_kernel); its FPU state starts as after
- * fninit, as Xen's does without VGCF_I387_VALID (hv ignores that flag).
- * What hv does not run yet is refused with -EINVAL: a guest LDT.
+ * callbacks, its LDT, and its mode (VGCF_in_kernel); its FPU state starts
+ * as after fninit, or from the context's fxsave image with
+ * VGCF_I387_VALID (x86/fpu.c), as Xen's vcpu_setup_fpu.
  */
 #include "../../core/desc.h"
 #include "../../core/frame.h"
@@ -119,6 +119,8 @@ static long initialise(struct vcpu *v, struct vcpu *t, const uint64_t a[6])
 	h->syscall_callback = c.syscall_callback_eip;
 	t->ldt_base = c.ldt_ents ? c.ldt_base : 0;      /* never initialised: nothing mapped */
 	t->ldt_ents = (unsigned)c.ldt_ents;
+	if (c.flags & VGCF_I387_VALID)
+		fpu_set_image(h, c.fpu_ctxt);
 	h->initialised = true;
 	return 0;
 }

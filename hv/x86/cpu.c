@@ -198,11 +198,11 @@ void cpu_init(void)
 	gdt_init();
 	idt_init();
 	cr_init();
-	fpu_init_cpu();
 
 	pcpu0.stack_top = (uintptr_t)boot_stack_top;
 	pcpu0.self = &pcpu0;
 	pcpu0.id = 0;
+	fpu_init_cpu(&pcpu0);
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
 	/* sysret would load cs 0xe033 and ss 0xe02b; syscall loads ours. */
 	wrmsr(MSR_STAR, (uint64_t)GUEST_CS32 << 48 | (uint64_t)HV_CS << 32);

@@ -68,7 +68,12 @@ int priv_decode(const uint8_t *code, unsigned avail, struct priv_insn *p)
 	if (at >= MAX_LEN)
 		return -1;
 	unsigned len = at + 1;
-	if (b[at] == 0x0f) {
+	if (b[at] == 0x0f && b[at + 1] == 0x01) {
+		if (b[at + 2] != 0xd1 || opsize16)
+			return -1;      /* only xsetbv, and 66 makes it #UD */
+		p->op = PRIV_XSETBV;
+		len = at + 3;
+	} else if (b[at] == 0x0f) {
 		int more = two_byte(b[at + 1], p);
 		if (!more)
 			return -1;

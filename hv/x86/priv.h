@@ -8,6 +8,7 @@
  *   0f 30 wrmsr, 0f 32 rdmsr, 0f 06 clts, 0f 09 wbinvd
  *   0f 20 / 0f 22  mov from / to a control register (ModRM.reg, REX.R)
  *   0f 21 / 0f 23  mov from / to a debug register
+ *   0f 01 d1       xsetbv (not with 66)
  *   fa cli, fb sti
  *   e4 e5 ec ed in, e6 e7 ee ef out (port imm8 or dx; 1, 2 or 4 bytes)
  *
@@ -36,6 +37,8 @@ enum priv_op {
 	PRIV_STI,
 	PRIV_IN,
 	PRIV_OUT,
+	PRIV_XSETBV,
+	PRIV_LAST = PRIV_XSETBV
 };
 
 struct priv_insn {

@@ -183,6 +183,7 @@ struct trap_info {
 struct iret_context {
 	uint64_t rax, r11, rcx, flags, rip, cs, rflags, rsp, ss;
 };
+#define VGCF_I387_VALID (1ull << 0)
 #define VGCF_in_syscall (1ull << 8)
 #define VGCF_in_kernel  (1ull << 2)
 

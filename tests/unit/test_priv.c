@@ -3,7 +3,7 @@
  * The decoder of the privileged instructions hv emulates (hv/x86/priv.c):
  * each encoding a PV kernel uses decodes to its operation, registers and
  * length; prefixes that change nothing are skipped, REX extends the
- * registers, 66 narrows I/O; lock, rep, unknown opcodes, more than 15
+ * registers, 66 narrows I/O (and is refused on xsetbv); lock, rep, unknown opcodes, more than 15
  * bytes and fewer bytes than the instruction needs do not decode.
  */
 #include <string.h>
@@ -37,6 +37,8 @@ static const struct want good[] = {
 	{ "out %al,$0x80", 2, { 0xe6, 0x80 }, PRIV_OUT, 0, 0, 1, false, 0x80 },
 	{ "out %eax,(%dx)", 1, { 0xef }, PRIV_OUT, 0, 0, 4, true, 0 },
 	{ "ds wrmsr", 3, { 0x3e, 0x0f, 0x30 }, PRIV_WRMSR, 0, 0, 0, false, 0 },
+	{ "xsetbv", 3, { 0x0f, 0x01, 0xd1 }, PRIV_XSETBV, 0, 0, 0, false, 0 },
+	{ "rex.w xsetbv", 4, { 0x48, 0x0f, 0x01, 0xd1 }, PRIV_XSETBV, 0, 0, 0, false, 0 },
 };
 
 static const struct {
@@ -51,6 +53,10 @@ static const struct {
 	{ "wrmsr cut short", 1, { 0x0f } },
 	{ "mov to cr without ModRM", 2, { 0x0f, 0x22 } },
 	{ "in imm without its port", 1, { 0xe4 } },
+	{ "xgetbv (it runs in ring 3)", 3, { 0x0f, 0x01, 0xd0 } },
+	{ "lgdt", 3, { 0x0f, 0x01, 0x10 } },
+	{ "66 xsetbv (#UD)", 4, { 0x66, 0x0f, 0x01, 0xd1 } },
+	{ "xsetbv cut short", 2, { 0x0f, 0x01 } },
 	{ "15 prefixes, then cli", 16, { 0x3e, 0x3e, 0x3e, 0x3e, 0x3e, 0x3e, 0x3e, 0x3e, 0x3e, 0x3e, 0x3e, 0x3e,
 					  0x3e, 0x3e, 0x3e, 0xfa } },
 };
