@@ -173,6 +173,7 @@ X86_GUEST += guest/x86/run.c
 XEN_GUEST += guest/xen/entry.S
 XEN_GUEST += guest/xen/abi.c
 XEN_GUEST += guest/xen/attacks.c
+XEN_GUEST += guest/xen/events.c
 XEN_GUEST += guest/xen/scenario.c
 XEN_GUEST += guest/xen/fuzz.c
 XEN_GUEST += guest/xen/hostif.c

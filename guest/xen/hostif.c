@@ -149,6 +149,11 @@ void xen_traps_init(uint64_t shared_info_maddr)
 		hostif_panic("cannot map the shared info page");
 }
 
+volatile struct shared_info *xen_shared_info(void)
+{
+	return (volatile struct shared_info *)shared_page;
+}
+
 uint64_t xen_last_cr2(void)
 {
 	uint64_t v;

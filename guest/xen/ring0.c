@@ -37,6 +37,8 @@
  *                   selector the LDT lost while loaded is, at the next
  *                   switch back, the failsafe callback with the selectors
  *   xstate          xsetbv, XCR0 and AVX registers per vCPU (xstate.c)
+ *   evtchn          event channel operations at their limits (events.c)
+ *   runstate        runstate areas where hv must not write (events.c)
  */
 #include "attacks.h"
 
@@ -822,5 +824,7 @@ const struct attack_mode attack_modes_ring0[] = {
 	{ "gdt", gdt },
 	{ "ldt", ldt },
 	{ "xstate", xstate },
+	{ "evtchn", evtchn_mode },
+	{ "runstate", runstate_mode },
 };
 const unsigned nr_attack_modes_ring0 = sizeof(attack_modes_ring0) / sizeof(attack_modes_ring0[0]);

@@ -17,6 +17,8 @@ _Noreturn void xen_shutdown(unsigned reason);
 
 /* Install the trap table; map the shared info page. */
 void xen_traps_init(uint64_t shared_info_maddr);
+/* The shared_info page, where xen_traps_init mapped it. */
+volatile struct shared_info *xen_shared_info(void);
 
 /* Where the last page fault was (vcpu_info.arch.cr2). */
 uint64_t xen_last_cr2(void);

@@ -19,7 +19,8 @@
  * hv_exit), when evtchn_upcall_pending is set and evtchn_upcall_mask is
  * not: a frame as for an exception without error code, events masked, as
  * Xen's bounce with TBF_INTERRUPT.  The guest's iret unmasks them again
- * (pv/iret.c).
+ * (pv/iret.c).  An upcall due with no event callback set crashes the
+ * domain, as Xen's create_bounce_frame does with a bounce to address 0.
  */
 #include "../hv.h"
 
@@ -91,8 +92,10 @@ long do_set_callbacks(struct vcpu *v, const uint64_t a[6])
 void pv_deliver_events(struct vcpu *v, struct regs *r)
 {
 	struct vcpu_info *vi = pv_vcpu_info(v);
-	if (!vi->evtchn_upcall_pending || vi->evtchn_upcall_mask || !hv_vcpu(v)->event_callback)
+	uint64_t callback = hv_vcpu(v)->event_callback;
+	if (!vi->evtchn_upcall_pending || vi->evtchn_upcall_mask)
 		return;
-	if (pv_bounce_to(v, r, hv_vcpu(v)->event_callback, true, false, 0))
-		hv_crash_guest(v, "an event upcall its stack cannot take");
+	if (pv_bounce_to(v, r, callback, true, false, 0))
+		hv_crash_guest(v, callback ? "an event upcall its stack cannot take" :
+			       "an event upcall due, and no event callback");
 }
