@@ -92,6 +92,7 @@ UNIT += tools/kernel.c
 
 HV += hv/main.c
 HV += hv/x86/entry.S
+HV += hv/x86/copy.S
 HV += hv/x86/cpu.c
 HV += hv/x86/insn.c
 HV += hv/x86/priv.c

@@ -177,22 +177,17 @@ void domain_destroy(struct domain *d)
 	d->live = false;
 }
 
-void dom_shared_enter(struct vcpu *v)
+void dom_shared_wait(struct vcpu *v)
 {
 	struct domain *d = v->d;
 	for (;;) {
-		atomic_store(&v->shared, 1);
-		if (!atomic_load(&d->excl))
-			return;
 		atomic_store_explicit(&v->shared, 0, memory_order_release);
 		while (atomic_load_explicit(&d->excl, memory_order_acquire))
 			env_relax();
+		atomic_store(&v->shared, 1);
+		if (!atomic_load(&d->excl))
+			return;
 	}
-}
-
-void dom_shared_exit(struct vcpu *v)
-{
-	atomic_store_explicit(&v->shared, 0, memory_order_release);
 }
 
 bool dom_excl_begin(struct vcpu *v)

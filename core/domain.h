@@ -49,8 +49,17 @@ struct domain *domain_by_id(struct machine *m, domid_t domid);
  * of its domain is in shared mode; it returns false (and does nothing) if
  * (v) is already exclusive.  dom_excl_end undoes a begin that returned true
  * and puts (v) back in the mode it had before. */
-void dom_shared_enter(struct vcpu *v);
-void dom_shared_exit(struct vcpu *v);
+void dom_shared_wait(struct vcpu *v);
+static inline void dom_shared_enter(struct vcpu *v)
+{
+	atomic_store(&v->shared, 1);
+	if (atomic_load(&v->d->excl))
+		dom_shared_wait(v);     /* another vCPU is exclusive: wait it out */
+}
+static inline void dom_shared_exit(struct vcpu *v)
+{
+	atomic_store_explicit(&v->shared, 0, memory_order_release);
+}
 bool dom_excl_begin(struct vcpu *v);
 void dom_excl_end(struct vcpu *v);
 

@@ -65,11 +65,11 @@ long hypercall(struct vcpu *v, uint64_t nr, const uint64_t a[6])
 	preempt_start(v);
 	dom_shared_enter(v);
 	/* devalidation queued earlier comes first: what follows may need it */
-	if (!pt_demote_run(v))
+	if (pt_demote_pending(v) && !pt_demote_run(v))
 		rc = preempt_continue(v, nr, a[0], a[1], a[2], a[3]);
 	else
 		rc = hypercall_dispatch(v, nr, a);
-	if (!v->cont.pending)
+	if (!v->cont.pending && pt_demote_pending(v))
 		pt_demote_run(v);
 	dom_shared_exit(v);
 	return rc;

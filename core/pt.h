@@ -57,6 +57,11 @@ void pt_demote_queue(struct vcpu *v, mfn_t mfn, unsigned entries);
 /* Devalidate queued tables of v's domain while the budget lasts (taking
  * exclusive mode if there is work).  Returns true if the queue is empty. */
 bool pt_demote_run(struct vcpu *v);
+/* Is there queued devalidation work (a hint: pt_demote_run decides)? */
+static inline bool pt_demote_pending(const struct vcpu *v)
+{
+	return atomic_load_explicit(&v->d->demoting, memory_order_relaxed) != 0;
+}
 
 /* Replace entry (slot) of the live table (table) of (level) by (val), as
  * mmu_update does: check it, take the new entry's references, swap it in

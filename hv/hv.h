@@ -81,6 +81,7 @@
 #define RFLAGS_VM    (1ull << 17)
 #define RFLAGS_AC    (1ull << 18)
 #define RFLAGS_ARITH 0x8d5ull       /* CF PF AF ZF SF OF */
+static inline uint64_t read_rflags(void) { uint64_t f; __asm__ volatile("pushfq; popq %0" : "=r"(f)); return f; }
 
 #define XEN_VERSION_MAJOR 4u     /* the Xen whose ABI hv answers as */
 #define XEN_VERSION_MINOR 17u
@@ -244,6 +245,10 @@ extern struct machine machine;
 void mem_init(const struct hvm_start_info *si);
 /* Keep frames the memory map does not call RAM (after mem_init). */
 void mem_reserve_holes(const struct hvm_start_info *si);
+/* x86/copy.S: (n) 8-byte words (n < 32) from (src) to (dst), every access
+ * in the exception table: 0, or 1 if one faulted (the words before it are
+ * copied).  SMAP, if on, must be open. */
+int copy_words_caught(void *dst, const void *src, size_t n);
 /* Scratch memory for core's audit. */
 extern void *audit_scratch;
 /* Room for the frames of one guest's p2m list while the builder fills it:
@@ -257,7 +262,7 @@ extern mfn_t hv_l4;
 /* The hypervisor's own L1 entry that maps (va), an address of hv.elf. */
 uint64_t *mem_hv_pte(uint64_t va);
 /* Load (root) as cr3 (flushing the TLB). */
-void mem_load_root(mfn_t root);
+static inline void mem_load_root(mfn_t root) { write_cr3(mfn_x(root) << PAGE_SHIFT); }
 /* Where guest address (va) lands for vCPU (v), walking its current tables
  * as the MMU would for a ring-3 access: 0 and the machine address, or
  * -XEN_EFAULT if not present, not user, or (write) and not writable. */
@@ -310,7 +315,12 @@ extern bool hv_audit_each;
 void hv_exception(struct regs *r);
 /* Stop hv if RFLAGS.DF or AC reached C code: entry.S clears them on every
  * entry (the syscall mask on a syscall), and everything after relies on it. */
-void pv_entry_check(const struct regs *r);
+_Noreturn void pv_entry_failed(const struct regs *r);
+static inline void pv_entry_check(const struct regs *r)
+{
+	if (__builtin_expect(read_rflags() & (RFLAGS_DF | RFLAGS_AC), 0))
+		pv_entry_failed(r);
+}
 /* Every way back to ring 3 ends here (entry.S, exit_to_guest): switch vCPUs
  * if asked, load the running vCPU's root, and make (r) safe to iretq or
  * sysretq to: RFLAGS as Xen leaves them, a selector of ours, a canonical
@@ -323,8 +333,9 @@ void hv_exit(struct regs *r);
 int pv_bounce(struct vcpu *v, struct regs *r, unsigned vec, bool has_ec, uint64_t ec);
 /* The same to handler (address), masking events if (mask_events). */
 int pv_bounce_to(struct vcpu *v, struct regs *r, uint64_t address, bool mask_events, bool has_ec, uint64_t ec);
-/* The vcpu_info of (v) in its domain's shared info page. */
-struct vcpu_info *pv_vcpu_info(const struct vcpu *v);
+/* The vcpu_info of (v): in its domain's shared info page, or where it
+ * registered it. */
+static inline struct vcpu_info *pv_vcpu_info(const struct vcpu *v) { return hv_vcpu(v)->vcpu_info; }
 /* The instruction bytes at guest (rip), as many as can be read up to 15
  * (the rest of its page, then the next page's part) into (code): how many. */
 unsigned pv_fetch_insn(struct vcpu *v, uint64_t rip, uint8_t code[15]);
@@ -348,9 +359,12 @@ unsigned pv_emulate_priv(struct vcpu *v, struct regs *r);
 /* --- pv/mode.c: segment state, guest kernel and user mode --------------- */
 
 /* Is (v) running its user space (not its kernel)? */
-bool pv_in_user_mode(const struct vcpu *v);
+static inline bool pv_in_user_mode(const struct vcpu *v) { return hv_vcpu(v)->user_mode; }
 /* The root of (v)'s mode. */
-mfn_t pv_root(const struct vcpu *v);
+static inline mfn_t pv_root(const struct vcpu *v)
+{
+	return hv_vcpu(v)->user_mode ? v->user_root : v->kernel_root;
+}
 /* Switch the running vCPU (v) between kernel and user mode: GS bases, root. */
 void pv_toggle_mode(struct vcpu *v);
 /* The running vCPU (v)'s segment base SEGBASE_FS, _GS_KERNEL or _GS_USER. */
@@ -466,9 +480,10 @@ long do_set_segment_base(struct vcpu *v, const uint64_t a[6]);
 long do_stack_switch(struct vcpu *v, const uint64_t a[6]);
 long do_set_gdt(struct vcpu *v, const uint64_t a[6]);
 long do_update_descriptor(struct vcpu *v, const uint64_t a[6]);
-/* Would iretq load (sel) from the running vCPU's GDT without a fault: a
- * present DPL-3 code segment (code) or writable data segment, RPL 3? */
-bool cpu_selector_ok(uint16_t sel, bool code);
+/* Would iretq load (cs) and (ss) without a fault: hv's flat ring-3 ones,
+ * or from the running vCPU's GDT a present DPL-3 code segment and
+ * writable data segment, RPL 3? */
+bool cpu_selectors_ok(uint64_t cs, uint64_t ss);
 /* (v)'s GDT and LDT into the CPU's (a switch, or a change to the running
  * vCPU's). */
 void pv_desc_load(const struct vcpu *v);
@@ -497,10 +512,15 @@ void sched_start(struct vcpu *v);
 void sched_yield(void);
 /* The timer's interrupt: acknowledge it and ask for a switch. */
 void sched_interrupt(void);
-/* On the way back to the guest (hv_exit): if a switch was asked for and
- * another vCPU is up, (r) becomes that vCPU's registers and this_cpu()->cur
- * that vCPU. */
+/* On the way back to the guest (hv_exit), if a switch was asked for or
+ * the running vCPU cannot run (sched_runnable): if another vCPU is up,
+ * (r) becomes that vCPU's registers and this_cpu()->cur that vCPU. */
 void sched_run(struct regs *r);
+static inline bool sched_runnable(const struct vcpu *v)
+{
+	const struct hv_vcpu *h = hv_vcpu(v);
+	return h->up & !h->blocked;
+}
 /* Start the timer (once), unless (sched_no_timer): "timer=off". */
 void sched_tick_start(void);
 extern bool sched_no_timer;
@@ -527,6 +547,5 @@ static inline struct vcpu *this_vcpu(void) { return this_cpu()->cur; }
 static inline void wrmsr(uint32_t msr, uint64_t v) { __asm__ volatile("wrmsr" :: "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32))); }
 static inline uint64_t rdmsr(uint32_t msr) { uint32_t lo, hi; __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr)); return ((uint64_t)hi << 32) | lo; }
 static inline bool canonical(uint64_t va) { return (uint64_t)(((int64_t)va << 16) >> 16) == va; }
-static inline uint64_t read_rflags(void) { uint64_t f; __asm__ volatile("pushfq; popq %0" : "=r"(f)); return f; }
 
 #endif

@@ -15,8 +15,9 @@
  *                      hypervisor) the balloon giving 16 MiB back and
  *                      taking it again.  Prints one line per check and
  *                      "pvmmu-linux-test passed=N failed=M".
- *   pvmmu-linux bench  what lmbench measures, per operation in µs, one line
- *                      each: "pvmmu-linux-bench op=NAME us=X iters=N".
+ *   pvmmu-linux bench [OP]  what lmbench measures (OP alone, if named), per
+ *                      operation in µs, one line each:
+ *                      "pvmmu-linux-bench op=NAME us=X iters=N".
  *                        fork      fork + exit + wait (lat_proc fork)
  *                        exec      fork + execve of this program + wait (lat_proc exec)
  *                        sh        fork + /bin/sh -c 'exit' + wait (lat_proc shell)
@@ -390,25 +391,39 @@ static void report(const char *op, double us, unsigned iters)
 	start_counts();
 }
 
+static const char *only;        /* bench OP: that operation alone */
+
+static bool want(const char *op)
+{
+	return !only || !strcmp(only, op);
+}
+
 static void bench_proc(const char *self)
 {
 	unsigned n = 300;
-	start_counts();
-	double t = now_us();
-	fork_codes(n);
-	report("fork", (now_us() - t) / n, n);
-	n = 150;
-	start_counts();
-	t = now_us();
-	exec_loop(n, self);
-	report("exec", (now_us() - t) / n, n);
-	n = 100;
-	start_counts();
-	t = now_us();
-	for (unsigned i = 0; i < n; i++)
-		if (system("exit") != 0)
-			break;
-	report("sh", (now_us() - t) / n, n);
+	double t;
+	if (want("fork")) {
+		start_counts();
+		t = now_us();
+		fork_codes(n);
+		report("fork", (now_us() - t) / n, n);
+	}
+	if (want("exec")) {
+		n = 150;
+		start_counts();
+		t = now_us();
+		exec_loop(n, self);
+		report("exec", (now_us() - t) / n, n);
+	}
+	if (want("sh")) {
+		n = 100;
+		start_counts();
+		t = now_us();
+		for (unsigned i = 0; i < n; i++)
+			if (system("exit") != 0)
+				break;
+		report("sh", (now_us() - t) / n, n);
+	}
 }
 
 /* A (mib) MiB file in /tmp (tmpfs), mapped. */
@@ -431,7 +446,7 @@ static void bench_memory(void)
 	if (m == MAP_FAILED)
 		return;
 	munmap(m, len);
-	unsigned sum = 0, rounds = 4, pages = 0;
+	unsigned sum = 0, rounds = want("fault") ? 4 : 0, pages = 0;
 	start_counts();
 	double t = now_us();
 	for (unsigned r = 0; r < rounds; r++) {
@@ -440,9 +455,10 @@ static void bench_memory(void)
 			sum += m[i];
 		munmap(m, len);
 	}
-	report("fault", (now_us() - t) / pages, pages);
+	if (rounds)
+		report("fault", (now_us() - t) / pages, pages);
 	size_t mlen = 4u << 20;
-	unsigned n = 50;
+	unsigned n = want("mmap") ? 50 : 0;
 	start_counts();
 	t = now_us();
 	for (unsigned i = 0; i < n; i++) {
@@ -451,7 +467,8 @@ static void bench_memory(void)
 			sum += m[k];
 		munmap(m, mlen);
 	}
-	report("mmap", (now_us() - t) / n, n);
+	if (n)
+		report("mmap", (now_us() - t) / n, n);
 	close(fd);
 	unlink("/tmp/pvmmu-bench");
 	if (sum == 42)
@@ -463,17 +480,19 @@ static void bench(const char *self)
 	double us;
 	start_counts();
 	bench_proc(self);
-	bench_memory();
-	if (pipe_ring(2, 2000, &us))
+	if (want("fault") || want("mmap"))
+		bench_memory();
+	if (want("ctx2") && pipe_ring(2, 2000, &us))
 		report("ctx2", us, 4000);
-	if (pipe_ring(16, 300, &us))
+	if (want("ctx16") && pipe_ring(16, 300, &us))
 		report("ctx16", us, 4800);
-	unsigned n = 200000;
+	unsigned n = want("syscall") ? 200000 : 0;
 	start_counts();
 	double t = now_us();
 	for (unsigned i = 0; i < n; i++)
 		getppid();
-	report("syscall", (now_us() - t) / n, n);
+	if (n)
+		report("syscall", (now_us() - t) / n, n);
 	printf("pvmmu-linux-bench done\n");
 }
 
@@ -491,9 +510,10 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "test"))
 		return test(argv[0]);
 	if (argc > 1 && !strcmp(argv[1], "bench")) {
+		only = argc > 2 ? argv[2] : NULL;
 		bench(argv[0]);
 		return 0;
 	}
-	fprintf(stderr, "usage: pvmmu-linux test|bench|exit\n");
+	fprintf(stderr, "usage: pvmmu-linux test|bench [OP]|exit\n");
 	return 2;
 }

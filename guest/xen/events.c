@@ -19,22 +19,12 @@
  */
 #include "attacks.h"
 
-#define EVTCHNOP_bind_interdomain 0
-#define EVTCHNOP_bind_virq        1
-#define EVTCHNOP_close            3
-#define EVTCHNOP_send             4
-#define EVTCHNOP_status           5
-#define EVTCHNOP_alloc_unbound    6
-#define EVTCHNOP_bind_ipi         7
-#define EVTCHNOP_bind_vcpu        8
-#define EVTCHNOP_unmask           9
 #define STAT_UNBOUND     1
 #define STAT_INTERDOMAIN 2
 #define VIRQ_DEBUG   1u
 #define VIRQ_CONSOLE 2u
 #define NO_VCPU      6u             /* attack runs have vcpus=6 */
 #define DOWN_VCPU    2u             /* never brought up by this mode */
-#define XEN_ENOSPC   28
 
 static uint32_t ev[6];
 

@@ -10,7 +10,8 @@
  *                   another: frames and registers come through intact
  *   exit-checks     an emulated store that steps rip onto the canonical
  *                   hole, iret to a non-canonical rip or with selectors
- *                   that are not ours: the guest gets the #GP, as on Xen
+ *                   that are not ours: the guest gets the #GP, as on Xen;
+ *                   a syscall's frame goes back by sysret whatever it names
  *   compat-cs       an exception in 32-bit code reaches the 64-bit handler
  *                   in 64-bit code, the compat cs in its frame
  *   iret-rax        an iret whose frame holds -ERESTART in rax returns it
@@ -202,9 +203,25 @@ static void store_at_the_hole(void)
 	unmap_page_at(TOP_PAGE, f);
 }
 
+/* An iret frame that came from a syscall (VGCF_in_syscall) goes back by
+ * sysret: the flat 64-bit selectors, whatever cs and ss it names. */
+static void iret_as_sysret(void)
+{
+	static struct iret_context c[MAX_GUEST_VCPUS];
+	struct iret_context *ctx = &c[hostif_vcpu()];
+	uint64_t traps = recovery()->traps;
+	uint16_t cs, ss;
+	*ctx = (struct iret_context){ .flags = VGCF_in_syscall, .cs = 0xe010, .rflags = 0x202, .ss = 0x1230 };
+	iret_with(ctx);
+	__asm__ volatile("mov %%cs, %0\n\tmov %%ss, %1" : "=r"(cs), "=r"(ss));
+	expect("iret of a syscall's frame naming hv's data selector as cs: sysret, flat selectors",
+	       recovery()->traps == traps && cs == FLAT_KERNEL_CS64 && ss == FLAT_KERNEL_SS64, 1);
+}
+
 static void exit_checks(void)
 {
 	store_at_the_hole();
+	iret_as_sysret();
 	iret_faults("iret to a non-canonical rip: #GP there, as on Xen", NONCANON, FLAT_KERNEL_CS0,
 		    FLAT_KERNEL_SS64, 13, 0);
 	iret_faults("iret with a stack selector that is not ours: #GP(selector)", 0, FLAT_KERNEL_CS0,

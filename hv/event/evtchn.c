@@ -27,19 +27,6 @@
 #include "../../core/domain.h"
 #include "../hv.h"
 
-#define EVTCHNOP_bind_interdomain 0
-#define EVTCHNOP_bind_virq        1
-#define EVTCHNOP_bind_pirq        2
-#define EVTCHNOP_close            3
-#define EVTCHNOP_send             4
-#define EVTCHNOP_status           5
-#define EVTCHNOP_alloc_unbound    6
-#define EVTCHNOP_bind_ipi         7
-#define EVTCHNOP_bind_vcpu        8
-#define EVTCHNOP_unmask           9
-
-#define XEN_ENOSPC 28
-
 enum { STAT_CLOSED, STAT_UNBOUND, STAT_INTERDOMAIN, STAT_PIRQ, STAT_VIRQ, STAT_IPI };
 
 static bool virq_global(unsigned virq)

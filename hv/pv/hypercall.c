@@ -117,10 +117,11 @@ void hv_syscall(struct regs *r)
 			hv_report(v, "hypercall", nr, rc);
 		r->rax = (uint64_t)rc;
 	}
-	if (v->d->crashed)
-		hv_crash_guest(v, v->d->crash_reason);
-	if (hv_domain(v->d)->shutting_down)
+	if (v->d->crashed | hv_domain(v->d)->shutting_down) {
+		if (v->d->crashed)
+			hv_crash_guest(v, v->d->crash_reason);
 		hv_shutdown(v->d, hv_domain(v->d)->shutdown_reason);
+	}
 }
 
 void hv_audit_or_stop(void)

@@ -8,7 +8,9 @@
  * iret takes every register the frame holds: rip, cs and ss with RPL 3
  * forced, rflags without IOPL or VM and with IF (the virtual IF goes to the
  * upcall mask), rsp; rcx and r11 too unless the frame says it came from a
- * syscall (VGCF_in_syscall), which lets the way out use sysretq.  It
+ * syscall (VGCF_in_syscall), which lets the way out use sysretq, with
+ * hv's flat 64-bit selectors whatever cs and ss the frame names, as Xen
+ * returns (a 32-bit frame, FLAT_USER_CS32, by iretq).  It
  * returns the frame's rax as its result, whatever it is, and ends a
  * multicall.  A frame with a user cs (RPL 3) goes to guest user mode
  * (pv/mode.c), which needs a user root: without one the domain is

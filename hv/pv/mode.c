@@ -44,16 +44,6 @@
 #include "../../core/desc.h"
 #include "../hv.h"
 
-bool pv_in_user_mode(const struct vcpu *v)
-{
-	return hv_vcpu(v)->user_mode;
-}
-
-mfn_t pv_root(const struct vcpu *v)
-{
-	return hv_vcpu(v)->user_mode ? v->user_root : v->kernel_root;
-}
-
 void pv_toggle_mode(struct vcpu *v)
 {
 	struct hv_vcpu *h = hv_vcpu(v);

@@ -28,15 +28,18 @@ static bool on_pagetable(struct vcpu *v, uint64_t va)
 	       fw_live_table(frame_word(&machine, _mfn(pa >> PAGE_SHIFT)));
 }
 
-/* The registers in the hardware's numbering, and back. */
+/* The registers in the hardware's numbering, and back: unrolled, as this
+ * is on every emulated store (under TCG each loop step is a block). */
 static void gpr_from(struct regs *r, uint64_t g[GPR_NR])
 {
+#pragma GCC unroll 16
 	for (unsigned i = 0; i < GPR_NR; i++)
 		g[i] = *regs_gpr(r, i);
 }
 
 static void gpr_to(struct regs *r, const uint64_t g[GPR_NR])
 {
+#pragma GCC unroll 16
 	for (unsigned i = 0; i < GPR_NR; i++)
 		*regs_gpr(r, i) = g[i];
 }

@@ -47,11 +47,6 @@ static bool has_error_code(unsigned vec)
 	return vec == 8 || (vec >= 10 && vec <= 14) || vec == 17 || vec == 21 || vec == 29 || vec == 30;
 }
 
-struct vcpu_info *pv_vcpu_info(const struct vcpu *v)
-{
-	return hv_vcpu(v)->vcpu_info;
-}
-
 int pv_bounce_to(struct vcpu *v, struct regs *r, uint64_t address, bool mask_events, bool has_ec, uint64_t ec)
 {
 	struct vcpu_info *vi = pv_vcpu_info(v);
@@ -241,10 +236,9 @@ static bool fixup(struct regs *r)
 	return false;
 }
 
-void pv_entry_check(const struct regs *r)
+void pv_entry_failed(const struct regs *r)
 {
-	if (read_rflags() & (RFLAGS_DF | RFLAGS_AC))
-		fatal(r, "entry with DF or AC set (the entry path failed to normalise RFLAGS)");
+	fatal(r, "entry with DF or AC set (the entry path failed to normalise RFLAGS)");
 }
 
 void hv_exception(struct regs *r)
@@ -294,10 +288,11 @@ void hv_exception(struct regs *r)
 static void load_root(struct vcpu *v)
 {
 	mfn_t root = pv_root(v);
-	if (mfn_eq(root, INVALID_MFN))
-		hv_crash_guest(v, "no pagetable loaded");
-	if (read_cr3() >> PAGE_SHIFT != mfn_x(root))
+	if (read_cr3() >> PAGE_SHIFT != mfn_x(root)) {     /* never INVALID_MFN */
+		if (mfn_eq(root, INVALID_MFN))
+			hv_crash_guest(v, "no pagetable loaded");
 		mem_load_root(root);
+	}
 }
 
 /* The #GP error code iretq would raise for the frame's selectors, or -1 if
@@ -305,27 +300,36 @@ static void load_root(struct vcpu *v)
  * ring-3 stack segment, or 32/64-bit ones of the guest's GDT with DPL 3. */
 static int64_t check_selectors(const struct regs *r)
 {
-	if (r->cs != GUEST_CS && r->cs != GUEST_CS32 && !cpu_selector_ok((uint16_t)r->cs, true))
-		return (int64_t)(r->cs & 0xfffc);
-	if (r->ss != GUEST_SS && !cpu_selector_ok((uint16_t)r->ss, false))
-		return (int64_t)(r->ss & 0xfffc);
-	return -1;
+	if (cpu_selectors_ok(r->cs, r->ss))
+		return -1;
+	return (int64_t)((cpu_selectors_ok(r->cs, GUEST_SS) ? r->ss : r->cs) & 0xfffc);
 }
 
 void hv_exit(struct regs *r)
 {
 	if (hv_audit_each && (r->vector < 32 || r->vector == VEC_SYSCALL))
 		hv_audit_or_stop();     /* not after a timer tick: they would never end */
-	sched_run(r);
-	struct vcpu *v = this_vcpu();
+	/* The common case in few branches (under TCG each ends a block). */
+	struct pcpu *c = this_cpu();
+	if (c->resched | !sched_runnable(c->cur))
+		sched_run(r);
+	struct vcpu *v = c->cur;
 	load_root(v);
-	pv_deliver_events(v, r);
+	const struct vcpu_info *vi = pv_vcpu_info(v);
+	if (vi->evtchn_upcall_pending & !vi->evtchn_upcall_mask)
+		pv_deliver_events(v, r);
 	for (unsigned bounced = 0;; bounced++) {
 		r->rflags = (r->rflags & ~(RFLAGS_IOPL | RFLAGS_VM)) | RFLAGS_IF | 2;
+		/* A frame still a syscall's goes back by sysretq, to 64-bit code
+		 * with our flat selectors whatever it names, as Xen's
+		 * restore_all_guest does (the 32-bit one by iretq). */
+		if ((r->vector == VEC_SYSCALL) & (r->cs != GUEST_CS32)) {
+			r->cs = GUEST_CS;
+			r->ss = GUEST_SS;
+		}
 		int64_t sel = check_selectors(r);
-		if (sel < 0 && canonical(r->rip)) {
-			/* sysretq goes to 64-bit code only */
-			if (r->vector == VEC_SYSCALL && (r->cs != GUEST_CS || r->ss != GUEST_SS))
+		if ((sel < 0) & canonical(r->rip)) {
+			if ((r->vector == VEC_SYSCALL) & (r->cs != GUEST_CS))
 				r->vector = 0;
 			return;
 		}

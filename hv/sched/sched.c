@@ -87,7 +87,7 @@ void sched_runstate_copy(struct vcpu *v)
 
 static bool runnable(const struct vcpu *v)
 {
-	return hv_vcpu(v)->up && !hv_vcpu(v)->blocked;
+	return sched_runnable(v);
 }
 
 /* Run (next) instead of the running vCPU, whose registers are (r). */
@@ -194,8 +194,6 @@ static void idle(struct domain *d)
 void sched_run(struct regs *r)
 {
 	struct pcpu *c = this_cpu();
-	if (!c->resched && runnable(c->cur))
-		return;
 	c->resched = false;
 	if (!runnable(c->cur) && !next_after(runnable))
 		idle(c->cur->d);

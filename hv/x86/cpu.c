@@ -175,15 +175,20 @@ bool cpu_ldt_offset(uint64_t va, unsigned *offset)
 	return true;
 }
 
-bool cpu_selector_ok(uint16_t sel, bool code)
+/* Branch-free, on every way back to ring 3 (under TCG each branch ends a
+ * block).  Code: ours (64- or 32-bit), or present, S, DPL 3, code with L or
+ * D; stack: ours, or present, S, DPL 3, writable data with B (no 16-bit
+ * stack: espfix); either with RPL 3 from the GDT. */
+bool cpu_selectors_ok(uint64_t cs, uint64_t ss)
 {
-	if ((sel & 3) != 3 || (sel & 4) || sel < 8)
-		return false;
-	uint64_t d = gdt[sel >> 3];
-	uint64_t want = code ? (1ull << 43) : (1ull << 41);         /* code, or writable data */
-	bool dpl3 = ((d >> 45) & 3) == 3, present = d >> 47 & 1, s = d >> 44 & 1;
-	bool wide = code ? d >> 53 & 3 : d >> 54 & 1;  /* L or D; B: no 16-bit stack (espfix) */
-	return present && s && dpl3 && wide && (d & want) && (code || !(d >> 43 & 1));
+	const uint64_t P = 1ull << 47, S = 1ull << 44, DPL3 = 3ull << 45, CODE = 1ull << 43;
+	const uint64_t W = 1ull << 41, L = 1ull << 53, D = 1ull << 54;
+	uint64_t c = gdt[(cs & 0xffff) >> 3], d = gdt[(ss & 0xffff) >> 3];
+	bool cs_gdt = ((c & (P | S | DPL3 | CODE)) == (P | S | DPL3 | CODE)) & ((c & (L | D)) != 0) &
+		      ((cs & 7) == 3) & (cs >= 8) & (cs <= 0xffff);
+	bool ss_gdt = ((d & (P | S | DPL3 | CODE | W | D)) == (P | S | DPL3 | W | D)) & ((ss & 7) == 3) &
+		      (ss >= 8) & (ss <= 0xffff);
+	return ((cs == GUEST_CS) | (cs == GUEST_CS32) | cs_gdt) & ((ss == GUEST_SS) | ss_gdt);
 }
 
 void cpu_init(void)

@@ -190,11 +190,6 @@ uint64_t *mem_hv_pte(uint64_t va)
 	return (uint64_t *)maddr_virt(t) + ((va >> PAGE_SHIFT) & 511);
 }
 
-void mem_load_root(mfn_t root)
-{
-	write_cr3(mfn_x(root) << PAGE_SHIFT);
-}
-
 int mem_translate(struct vcpu *v, uint64_t va, bool write, uint64_t *pa)
 {
 	mfn_t t = v->kernel_root;
@@ -241,28 +236,32 @@ static int copy_walked(struct vcpu *v, uint64_t gptr, void *buf, size_t len, boo
 }
 
 /* Copy (len) bytes with faults caught: 0, or non-zero if an access faulted
- * (hv_exception sends a fault at 1: or 2: to 4:).  stac/clac open the
- * guest's pages (all user pages, core sets US) to ring 0 for this alone. */
+ * (hv_exception sends a fault at 1: or 2: to 4:, or in x86/copy.S to its
+ * fixup).  stac/clac open the guest's pages (all user pages, core sets US)
+ * to ring 0 for this alone. */
 static int copy_caught(void *dst, const void *src, size_t len)
 {
 	int err = 0;
 	size_t words = len / 8, bytes = len % 8;
 	if (cpu_smap)
 		__asm__ volatile("stac" ::: "memory");
-	__asm__ volatile("1: rep movsq\n\t"
-			 "mov %[bytes], %%rcx\n"
-			 "2: rep movsb\n"
-			 "3:\n"
-			 ".pushsection .text.fixup, \"ax\"\n"
-			 "4: movl $1, %[err]\n\t"
-			 "jmp 3b\n"
-			 ".popsection\n"
-			 ".pushsection .extable, \"a\"\n"
-			 ".quad 1b, 4b\n\t.quad 2b, 4b\n"
-			 ".popsection"
-			 : [err] "+r"(err), "+D"(dst), "+S"(src), "+c"(words)
-			 : [bytes] "r"(bytes)
-			 : "memory");
+	if (!bytes && words < 32)       /* a frame: straight-line blocks (x86/copy.S) */
+		err = copy_words_caught(dst, src, words);
+	else
+		__asm__ volatile("1: rep movsq\n\t"
+				 "mov %[bytes], %%rcx\n"
+				 "2: rep movsb\n"
+				 "3:\n"
+				 ".pushsection .text.fixup, \"ax\"\n"
+				 "4: movl $1, %[err]\n\t"
+				 "jmp 3b\n"
+				 ".popsection\n"
+				 ".pushsection .extable, \"a\"\n"
+				 ".quad 1b, 4b\n\t.quad 2b, 4b\n"
+				 ".popsection"
+				 : [err] "+r"(err), "+D"(dst), "+S"(src), "+c"(words)
+				 : [bytes] "r"(bytes)
+				 : "memory");
 	if (cpu_smap)
 		__asm__ volatile("clac" ::: "memory");
 	return err;
@@ -270,11 +269,12 @@ static int copy_caught(void *dst, const void *src, size_t len)
 
 /* Does [p, p + len) lie in one half of the guest's address space, clear of
  * hv's slots? */
-static bool guest_range(uint64_t p, size_t len)
+static inline bool guest_range(uint64_t p, size_t len)
 {
-	uint64_t last = p + len - 1;
-	return len && last >= p && canonical(p) && canonical(last) && (p >> 47) == (last >> 47) &&
-	       (last < HV_VIRT_START || p >= HV_VIRT_END);
+	uint64_t last = p + len - 1;       /* branch-free: it is on every crossing */
+	bool first_ok = canonical(p), last_ok = canonical(last);
+	return (len != 0) & (last >= p) & first_ok & last_ok & ((p >> 47) == (last >> 47)) &
+	       ((last < HV_VIRT_START) | (p >= HV_VIRT_END));
 }
 
 /* Guest memory as Xen reaches it: through the guest's own mappings, live in
@@ -282,7 +282,8 @@ static bool guest_range(uint64_t p, size_t len)
  * touches hv's slots is refused before any access; with CR0.WP a read-only
  * mapping stays read-only to ring 0; a fault is -EFAULT.  Another vCPU's
  * memory, or a root not loaded, takes the software walk. */
-static int copy_guest(struct vcpu *v, uint64_t gptr, void *buf, size_t len, bool write)
+static inline __attribute__((always_inline)) int copy_guest(struct vcpu *v, uint64_t gptr, void *buf, size_t len,
+								bool write)
 {
 	if (!len)
 		return 0;

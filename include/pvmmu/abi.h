@@ -212,6 +212,18 @@ struct iret_context {
 #define VIRQ_TIMER 0u
 #define NR_VIRQS   24u
 
+/* event_channel_op(cmd, arg): the 2-level ABI's operations. */
+#define EVTCHNOP_bind_interdomain 0
+#define EVTCHNOP_bind_virq        1
+#define EVTCHNOP_bind_pirq        2
+#define EVTCHNOP_close            3
+#define EVTCHNOP_send             4
+#define EVTCHNOP_status           5
+#define EVTCHNOP_alloc_unbound    6
+#define EVTCHNOP_bind_ipi         7
+#define EVTCHNOP_bind_vcpu        8
+#define EVTCHNOP_unmask           9
+
 /* A vCPU's registers as Xen's x86-64 ABI lays them out. */
 struct cpu_user_regs {
 	uint64_t r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8;
@@ -371,6 +383,7 @@ typedef uint16_t domid_t;
 #define XEN_ENXIO      6
 #define XEN_ENODEV     19
 #define XEN_EINVAL     22
+#define XEN_ENOSPC     28
 #define XEN_ERANGE     34
 #define XEN_ENOSYS     38
 #define XEN_ERESTART   85 /* internal: the hypercall continues later, never seen by guests */
