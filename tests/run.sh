@@ -167,7 +167,7 @@ qemu_suite() {
 	# Hostile modes: every attempt refused as Xen refuses it, hv goes on.
 	for a in writable-pt foreign-frame reserved-slots bad-root bad-store hv-area sysret-hole bad-buffer vcpu-op cmpxchg-pt \
 		 flags-entry exit-checks compat-cs iret-rax ptwr-insns int-n trap-table umip long-work vm86-iret mov-ss \
-		 stale-tlb gdt ldt xstate evtchn runstate; do
+		 stale-tlb gdt ldt xstate evtchn timers runstate; do
 		expect 0 "qemu: attack $a refused, hv goes on to a clean audit" "$bin" run --host qemu --attack $a
 	done
 	expect 1 "qemu: an unknown attack mode fails" "$bin" run --host qemu --attack frob

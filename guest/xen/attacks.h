@@ -48,9 +48,10 @@ gva_t l1_entry_of(uint64_t va);
 pfn_t map_page_at(uint64_t va);
 void unmap_page_at(uint64_t va, pfn_t f);
 
-/* Hostile modes xstate (xstate.c), evtchn and runstate (events.c). */
+/* Hostile modes xstate (xstate.c), evtchn, timers and runstate (events.c). */
 void xstate(void);
 void evtchn_mode(void);
+void timers_mode(void);
 void runstate_mode(void);
 
 /* vCPU 1's loop: run the jobs vCPU 0 posts, one at a time. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Hostile modes against event channels and the runstate area, each answer
- * as Xen 4.17 gives it:
+ * Hostile modes against event channels, timers and the runstate area, each
+ * answer as Xen 4.17 gives it:
  *
  *   evtchn     ports taken until there are none (-ENOSPC, and every one
  *              closes again); port numbers out of range for every
@@ -9,6 +9,10 @@
  *              vCPUs the domain lacks; a port bound to another of its own
  *              (loopback) starts pending, sends to its peer, and leaves it
  *              unbound when closed; bind_vcpu where Xen refuses it
+ *   timers     periodic timers at and beyond their limits (1 ms, 2^62 - 1
+ *              ns), on another vCPU; single-shot ones only on the caller;
+ *              SCHEDOP_poll with too many ports, a list in the hypervisor's
+ *              range, a port out of range, a port pending, a timeout past
  *   runstate   an area in the hypervisor's range (-EFAULT), one that runs
  *              into the non-canonical hole (taken: Xen checks only where it
  *              starts), one on an unmapped page (taken, written once a
@@ -136,6 +140,56 @@ void evtchn_mode(void)
 	out_of_range();
 	virqs();
 	loopback();
+}
+
+/* --- timers ---------------------------------------------------------------- */
+
+static uint64_t targ[2];
+static struct { uint64_t ports; uint32_t nr_ports, pad; uint64_t timeout; } pollarg;
+
+static long timer_op(unsigned cmd, unsigned vcpu, uint64_t value)
+{
+	targ[0] = value, targ[1] = 0;
+	return vcpu_op(cmd, vcpu, targ);
+}
+
+static long poll(uint64_t ports, uint32_t n, uint64_t timeout)
+{
+	pollarg.ports = ports, pollarg.nr_ports = n, pollarg.timeout = timeout;
+	return xen_hypercall(HYPERVISOR_sched_op, SCHEDOP_poll, (uintptr_t)&pollarg, 0, 0, 0);
+}
+
+void timers_mode(void)
+{
+	static uint32_t ports[2];
+	xen_shared_info()->vcpu_info[0].evtchn_upcall_mask = 1;    /* as in evtchn_mode */
+	expect("a periodic timer of 1 ms less 1 ns", timer_op(VCPUOP_set_periodic_timer, 0, 999999), -XEN_EINVAL);
+	expect("a periodic timer of 1 ms", timer_op(VCPUOP_set_periodic_timer, 0, 1000000), 0);
+	expect("a periodic timer of 2^62 ns", timer_op(VCPUOP_set_periodic_timer, 0, 1ull << 62), -XEN_EINVAL);
+	expect("a periodic timer of 2^62 - 1 ns", timer_op(VCPUOP_set_periodic_timer, 0, (1ull << 62) - 1), 0);
+	expect("stop it", vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL), 0);
+	expect("a periodic timer on a vCPU that is down (allowed)",
+	       timer_op(VCPUOP_set_periodic_timer, DOWN_VCPU, 1000000), 0);
+	expect("stop it", vcpu_op(VCPUOP_stop_periodic_timer, DOWN_VCPU, NULL), 0);
+	expect("a single-shot timer on another vCPU", timer_op(VCPUOP_set_singleshot_timer, DOWN_VCPU, 1ull << 62),
+	       -XEN_EINVAL);
+	expect("stopping another vCPU's single-shot timer", vcpu_op(VCPUOP_stop_singleshot_timer, DOWN_VCPU, NULL),
+	       -XEN_EINVAL);
+	expect("a timer on a vCPU the domain lacks", timer_op(VCPUOP_set_periodic_timer, NO_VCPU, 1000000),
+	       -XEN_ENOENT);
+	expect("SCHEDOP_poll of 129 ports", poll((uintptr_t)ports, 129, 0), -XEN_EINVAL);
+	expect("SCHEDOP_poll of a list in the hypervisor's range", poll(HV_DMAP, 1, 0), -XEN_EFAULT);
+	ports[0] = 0xffffffffu;
+	expect("SCHEDOP_poll of port 2^32-1", poll((uintptr_t)ports, 1, 0), -XEN_EINVAL);
+	ports[0] = unbound();
+	expect("SCHEDOP_poll with a timeout already past", poll((uintptr_t)ports, 1, 1), 0);
+	expect("bind_ipi to a vCPU that is down", evtchn(EVTCHNOP_bind_ipi, DOWN_VCPU, 0), 0);
+	ports[1] = ev[1];
+	expect("send on it", evtchn(EVTCHNOP_send, ports[1], 0), 0);
+	expect("SCHEDOP_poll of two ports, the second pending: back at once", poll((uintptr_t)ports, 2, 0), 0);
+	for (unsigned i = 0; i < 2; i++)
+		evtchn(EVTCHNOP_close, ports[i], 0);
+	expect("set_timer_op in the past", xen_hypercall(HYPERVISOR_set_timer_op, 1, 0, 0, 0, 0), 0);
 }
 
 /* --- runstate ------------------------------------------------------------- */

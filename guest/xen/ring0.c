@@ -39,6 +39,7 @@
  *                   switch back, the failsafe callback with the selectors
  *   xstate          xsetbv, XCR0 and AVX registers per vCPU (xstate.c)
  *   evtchn          event channel operations at their limits (events.c)
+ *   timers          timer operations and SCHEDOP_poll at theirs (events.c)
  *   runstate        runstate areas where hv must not write (events.c)
  */
 #include "attacks.h"
@@ -842,6 +843,7 @@ const struct attack_mode attack_modes_ring0[] = {
 	{ "ldt", ldt },
 	{ "xstate", xstate },
 	{ "evtchn", evtchn_mode },
+	{ "timers", timers_mode },
 	{ "runstate", runstate_mode },
 };
 const unsigned nr_attack_modes_ring0 = sizeof(attack_modes_ring0) / sizeof(attack_modes_ring0[0]);

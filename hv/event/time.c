@@ -171,7 +171,7 @@ long time_vcpu_op(struct vcpu *v, struct vcpu *t, unsigned cmd, uint64_t arg)
 		uint64_t period;
 		if (env_copy_from_guest(v, &period, arg, sizeof(period)))
 			return -XEN_EFAULT;
-		if (period < 1000000ull || period > (1ull << 62))
+		if (period < 1000000ull || period > (~0ull >> 2))     /* Xen's 1 ms and STIME_DELTA_MAX */
 			return -XEN_EINVAL;
 		h->timer_period = period;
 		h->timer_next = time_now() + period;
