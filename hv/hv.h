@@ -150,6 +150,7 @@ struct runstate {
 #define XCR0_SSE (1ull << 1)
 #define XCR0_YMM (1ull << 2)
 #define XSTATE_FP_SSE (XCR0_X87 | XCR0_SSE)
+#define CR4_OSXSAVE (1ull << 18)
 #define FPU_AREA_SIZE 1024u         /* an XSAVE image of x87, SSE and AVX (832 bytes) fits */
 
 /* The hypervisor's side of a vCPU (v->host). */

@@ -49,7 +49,6 @@
 /* Leaf 0xd subleaf 1 eax: XSAVEOPT XSAVEC XGETBV1 (not XSAVES). */
 #define XSTATE_1_EAX (BIT(0) | BIT(1) | BIT(2))
 #define XSTATE_1_XSAVEC BIT(1)
-#define CR4_OSXSAVE (1ull << 18)
 /* Leaf 7 ebx: BMI1 BMI2 ERMS RDSEED ADX CLFLUSHOPT CLWB SHA; ecx: RDPID. */
 #define L7_EBX (BIT(3) | BIT(8) | BIT(9) | BIT(18) | BIT(19) | BIT(23) | BIT(24) | BIT(29))
 #define L7_ECX_RDPID BIT(22)

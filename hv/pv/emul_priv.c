@@ -67,7 +67,6 @@
 #define MISC_XTPR_DISABLE  (1ull << 23)
 
 #define CR0_TS             (1ull << 3)
-#define CR4_OSXSAVE        (1ull << 18)
 #define CR4_GUEST          ((1ull << 2) | (1ull << 3) | (1ull << 16) | (1ull << 18)) /* TSD DE FSGSBASE OSXSAVE */
 #define CR4_VISIBLE        ((1ull << 5) | (1ull << 6) | (1ull << 9) | (1ull << 10))  /* PAE MCE OSFXSR OSXMMEXCPT */
 

@@ -85,11 +85,6 @@ void sched_runstate_copy(struct vcpu *v)
 			      env_copy_to_guest(v, h->runstate_area, &copy, sizeof(copy));
 }
 
-static bool runnable(const struct vcpu *v)
-{
-	return sched_runnable(v);
-}
-
 /* Run (next) instead of the running vCPU, whose registers are (r). */
 static void switch_to(struct regs *r, struct vcpu *next)
 {
@@ -185,7 +180,7 @@ static void idle(struct domain *d)
 	sched_tick_start();
 	for (;;) {
 		for (unsigned k = 0; k < d->nr_vcpus; k++)
-			if (runnable(&d->vcpus[k]))
+			if (sched_runnable(&d->vcpus[k]))
 				return;
 		__asm__ volatile("sti; hlt; cli" ::: "memory");
 	}
@@ -195,9 +190,9 @@ void sched_run(struct regs *r)
 {
 	struct pcpu *c = this_cpu();
 	c->resched = false;
-	if (!runnable(c->cur) && !next_after(runnable))
+	if (!sched_runnable(c->cur) && !next_after(sched_runnable))
 		idle(c->cur->d);
-	struct vcpu *next = next_after(runnable);
+	struct vcpu *next = next_after(sched_runnable);
 	if (next)
 		switch_to(r, next);
 	else if (hv_vcpu(c->cur)->runstate.state != RUNSTATE_running)

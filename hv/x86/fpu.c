@@ -38,7 +38,6 @@
 #define CR0_NE (1ull << 5)
 #define CR4_OSFXSR     (1ull << 9)
 #define CR4_OSXMMEXCPT (1ull << 10)
-#define CR4_OSXSAVE    (1ull << 18)
 #define CPUID1_ECX_XSAVE (1u << 26)
 #define CPUID1_ECX_AVX   (1u << 28)
 
