@@ -510,7 +510,16 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "test"))
 		return test(argv[0]);
 	if (argc > 1 && !strcmp(argv[1], "bench")) {
+		static const char *const ops[] = { "fork", "exec", "sh", "fault", "mmap", "ctx2", "ctx16", "syscall" };
 		only = argc > 2 ? argv[2] : NULL;
+		bool known = !only;
+		for (unsigned i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+			known |= only && !strcmp(only, ops[i]);
+		if (!known) {
+			fprintf(stderr, "pvmmu-linux: no benchmark operation '%s' (fork exec sh fault mmap ctx2 ctx16 syscall)\n",
+				only);
+			return 2;
+		}
 		bench(argv[0]);
 		return 0;
 	}
