@@ -115,7 +115,7 @@ long hc_batch(struct vcpu *v, const struct batch *b, batch_fn fn, void *ctx)
 		}
 		for (unsigned k = 0; k < n && !v->d->crashed; k++, i++) {
 			/* between requests: what they queued, then the budget */
-			if (i > 0 && (!pt_demote_run(v) || preempt_due(v))) {
+			if (i > 0 && (!pt_demote_done(v) || preempt_due(v))) {
 				rc = -XEN_ERESTART;
 				break;
 			}
@@ -179,7 +179,7 @@ long do_multicall(struct vcpu *v, uint64_t list, uint64_t nr)
 	for (uint64_t i = 0; i < nr && !v->d->crashed; i++) {
 		uint64_t at = list + i * sizeof(e);
 		/* what earlier entries queued comes before this one */
-		if (i > 0 && (!pt_demote_run(v) || preempt_due(v))) {
+		if (i > 0 && (!pt_demote_done(v) || preempt_due(v))) {
 			rc = preempt_continue(v, HYPERVISOR_multicall, at, nr - i, 0, 0);
 			break;
 		}

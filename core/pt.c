@@ -130,6 +130,19 @@ static void prefetch_target(const struct machine *m, _Atomic uint64_t *t, unsign
 	__builtin_prefetch(&m->ft[f < m->nr_frames ? f : 0], 1);
 }
 
+/* Whole-table walks over sparse tables (a new process's have a handful of
+ * entries among 512): the eight entries from (i), i a multiple of eight,
+ * are all empty, in one test; a full table pays one look at the first. */
+static bool group_empty(_Atomic uint64_t *t, unsigned i)
+{
+	uint64_t any = atomic_load_explicit(&t[i], memory_order_relaxed);
+	if (any)
+		return false;
+	for (unsigned k = 1; k < 8; k++)
+		any |= atomic_load_explicit(&t[i + k], memory_order_relaxed);
+	return any == 0;
+}
+
 /* The bulk fast path: in exclusive mode no one else changes frame words,
  * so the references of an L1 entry whose frame needs no decision (the
  * domain's own, no type change, no overflow) are one plain load and store.
@@ -166,25 +179,49 @@ static void l1_put_excl(const struct machine *m, uint64_t e)
 }
 
 /* Settle L1 entries from (i) on with the bulk fast path, in exclusive mode,
- * until one needs the general path (or (end)); return its index. */
+ * until one needs the general path (or (end)); return its index and add
+ * the present entries settled to (*present).  Groups of eight empty
+ * entries are passed over whole; the entries of any other group one by one. */
 static unsigned l1_bulk_get(const struct machine *m, unsigned owner, _Atomic uint64_t *t, unsigned i,
-			    unsigned end)
+			    unsigned end, uint64_t *present)
 {
-	for (; i < end; i++) {
-		prefetch_target(m, t, i + PREFETCH_AHEAD);
-		uint64_t e = atomic_load_explicit(&t[i], memory_order_relaxed);
-		if (!pte_present(e)) {
-			if (pt_l1tf_unsafe(m, 1, e))
-				return i;
+	while (i < end) {
+		if ((i & 7) == 0 && i + 8 <= end && group_empty(t, i)) {
+			i += 8;
 			continue;
 		}
-		uint64_t adjusted = pt_adjust(1, e);
-		if (!pt_flags_allowed(1, e) || !l1_get_excl(m, owner, adjusted))
-			return i;
-		if (adjusted != e)
-			atomic_store_explicit(&t[i], adjusted, memory_order_relaxed);
+		unsigned group_end = (i | 7) + 1 < end ? (i | 7) + 1 : end;
+		for (; i < group_end; i++) {
+			prefetch_target(m, t, i + PREFETCH_AHEAD);
+			uint64_t e = atomic_load_explicit(&t[i], memory_order_relaxed);
+			if (!pte_present(e)) {
+				if (pt_l1tf_unsafe(m, 1, e))
+					return i;
+				continue;
+			}
+			uint64_t adjusted = pt_adjust(1, e);
+			if (!pt_flags_allowed(1, e) || !l1_get_excl(m, owner, adjusted))
+				return i;
+			if (adjusted != e)
+				atomic_store_explicit(&t[i], adjusted, memory_order_relaxed);
+			(*present)++;
+		}
 	}
 	return i;
+}
+
+/* The references an L1 entry (e) holds on its frame (mfn): a general one,
+ * and with RW the writable type.  With (ref) false, the writable type alone
+ * (the entry keeps the general reference it had). */
+static long get_l1_refs(struct vcpu *v, mfn_t mfn, uint64_t e, bool ref)
+{
+	struct machine *m = vcpu_machine(v);
+	long rc = (e & PTE_RW) ? frame_get_type(v, mfn, FT_WRITABLE, ref) : frame_get(v, mfn);
+	if (rc)
+		v->reason = (e & PTE_RW) && fw_owner(frame_word(m, mfn)) == v->d->owner
+				    ? "writable mapping of a frame in use as a pagetable"
+				    : "mapping of a frame the domain does not own";
+	return rc ? -XEN_EBUSY : 0;
 }
 
 /* Take the references present entry (e) of (table) at (level) holds. */
@@ -198,13 +235,7 @@ static long get_entry_refs(struct vcpu *v, mfn_t table, unsigned level, uint64_t
 			return refuse(v, XEN_EINVAL, "L1 entry maps the all-ones frame number");
 		if (!frame_valid(m, mfn))
 			return refuse(v, XEN_EPERM, "L1 entry maps I/O space beyond memory");
-		long rc = (e & PTE_RW) ? frame_get_type(v, mfn, FT_WRITABLE, true)
-				       : frame_get(v, mfn);
-		if (rc)
-			v->reason = (e & PTE_RW) && fw_owner(frame_word(m, mfn)) == v->d->owner
-					    ? "writable mapping of a frame in use as a pagetable"
-					    : "mapping of a frame the domain does not own";
-		return rc ? -XEN_EBUSY : 0;
+		return get_l1_refs(v, mfn, e, true);
 	}
 	if (!frame_valid(m, mfn))
 		return refuse(v, XEN_EINVAL, "entry points beyond machine memory");
@@ -259,20 +290,11 @@ static long refuse_entry(struct vcpu *v, unsigned level, enum entry_verdict why)
 	return refuse(v, XEN_EINVAL, "not-present entry that is L1TF-unsafe");
 }
 
-/* Present guest entries of a table, for the statistics. */
-static uint64_t count_present(_Atomic uint64_t *t, unsigned level)
-{
-	uint64_t n = 0;
-	for (unsigned i = 0; i < PT_ENTRIES; i++)
-		n += !(level == 4 && l4_slot_is_hv(i)) &&
-		     pte_present(atomic_load_explicit(&t[i], memory_order_relaxed));
-	return n;
-}
-
 long pt_promote(struct vcpu *v, mfn_t mfn, unsigned level, unsigned start)
 {
 	struct machine *m = vcpu_machine(v);
 	_Atomic uint64_t *t = pt_entries(m, mfn);
+	uint64_t present = 0;           /* entries validated, for the statistics */
 	unsigned i;
 	long rc = 0;
 
@@ -286,7 +308,7 @@ long pt_promote(struct vcpu *v, mfn_t mfn, unsigned level, unsigned start)
 		if (level == 1 && !m->locked_counts) {
 			int64_t room = v->budget > 0 ? v->budget : 1;
 			unsigned end = i + (unsigned)(room < PT_ENTRIES - i ? room : PT_ENTRIES - i);
-			unsigned j = l1_bulk_get(m, v->d->owner, t, i, end);
+			unsigned j = l1_bulk_get(m, v->d->owner, t, i, end, &present);
 			preempt_spend(v, j - i);
 			i = j;
 			if (i == PT_ENTRIES)
@@ -297,9 +319,15 @@ long pt_promote(struct vcpu *v, mfn_t mfn, unsigned level, unsigned start)
 			}
 		}
 		preempt_spend(v, 1);
+		if ((i & 7) == 0 && group_empty(t, i)) {
+			i += 7;
+			continue;
+		}
 		if (level == 4 && l4_slot_is_hv(i))
 			continue;
 		uint64_t e = atomic_load_explicit(&t[i], memory_order_relaxed);
+		if (!e)
+			continue;
 		enum entry_verdict why = check_new_entry(m, level, e);
 		if (why != ENTRY_OK) {
 			rc = refuse_entry(v, level, why);
@@ -313,10 +341,12 @@ long pt_promote(struct vcpu *v, mfn_t mfn, unsigned level, unsigned start)
 			break;
 		if (adjusted != e)
 			atomic_store_explicit(&t[i], adjusted, memory_order_relaxed);
+		present++;
 	}
 	if (rc == -XEN_ERESTART) {
 		/* entry i holds nothing; a partial child holds its own */
 		m->progress[mfn_x(mfn)] = (uint16_t)i;
+		v->stats.validated += present;
 		return rc;
 	}
 	if (rc) {
@@ -327,7 +357,7 @@ long pt_promote(struct vcpu *v, mfn_t mfn, unsigned level, unsigned start)
 		}
 		return rc;
 	}
-	v->stats.validated += count_present(t, level);
+	v->stats.validated += present;
 	if (level == 4)
 		for (unsigned s = 0; s < HV_L4_NR_SLOTS; s++)
 			atomic_store_explicit(&t[HV_L4_FIRST_SLOT + s], m->l4_template[s],
@@ -381,6 +411,10 @@ static bool demote_some(struct vcpu *v, mfn_t mfn, unsigned level)
 		first = false;
 		preempt_spend(v, i - stop);
 		while (i > stop) {
+			if ((i & 7) == 0 && i >= stop + 8 && group_empty(t, i - 8)) {
+				i -= 8;
+				continue;
+			}
 			i--;
 			prefetch_target(m, t, i - PREFETCH_AHEAD); /* walking down: look below */
 			if (level == 4 && l4_slot_is_hv(i))
@@ -432,6 +466,35 @@ static bool fast_path(uint64_t old, uint64_t new)
 	return pte_present(old) && pte_present(new) && ((old ^ new) & ~FASTPATH_ALLOW) == 0;
 }
 
+/* Only RW (and fast-path bits) differ between two present entries. */
+static bool rw_only(uint64_t old, uint64_t new)
+{
+	return pte_present(old) && pte_present(new) && ((old ^ new) & ~(FASTPATH_ALLOW | PTE_RW)) == 0;
+}
+
+/* Swap (new) for the L1 entry at (p) that was (*old), the same frame with
+ * RW changed: the general reference stays the old entry's; the writable
+ * type is taken before the swap when RW comes, dropped after it when RW
+ * goes.  Returns 0, a refusal, or 1 with (*old) reread when the entry
+ * changed under the swap (nothing taken then). */
+static long l1_rw_update(struct vcpu *v, _Atomic uint64_t *p, uint64_t *old, uint64_t new)
+{
+	mfn_t mfn = pte_mfn(new);
+	if (new & PTE_RW) {
+		long rc = get_l1_refs(v, mfn, new, false);
+		if (rc)
+			return rc;
+	}
+	if (!atomic_compare_exchange_weak(p, old, new)) {
+		if (new & PTE_RW)
+			frame_put_type(v, mfn, false);
+		return 1;
+	}
+	if (*old & PTE_RW)
+		frame_put_type(v, mfn, false);
+	return 0;
+}
+
 long pt_update(struct vcpu *v, mfn_t table, unsigned level, unsigned slot,
 	       uint64_t val, bool preserve_ad)
 {
@@ -456,6 +519,12 @@ long pt_update(struct vcpu *v, mfn_t table, unsigned level, unsigned slot,
 			if (have_refs)
 				put_entry_refs(v, table, level, new);
 			return 0;
+		}
+		if (level == 1 && !have_refs && rw_only(old, new)) {
+			rc = l1_rw_update(v, p, &old, new);
+			if (rc == 1)
+				continue;
+			return rc;
 		}
 		if (pte_present(new) && !have_refs) {
 			rc = get_entry_refs(v, table, level, new);

@@ -62,11 +62,19 @@ static inline bool pt_demote_pending(const struct vcpu *v)
 {
 	return atomic_load_explicit(&v->d->demoting, memory_order_relaxed) != 0;
 }
+/* pt_demote_run, the empty queue (the usual case between a batch's
+ * requests) answered without a call. */
+static inline bool pt_demote_done(struct vcpu *v)
+{
+	return !pt_demote_pending(v) || pt_demote_run(v);
+}
 
 /* Replace entry (slot) of the live table (table) of (level) by (val), as
  * mmu_update does: check it, take the new entry's references, swap it in
  * atomically, drop the old entry's.  Changes of A, D, G, US, NX and
- * software bits alone keep the frame and skip revalidation (the fast path).
+ * software bits alone keep the frame and skip revalidation (the fast path);
+ * an L1 entry that keeps its frame and gains or loses RW takes or drops the
+ * writable type alone, its general reference kept (mprotect's case).
  * With (preserve_ad) the entry's A and D bits survive.  The caller holds a
  * type reference on (table).  Returns 0 or a negative errno with nothing
  * changed. */

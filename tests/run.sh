@@ -87,14 +87,27 @@ suite() {
 	expect 2 "bench unknown target [$v]" "$bin" bench frob
 	expect 0 "replay with another seed [$v]" "$bin" replay --seed 12345 tests/scenarios/*.pvs
 	expect 0 "bench smoke run [$v]" "$bin" bench core --reps 1 --json
-	if grep -q '"pin_unpin_over_read"' $T/test.out; then ok; else bad "bench --json output [$v]"; fi
+	if grep -q '"pin-unpin/read":{"unit":"x","median":[0-9.]*,"lo":.*"target":8}' $T/test.out; then ok; else bad "bench --json output [$v]"; fi
 	expect 0 "bench guest --help [$v]" "$bin" bench guest --help
 	expect 2 "bench guest --reps 0 [$v]" "$bin" bench guest --reps 0
 	expect 2 "bench guest unknown workload [$v]" "$bin" bench guest --workload frob
 	expect 2 "bench guest --accel kvm on the sim host [$v]" "$bin" bench guest --host sim --accel kvm
 	expect 0 "bench guest on the sim host [$v]" "$bin" bench guest --host sim --workload fork-exit --reps 1 --ops 3 --pages 16384 --json
-	if grep -q '"workload":"fork-exit".*"pv_over_native":[0-9.]*,.*"target":1.50' $T/test.out; then ok
+	if grep -q '"workload":"fork-exit".*"pv_over_native":{"median":[0-9.]*,.*"target":1.30.*"machine":{"cpu"' $T/test.out; then ok
 	else bad "bench guest --json output [$v]"; fi
+	# the report: every row in report.json with the machine, a table per
+	# benchmark in report.md, the plots drawn by gnuplot
+	expect 2 "bench report --host xen [$v]" "$bin" bench report --host xen
+	expect 0 "bench report on the sim host [$v]" "$bin" bench report --host sim --reps 1 --ops 3 --out $T/report-$v
+	if grep -q '"machine":{"cpu"' $T/report-$v/report.json &&
+	   grep -q '"bench":"core","op":"pin-unpin/read","kind":"time"' $T/report-$v/report.json &&
+	   grep -q '"bench":"guest","op":"fork-exit","kind":"ratio".*"side":"pv/native"' $T/report-$v/report.json &&
+	   grep -q '^### core' $T/report-$v/report.md && grep -q '^| fork-exit | lat_proc fork | us |' $T/report-$v/report.md
+	then ok; else bad "bench report writes report.json and report.md [$v]"; fi
+	if ! command -v gnuplot >/dev/null; then
+		echo "SKIP: bench report's plots: gnuplot is not installed (apt-get install gnuplot-nox)"
+	elif grep -q '<svg' $T/report-$v/report.svg && grep -q "gpPt6" $T/report-$v/report-ratio.svg; then ok
+	else bad "bench report draws report.svg and report-ratio.svg with the targets [$v]"; fi
 }
 
 # The README's scenario example runs as written.
@@ -135,7 +148,7 @@ qemu_suite() {
 	# Every workload ends cleanly with the counts the sim host gives, on hv
 	# and natively.
 	local w m
-	for w in fork-exit fork-exec-exit fault-storm mmap-64m mprotect-64m ctxsw-2 ctxsw-4 ctxsw-8 ctxsw-16; do
+	for w in fork-exit fork-exec-exit fault-storm mmap-64m mprotect-64m invlpg ctxsw-2 ctxsw-4 ctxsw-8 ctxsw-16; do
 		for m in pv nobatch native; do
 			"$bin" run --host sim --workload $w --mode $m --ops 4 --pages 32768 --json 2>/dev/null |
 				sed 's/"host":"[a-z]*",//; s/"seconds":[0-9.]*,"ops_per_sec":[0-9.]*,//' >$T/sim.json
@@ -251,7 +264,7 @@ xen_suite() {
 	counted "xen: scenario files through a guest on Xen" "$bin" replay --host xen tests/scenarios/*.pvs tests/attacks/*.pvs
 	# the guest's own counts per operation are the same on Xen as on hv
 	local w
-	for w in fork-exit fork-exec-exit fault-storm mmap-64m mprotect-64m ctxsw-2; do
+	for w in fork-exit fork-exec-exit fault-storm mmap-64m mprotect-64m invlpg ctxsw-2; do
 		for h in qemu xen; do
 			"$bin" run --host $h --workload $w --mode pv --ops 4 --pages 32768 --json 2>$T/$h.log |
 				grep -o '"hypercalls":[0-9.]*,"multicall_entries":[0-9.]*\|"page_faults":[0-9.]*},"audit":true,"leak_free":true' \

@@ -16,14 +16,17 @@
 #include <time.h>
 #include <unistd.h>
 #include "cli.h"
+#include "hostinfo.h"
 #include "linux.h"
 #include "qemu.h"
+#include "report.h"
+#include "stats.h"
 
 #define MAX_REPS 20
 
 static const char bench_linux_usage[] =
 	"usage: pvmmu bench linux [--host qemu|all] [--reps N] [--kernel FILE] [--initrd FILE]\n"
-	"                         [--memory MiB] [--timeout S] [--accel tcg|kvm]\n"
+	"                         [--memory MiB] [--timeout S] [--accel tcg|kvm] [--json]\n"
 	"\n"
 	"Boot the same Linux kernel and initramfs natively, on hv and (--host all)\n"
 	"on Xen 4.17, in turns, run the benchmark inside (pvmmu-linux bench) and\n"
@@ -33,7 +36,8 @@ static const char bench_linux_usage[] =
 	"\n"
 	"  --reps N     runs per side (default 3, 1..20)\n"
 	"  --memory MiB guest memory (default 256)\n"
-	"  --timeout S  per run (default 600)\n";
+	"  --timeout S  per run (default 600)\n"
+	"  --json       one JSON object: every figure, its spread and the machine\n";
 
 enum side { NATIVE, HV, XEN, NR_SIDES };
 static const char *const side_names[NR_SIDES] = { "native", "hv", "xen" };
@@ -94,7 +98,7 @@ struct opts {
 	struct linux_opts lx;
 	struct qemu_opts q;
 	unsigned reps;
-	bool side[NR_SIDES];
+	bool side[NR_SIDES], json;
 };
 
 static int run_side(const struct opts *o, enum side s, struct run *r)
@@ -124,10 +128,23 @@ static int run_side(const struct opts *o, enum side s, struct run *r)
 	return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
+/* Per side the spread of its runs; per PV side its ratio to native, pair by
+ * pair (each run against the native run of its round). */
+struct op_summary {
+	struct spread us[NR_SIDES], ratio[NR_SIDES];
+};
+
+static struct op_summary summarise(const struct opts *o, double t[NR_SIDES][NR_OPS][MAX_REPS], unsigned i)
 {
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
+	struct op_summary m = { 0 };
+	for (unsigned s = 0; s < NR_SIDES; s++) {
+		if (!o->side[s])
+			continue;
+		m.us[s] = spread_of(t[s][i], o->reps);
+		if (s != NATIVE)
+			m.ratio[s] = spread_of_ratios(t[s][i], t[NATIVE][i], o->reps);
+	}
+	return m;
 }
 
 static void print_table(const struct opts *o, double t[NR_SIDES][NR_OPS][MAX_REPS], const struct run *hv)
@@ -136,44 +153,85 @@ static void print_table(const struct opts *o, double t[NR_SIDES][NR_OPS][MAX_REP
 	for (unsigned s = 0; s < NR_SIDES; s++)
 		if (o->side[s])
 			printf(" %10s", s == NATIVE ? "native us" : s == HV ? "hv us" : "xen us");
-	printf(" %7s %-11s", "hv/nat", "rounds");
+	printf(" %7s %-11s", "hv/nat", "spread");
 	if (o->side[XEN])
-		printf(" %7s %-11s", "xen/nat", "rounds");
+		printf(" %7s %-11s", "xen/nat", "spread");
 	printf(" %-12s %s\n", "target", "hv's work per op");
 	for (unsigned i = 0; i < NR_OPS; i++) {
-		double med[NR_SIDES] = { 0 }, lo[NR_SIDES], hi[NR_SIDES];
-		for (unsigned s = 0; s < NR_SIDES; s++) {
-			lo[s] = 1e300, hi[s] = 0;
-			for (unsigned k = 0; s != NATIVE && o->side[s] && k < o->reps; k++) {
-				double q = t[s][i][k] / t[NATIVE][i][k];
-				lo[s] = q < lo[s] ? q : lo[s];
-				hi[s] = q > hi[s] ? q : hi[s];
-			}
-			double sorted[MAX_REPS];
-			memcpy(sorted, t[s][i], sizeof(sorted));
-			qsort(sorted, o->reps, sizeof(double), cmp_double);
-			med[s] = sorted[o->reps / 2];
-		}
+		struct op_summary m = summarise(o, t, i);
 		printf("%-8s %-17s", ops[i].name, ops[i].lmbench);
 		for (unsigned s = 0; s < NR_SIDES; s++)
 			if (o->side[s])
-				printf(" %10.2f", med[s]);
+				printf(" %10.2f", m.us[s].median);
 		char spread[32];
 		for (unsigned s = HV; s < NR_SIDES; s++) {
 			if (!o->side[s])
 				continue;
-			snprintf(spread, sizeof(spread), "%.2f-%.2f", lo[s], hi[s]);
-			printf(" %6.2fx %-11s", med[s] / med[NATIVE], spread);
+			snprintf(spread, sizeof(spread), "%.2f-%.2f", m.ratio[s].lo, m.ratio[s].hi);
+			printf(" %6.2fx %-11s", m.ratio[s].median, spread);
 		}
 		char goal[32] = "-";
 		if (ops[i].target > 0)
 			snprintf(goal, sizeof(goal), "%.1fx %s", ops[i].target,
-				 med[HV] / med[NATIVE] <= ops[i].target ? "met" : "MISSED");
+				 m.ratio[HV].median <= ops[i].target ? "met" : "MISSED");
 		printf(" %-12s %s\n", goal, hv->counts[i]);
 	}
 	printf("(us: microseconds per operation inside the guest, boot: ms of the host's time to /init;\n"
-	       "medians of %u runs per side in turns; rounds: the lowest and highest ratio within one\n"
-	       "round; hv's work: counts per operation of the last hv run, from hv's counters)\n", o->reps);
+	       "medians of %u runs per side in turns; a/nat: the median of the ratios of each run to the\n"
+	       "native run of its round, spread: the lowest and highest of them; hv's work: counts per\n"
+	       "operation of the last hv run, from hv's counters)\n", o->reps);
+}
+
+static void put_spread(const char *name, const struct spread *s)
+{
+	printf(",\"%s\":{\"median\":%.6g,\"lo\":%.6g,\"hi\":%.6g}", name, s->median, s->lo, s->hi);
+}
+
+static void print_json(const struct opts *o, double t[NR_SIDES][NR_OPS][MAX_REPS], const struct run *hv)
+{
+	printf("{\"bench\":\"linux\",\"accel\":\"%s\",\"reps\":%u,\"kernel\":", o->q.accel, o->reps);
+	json_string(stdout, o->lx.kernel);
+	printf(",\"machine\":");
+	hostinfo_json(stdout);
+	printf(",\"ops\":[");
+	for (unsigned i = 0; i < NR_OPS; i++) {
+		struct op_summary m = summarise(o, t, i);
+		printf("%s{\"op\":\"%s\",\"lmbench\":\"%s\",\"unit\":\"%s\"", i ? "," : "", ops[i].name,
+		       ops[i].lmbench, i ? "us" : "ms");
+		for (unsigned s = 0; s < NR_SIDES; s++) {
+			char name[32];
+			if (!o->side[s])
+				continue;
+			put_spread(side_names[s], &m.us[s]);
+			snprintf(name, sizeof(name), "%s_over_native", side_names[s]);
+			if (s != NATIVE)
+				put_spread(name, &m.ratio[s]);
+		}
+		if (ops[i].target > 0)
+			printf(",\"target\":%.1f", ops[i].target);
+		printf(",\"hv_work\":");
+		json_string(stdout, hv->counts[i]);
+		putchar('}');
+	}
+	printf("]}\n");
+}
+
+static void add_rows(const struct opts *o, double t[NR_SIDES][NR_OPS][MAX_REPS], const struct run *hv,
+		     struct report *rep)
+{
+	for (unsigned i = 0; i < NR_OPS; i++) {
+		struct op_summary m = summarise(o, t, i);
+		for (unsigned s = 0; s < NR_SIDES; s++)
+			if (o->side[s])
+				report_time(rep, "linux", ops[i].name, ops[i].lmbench, side_names[s], i ? "us" : "ms",
+					    m.us[s], 0);
+		for (unsigned s = HV; s < NR_SIDES; s++)
+			if (o->side[s])
+				report_ratio(rep, "linux", ops[i].name, ops[i].lmbench, side_names[s], "native",
+					     m.ratio[s], ops[i].target);
+		if (hv->counts[i][0])
+			report_work(rep, "linux", ops[i].name, hv->counts[i], -1);
+	}
 }
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -185,6 +243,10 @@ static int parse(int argc, char **argv, struct opts *o)
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			fputs(bench_linux_usage, stdout);
 			return 0;
+		} else if (!strcmp(a, "--json")) {
+			o->json = true;
+			i--;
+			continue;
 		} else if (!v) {
 			return cli_usage(bench_linux_usage, "option needs a value, or is unknown");
 		} else if (!strcmp(a, "--host")) {
@@ -221,22 +283,16 @@ static int parse(int argc, char **argv, struct opts *o)
 	return -1;
 }
 
-/* The build's own kernel or initramfs: build/linux/NAME, beside build/hv/. */
+/* The build's own kernel or initramfs: build/linux/NAME. */
 static char *build_file(const char *name)
 {
-	char path[4096], out[4200];
-	qemu_image_path(path, sizeof(path), name);
-	char *slash = strrchr(path, '/');
-	if (slash)
-		*slash = 0;                     /* .../hv */
-	slash = strrchr(path, '/');
-	if (slash)
-		*slash = 0;
-	snprintf(out, sizeof(out), "%s/linux/%s", path, name);
-	return strdup(out);
+	char rel[64], path[4200];
+	snprintf(rel, sizeof(rel), "linux/%s", name);
+	build_path(path, sizeof(path), rel);
+	return strdup(path);
 }
 
-int bench_linux(int argc, char **argv)
+int bench_linux(int argc, char **argv, struct report *rep)
 {
 	static double t[NR_SIDES][NR_OPS][MAX_REPS];
 	struct opts o = { .reps = 3, .lx = { .memory_mib = 256, .vcpus = 1 },
@@ -254,7 +310,8 @@ int bench_linux(int argc, char **argv)
 		free(initrd);
 		return 1;
 	}
-	printf("pvmmu bench linux: %s against native, %s, accelerator %s; median of %u runs each, in turns\n",
+	if (!o.json)
+		printf("pvmmu bench linux: %s against native, %s, accelerator %s; median of %u runs each, in turns\n",
 	       o.side[XEN] ? "PV on hv and on Xen 4.17 (dom0)" : "PV on hv", o.lx.kernel, o.q.accel, o.reps);
 	struct run r, hv = { 0 };
 	int status = 0;
@@ -270,8 +327,12 @@ int bench_linux(int argc, char **argv)
 				hv = r;
 		}
 	}
-	if (!status)
+	if (!status && o.json)
+		print_json(&o, t, &hv);
+	else if (!status)
 		print_table(&o, t, &hv);
+	if (!status)
+		add_rows(&o, t, &hv, rep);
 	free(kernel);
 	free(initrd);
 	return status;

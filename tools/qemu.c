@@ -61,20 +61,33 @@ int qemu_choose_host(const char *host, bool *qemu, bool *xen)
 	return 0;
 }
 
+/* The directory of the pvmmu binary (build/VARIANT), into (buf). */
+static void self_dir(char *buf, size_t len)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, len - 1);
+	buf[n > 0 ? n : 0] = 0;
+	char *slash = strrchr(buf, '/');
+	if (slash)
+		*slash = 0;
+}
+
 /* The images sit beside the pvmmu binary's build directory: build/hv/. */
 void qemu_image_path(char *buf, size_t len, const char *name)
 {
 	char self[PATH_MAX - 64];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	self[n > 0 ? n : 0] = 0;
-	char *slash = strrchr(self, '/');
-	if (slash)
-		*slash = 0;
+	self_dir(self, sizeof(self));
 	const char *dir = getenv("PVMMU_IMAGES");
 	if (dir)
 		snprintf(buf, len, "%.3000s/%.32s", dir, name);
 	else
 		snprintf(buf, len, "%.3000s/../hv/%.32s", self, name);
+}
+
+void build_path(char *buf, size_t len, const char *rel)
+{
+	char self[PATH_MAX - 64];
+	self_dir(self, sizeof(self));
+	snprintf(buf, len, "%.3000s/../%.64s", self, rel);
 }
 
 static uint64_t field(const char *line, const char *key)

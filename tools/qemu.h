@@ -21,6 +21,10 @@ struct qemu_opts {
 /* The path of image (name) of the build (build/hv/, or $PVMMU_IMAGES). */
 void qemu_image_path(char *buf, size_t len, const char *name);
 
+/* The path of (rel) in the build's directory (build/), beside the pvmmu
+ * binary's own: "linux/vmlinuz", "report". */
+void build_path(char *buf, size_t len, const char *rel);
+
 /* Boot hv with the guest image, or (native) the native image alone, with
  * (cmdline) appended and memory for (pages) guest pages; give each console
  * line to (fn) (with (arg)) as it arrives.  QEMU's exit status, -1 if QEMU

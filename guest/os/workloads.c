@@ -85,6 +85,15 @@ static void mmap_run(unsigned vcpu, unsigned ops)
 	}
 }
 
+/* One TLB flush of a page: invlpg natively, one hypercall in PV, so its PV
+ * time is the cost of a crossing into the hypervisor and back. */
+static void invlpg_run(unsigned vcpu, unsigned ops)
+{
+	(void)vcpu;
+	for (unsigned i = 0; i < ops; i++)
+		mmu_ops->flush_one(USER_MMAP + (uint64_t)(i % 16) * PAGE_SIZE);
+}
+
 /* mprotect of 64 MiB, read-only and back. */
 static void mprotect_setup(unsigned ops)
 {
@@ -194,6 +203,8 @@ const struct workload workloads[] = {
 	{ "fault-storm", "demand-zero page fault", 1, 8192, fault_setup, fault_run, exit_parent },
 	{ "mmap-64m", "mmap + touch + munmap of 64 MiB", 1, 4, plain_setup, mmap_run, exit_parent },
 	{ "mprotect-64m", "mprotect of 64 MiB", 1, 16, mprotect_setup, mprotect_run, exit_parent },
+	{ "invlpg", "TLB flush of one page (PV: one hypercall)", 1, 20000, plain_setup, invlpg_run,
+	  exit_parent },
 	{ "ctxsw-2", "switch between 2 spaces", 1, 20000, ctxsw2_setup, ctxsw_run, ctxsw_teardown },
 	{ "ctxsw-4", "switch between 4 spaces", 1, 20000, ctxsw4_setup, ctxsw_run, ctxsw_teardown },
 	{ "ctxsw-8", "switch between 8 spaces", 1, 20000, ctxsw8_setup, ctxsw_run, ctxsw_teardown },
