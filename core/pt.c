@@ -133,11 +133,12 @@ static void prefetch_target(const struct machine *m, _Atomic uint64_t *t, unsign
 /* Whole-table walks over sparse tables (a new process's have a handful of
  * entries among 512): the eight entries from (i), i a multiple of eight,
  * are all empty, in one test; a full table pays one look at the first. */
-static bool group_empty(_Atomic uint64_t *t, unsigned i)
+static inline __attribute__((always_inline)) bool group_empty(_Atomic uint64_t *t, unsigned i)
 {
 	uint64_t any = atomic_load_explicit(&t[i], memory_order_relaxed);
 	if (any)
 		return false;
+#pragma GCC unroll 8
 	for (unsigned k = 1; k < 8; k++)
 		any |= atomic_load_explicit(&t[i + k], memory_order_relaxed);
 	return any == 0;
