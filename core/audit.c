@@ -132,6 +132,7 @@ static bool audit_desc_frame(struct audit *a, struct domain *d, mfn_t f)
 /* A vCPU's GDT frames, and the LDT frames mapped so far (within the LDT). */
 static bool audit_desc_tables(struct audit *a, struct domain *d, const struct vcpu *v)
 {
+	unsigned mapped = 0;
 	for (unsigned i = 0; i < desc_frames(v->gdt_ents); i++)
 		if (!audit_desc_frame(a, d, v->gdt_frames[i]))
 			return false;
@@ -142,7 +143,10 @@ static bool audit_desc_tables(struct audit *a, struct domain *d, const struct vc
 			return fail(a, "an LDT frame beyond the LDT", mfn_x(v->ldt_frames[i]), 0, 0);
 		if (!audit_desc_frame(a, d, v->ldt_frames[i]))
 			return false;
+		mapped++;
 	}
+	if (mapped != v->ldt_mapped)
+		return fail(a, "the count of mapped LDT frames is wrong", 0, v->ldt_mapped, mapped);
 	return true;
 }
 

@@ -106,21 +106,22 @@ long desc_map_ldt(struct vcpu *v, unsigned page, mfn_t mfn)
 	if (!frame_valid(vcpu_machine(v), mfn) || frame_get_type(v, mfn, FT_SEG_DESC, true))
 		return refuse(v, XEN_EINVAL, "an LDT page that cannot be descriptors");
 	v->ldt_frames[page] = mfn;
+	v->ldt_mapped++;
 	return 0;
 }
 
 void desc_destroy_ldt(struct vcpu *by, struct vcpu *v)
 {
-	bool dropped = false;
+	if (!v->ldt_mapped)
+		return;                 /* every root switch comes here */
 	for (unsigned i = 0; i < LDT_MAX_FRAMES; i++) {
 		if (mfn_eq(v->ldt_frames[i], INVALID_MFN))
 			continue;
 		frame_put_type(by, v->ldt_frames[i], true);
 		v->ldt_frames[i] = INVALID_MFN;
-		dropped = true;
 	}
-	if (dropped)
-		env_ldt_changed(v);
+	v->ldt_mapped = 0;
+	env_ldt_changed(v);
 }
 
 long desc_update(struct vcpu *v, uint64_t maddr, uint64_t d)

@@ -52,6 +52,7 @@ struct domain *domain_create(struct machine *m, unsigned nr_vcpus)
 			v->info_frame = INVALID_MFN;
 			v->ldt_base = 0;
 			v->ldt_ents = 0;
+			v->ldt_mapped = 0;
 			for (unsigned p = 0; p < 16; p++)
 				v->ldt_frames[p] = INVALID_MFN;
 			v->excl = false;

@@ -67,6 +67,8 @@ struct vcpu {
 	mfn_t ldt_frames[16];       /* and the frames the host has mapped so far, as the
 				     * CPU asked (desc.h): each a ref + a descriptor-page
 				     * type ref, or INVALID_MFN */
+	unsigned ldt_mapped;        /* how many of them are mapped (Xen's shadow_ldt_mapcnt):
+				     * a root switch with none drops nothing at once */
 	mfn_t info_frame;           /* the frame the host keeps its vcpu_info in: a ref + a
 				     * writable type ref, or INVALID_MFN (the shared info page) */
 	bool excl;                  /* holds its domain's exclusive count mode */
