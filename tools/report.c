@@ -337,11 +337,12 @@ static void plot_figure(FILE *f, const char *dir, const struct report *r, enum r
 	}
 	if (!panels)
 		return;
-	fprintf(f, "set terminal svg size 960,%u dynamic font 'sans,12' background '#ffffff'\n"
+	fprintf(f, "set terminal svg size 1200,%u dynamic font 'sans,12' background '#ffffff'\n"
 		"set output '%s'\nset multiplot layout %u,1\n%s\n", 400 * panels,
 		kind == ROW_TIME ? "report.svg" : "report-ratio.svg", panels,
 		kind == ROW_TIME ? "set logscale y\nset format y '%g'\nset ylabel 'us per operation (log scale)'"
-				 : "unset logscale y\nset yrange [0:*]\nset ylabel 'PV / native (same run)'");
+				 : "set logscale y\nset yrange [0.5:*]\nset ytics (0.5, 1, 1.5, 2, 3, 5, 10, 20, 30, 50)\n"
+				   "set ylabel 'PV / native (same run)'");
 	for (unsigned b = 1; b < NR_BENCHES; b++) {
 		if (!nc[b])
 			continue;
@@ -370,7 +371,7 @@ static int write_plot(const char *dir, const struct report *r)
 		return 1;
 	fputs("set datafile missing '-'\nset style data histograms\n"
 	      "set style histogram errorbars gap 2 lw 1\nset style fill solid 0.7 border -1\n"
-	      "set grid ytics\nset key top left\nset xtics nomirror rotate by 30 right\nset bars 0.5\n", f);
+	      "set grid ytics\nset key top left\nset xtics nomirror\nset bars 0.5\n", f);
 	plot_figure(f, dir, r, ROW_TIME);
 	plot_figure(f, dir, r, ROW_RATIO);
 	if (fclose(f))
