@@ -85,6 +85,8 @@ UNIT += tests/unit/test_attacks.c
 UNIT += tests/unit/test_preempt.c
 UNIT += tests/unit/test_insn.c
 UNIT += tests/unit/test_elf.c
+UNIT += tests/unit/test_acpi.c
+UNIT += pc/acpi.c
 UNIT += tests/unit/test_kernel.c
 UNIT += tests/unit/test_desc.c
 UNIT += tests/unit/test_priv.c
@@ -96,11 +98,13 @@ UNIT += tools/kernel.c
 HV += hv/main.c
 HV += hv/x86/entry.S
 HV += hv/x86/copy.S
+HV += hv/x86/ap.S
 HV += hv/x86/cpu.c
 HV += hv/x86/insn.c
 HV += hv/x86/priv.c
 HV += hv/x86/mem.c
 HV += hv/x86/fpu.c
+HV += hv/x86/smp.c
 HV += hv/dom/builder.c
 HV += hv/dom/elf.c
 HV += hv/dom/memory.c
@@ -210,7 +214,7 @@ build/$(1)/pc/pvh-native.o: pc/pvh.S $$(HEADERS)
 	@$$(if $$(Q),echo "  AS [$(1)] $$< for native.elf")
 	$$(Q)$(2) $$(KFLAGS) -DPVH_HIGH_L4=272 -DPVH_HIGH_L3=0 -DPVH_MAIN=native_main -c $$< -o $$@
 
-$(1)_HV_OBJ := $$(call kobj,$(1),$$(CORE) $$(HV) pc/pc.c pc/tsc.c) build/$(1)/pc/pvh-hv.o
+$(1)_HV_OBJ := $$(call kobj,$(1),$$(CORE) $$(HV) pc/pc.c pc/tsc.c pc/acpi.c) build/$(1)/pc/pvh-hv.o
 build/$(1)/hv.elf: hv/hv.ld $$($(1)_HV_OBJ)
 	@$$(if $$(Q),echo "  LD [$(1)] $$@")
 	$$(Q)$$(KLD) -T hv/hv.ld -o $$@ $$($(1)_HV_OBJ)

@@ -219,7 +219,18 @@ static inline struct hv_domain *hv_domain(const struct domain *d) { return d->ho
 
 /* --- x86/cpu.c ---------------------------------------------------------- */
 
-extern struct pcpu pcpu0;
+/* The physical CPUs hv keeps state for; CPU 0 is the bootstrap CPU. */
+#define SMP_MAX_CPUS 8u
+extern struct pcpu pcpus[SMP_MAX_CPUS];
+/* The physical CPUs the firmware lists (x86/smp.c, at least 1, at most
+ * SMP_MAX_CPUS kept) and how many are up.  smp_init finds them from the
+ * RSDP at (rsdp) (0: the BIOS area) and starts the others, after mem_init;
+ * they halt, for now: every vCPU runs on CPU 0. */
+extern unsigned smp_cpus_found, smp_cpus_up;
+void smp_init(uint64_t rsdp);
+/* Set up the CPU running this as CPU (id), entries from ring 3 landing on
+ * (stack): what cpu_init does for CPU 0 (x86/cpu.c). */
+void cpu_init_ap(unsigned id, uint64_t stack);
 /* SMAP is on: ring 0 reaches user pages only between stac and clac. */
 extern bool cpu_smap;
 /* UMIP is on: sgdt, sidt, sldt, smsw and str fault in ring 3. */
@@ -261,6 +272,8 @@ static inline void *maddr_virt(uint64_t pa) { return (void *)(uintptr_t)(HV_DIRE
 /* The hypervisor's own L4 (slots 256..271 only). */
 extern mfn_t hv_l4;
 /* The hypervisor's own L1 entry that maps (va), an address of hv.elf. */
+/* The end of the direct map: every GiB RAM touches, and at least 4 GiB. */
+uint64_t mem_direct_top(void);
 uint64_t *mem_hv_pte(uint64_t va);
 /* Load (root) as cr3 (flushing the TLB). */
 static inline void mem_load_root(mfn_t root) { write_cr3(mfn_x(root) << PAGE_SHIFT); }

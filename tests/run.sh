@@ -142,6 +142,17 @@ qemu_suite() {
 	fi
 	expect 0 "qemu: boot and run fork-exit" "$bin" run --host qemu --workload fork-exit --mode pv --ops 3 --pages 16384
 	if grep -q 'hv: audit after the domain was destroyed: ok' $T/test.out; then ok; else bad "qemu: hv audits after teardown"; fi
+	# several physical CPUs: hv finds them in the firmware's MADT (QEMU's
+	# -smp, TCG threads), starts every one (INIT-SIPI-SIPI, each on its own
+	# GDT, TSS and stacks) and runs every vCPU on the first, cleanly
+	for n in 2 4 8; do
+		expect 0 "qemu: fork-exit with $n CPUs" "$bin" run --host qemu --cpus $n --workload fork-exit --mode pv --ops 3 --pages 16384
+		if grep -q "hv: $n CPUs from the firmware's MADT" $T/test.out && grep -q "hv: $n CPUs up" $T/test.out &&
+		   grep -q 'hv: audit after the domain was destroyed: ok' $T/test.out; then ok
+		else bad "qemu: hv finds and starts the $n CPUs QEMU gives it"; fi
+	done
+	expect 2 "qemu: --cpus out of range" "$bin" run --host qemu --cpus 9
+	expect 2 "--cpus on the sim host" "$bin" run --host sim --cpus 2
 	expect 0 "qemu: the native image boots and runs fork-exit" "$bin" run --host qemu --workload fork-exit --mode native --ops 3 --pages 16384
 	if grep -q '| pvmmu native: booting (PVH)' $T/test.out && ! grep -q '| hv:' $T/test.out; then ok
 	else bad "qemu: the native run is native.elf alone, without hv"; fi

@@ -168,12 +168,17 @@ static pid_t start(const struct qemu_opts *o, bool native, const char *cmdline, 
 	uint64_t module_mib = !native && o->guest && !stat(guest, &st) ? (uint64_t)st.st_size >> 20 : 0;
 	snprintf(mem, sizeof(mem), "%lluM", (unsigned long long)(pages / 256 + module_mib + (xen ? 384 : 96)));
 	bool kvm = !strcmp(o->accel, "kvm");
+	char smp[16], accel[32];
+	unsigned cpus = o->cpus ? o->cpus : 1;
+	snprintf(smp, sizeof(smp), "%u", cpus);
+	/* several CPUs under TCG: one host thread each, really in parallel */
+	snprintf(accel, sizeof(accel), "%s%s", o->accel, !kvm && cpus > 1 ? ",thread=multi" : "");
 	/* TCG: QEMU 7.2's emulated iret and far return read the stack of a
 	 * ring-3 caller as a supervisor access, which SMAP refuses: a guest's
 	 * own iretq (Linux's sync_core) or lretq would fault under hv.  The
 	 * same CPU model for every image keeps the runs comparable. */
-	const char *argv[] = { QEMU, "-machine", "q35", "-accel", o->accel, "-cpu", kvm ? "host" : "max,-smap",
-			       "-m", mem, "-smp", "1", "-nodefaults", "-display", "none", "-no-reboot",
+	const char *argv[] = { QEMU, "-machine", "q35", "-accel", accel, "-cpu", kvm ? "host" : "max,-smap",
+			       "-m", mem, "-smp", smp, "-nodefaults", "-display", "none", "-no-reboot",
 			       "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-serial", "stdio",
 			       "-kernel", hv, "-append", xen ? xen_args : cmdline,
 			       native && !o->initrd ? NULL : "-initrd", xen ? module : native ? o->initrd : guest, NULL };

@@ -10,6 +10,7 @@
 struct qemu_opts {
 	bool xen;                   /* Xen 4.17 with the guest as dom0, not hv (xen.c) */
 	const char *accel;          /* "tcg" or "kvm" */
+	unsigned cpus;              /* physical CPUs, -smp (0: 1); TCG runs them in threads */
 	unsigned timeout;           /* seconds */
 	FILE *console;              /* where the serial console is streamed (NULL: nowhere) */
 	const char *guest;          /* the guest image (NULL: the build's guest.elf) */

@@ -13,7 +13,7 @@
 #include "qemu.h"
 
 static const char run_usage[] =
-	"usage: pvmmu run [--host qemu|xen|sim] [--accel tcg|kvm] [--workload NAME|all]\n"
+	"usage: pvmmu run [--host qemu|xen|sim] [--accel tcg|kvm] [--cpus N] [--workload NAME|all]\n"
 	"                 [--mode pv|nobatch|native|all] [--ops N] [--pages N] [--timeout S] [--json]\n"
 	"       pvmmu run --host qemu|xen --attack NAME|all\n"
 	"       pvmmu run --host qemu|xen --abi NAME|all\n"
@@ -36,6 +36,10 @@ static const char run_usage[] =
 	"                   qemu-system-x86_64 is installed, else sim\n"
 	"  --accel A        QEMU's accelerator: tcg (default) or kvm (hardware\n"
 	"                   virtualization only)\n"
+	"  --cpus N         qemu, xen: physical CPUs QEMU gives the machine, 1 to 8\n"
+	"                   (default 1; TCG then runs them in host threads); hv\n"
+	"                   finds them in the firmware's MADT and starts them, and\n"
+	"                   for now runs every vCPU on the first\n"
 	"  --workload NAME  default fork-exit; 'all' runs every workload\n"
 	"  --mode M         default all\n"
 	"  --ops N          operations (default: the workload's own)\n"
@@ -201,6 +205,11 @@ static int parse(int argc, char **argv, struct run_opts *o, const char **name, c
 		} else if (!strcmp(a, "--vcpus")) {
 			if (!cli_number(v, &o->lx.vcpus))
 				return cli_usage(run_usage, "--vcpus takes a number");
+		} else if (!strcmp(a, "--cpus")) {
+			uint64_t n;
+			if (!cli_number(v, &n) || n < 1 || n > 8)
+				return cli_usage(run_usage, "--cpus needs a number from 1 to 8");
+			o->q.cpus = (unsigned)n;
 		} else if (!strcmp(a, "--workload")) {
 			*name = v;
 		} else if (!strcmp(a, "--attack") || !strcmp(a, "--abi")) {
@@ -232,6 +241,8 @@ static int parse(int argc, char **argv, struct run_opts *o, const char **name, c
 		return 2;
 	if (!o->qemu && strcmp(o->q.accel, "tcg"))
 		return cli_usage(run_usage, "--accel applies to the qemu host only");
+	if (!o->qemu && o->q.cpus > 1)
+		return cli_usage(run_usage, "--cpus applies to the qemu and xen hosts only");
 	if (!o->qemu && *attack)
 		return cli_usage(run_usage, "--attack and --abi need the qemu or xen host (the sim's attacks are scenario files: pvmmu replay tests/attacks/*.pvs)");
 	o->q.console = o->json ? stderr : stdout;

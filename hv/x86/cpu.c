@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The CPU's tables.  The GDT puts our descriptors where Xen puts its own
+ * Each CPU's tables (CPU 0 by cpu_init, the others by cpu_init_ap as
+ * x86/smp.c starts them): a GDT, a TSS and exception stacks of its own; the
+ * IDT is shared.  The LDT window is one, for the CPU that runs vCPUs (CPU 0
+ * while the others only halt).  The GDT puts our descriptors where Xen puts its own
  * (0xe008 up), so the selectors a PV guest sees in its frames and gives to
  * iret are Xen's: 0xe033 for 64-bit code, 0xe02b for its stack.  syscall
  * lands in entry.S with interrupts, traps and direction masked; every
@@ -40,18 +43,23 @@ struct tss {
 	uint16_t reserved3, iomap;
 } __attribute__((packed));
 
-struct pcpu pcpu0;
-bool cpu_smap, cpu_umip;
-static uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(4096)));
-static struct idt_gate idt[256] __attribute__((aligned(16)));
-static struct tss tss0 __attribute__((aligned(16)));
-/* Stacks of their own for what may arrive while the stack is not ours: a
- * double fault, and a debug trap a guest defers into our entry with a
- * MOV SS (the entry runs one instruction on the guest's stack, XSA-260). */
+/* Each CPU's own: its GDT (the guest's frames mapped into its first pages
+ * while a vCPU runs there), its TSS, and stacks of their own for what may
+ * arrive while the stack is not ours: a double fault, and a debug trap a
+ * guest defers into our entry with a MOV SS (the entry runs one
+ * instruction on the guest's stack, XSA-260). */
 #define IST_DF 1
 #define IST_DB 2
-static uint8_t df_stack[16384] __attribute__((aligned(16)));
-static uint8_t db_stack[16384] __attribute__((aligned(16)));
+struct cpu_tables {
+	uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(4096)));
+	struct tss tss __attribute__((aligned(16)));
+	uint8_t df_stack[16384] __attribute__((aligned(16)));
+	uint8_t db_stack[16384] __attribute__((aligned(16)));
+};
+static struct cpu_tables tables[SMP_MAX_CPUS];
+struct pcpu pcpus[SMP_MAX_CPUS];
+bool cpu_smap, cpu_umip;
+static struct idt_gate idt[256] __attribute__((aligned(16)));
 extern uint8_t boot_stack_top[];
 extern const uint64_t exc_stubs[33];
 extern void syscall_entry(void);
@@ -68,19 +76,20 @@ static uint64_t seg(uint8_t access, uint8_t flags)
 	return 0xffffull | (uint64_t)access << 40 | (uint64_t)(flags | 0xf) << 48;
 }
 
-static void gdt_init(void)
+static void gdt_init(struct cpu_tables *t)
 {
+	uint64_t *gdt = t->gdt;
 	gdt[HV_CS >> 3] = seg(0x9a, 0xa0);          /* ring 0, 64-bit code */
 	gdt[HV_DS >> 3] = seg(0x92, 0xc0);          /* ring 0 data */
 	gdt[GUEST_CS32 >> 3] = seg(0xfa, 0xc0);     /* ring 3, 32-bit code */
 	gdt[GUEST_SS >> 3] = seg(0xf2, 0xc0);       /* ring 3 data */
 	gdt[GUEST_CS >> 3] = seg(0xfa, 0xa0);       /* ring 3, 64-bit code */
-	uint64_t base = (uintptr_t)&tss0, limit = sizeof(tss0) - 1;
+	uint64_t base = (uintptr_t)&t->tss, limit = sizeof(t->tss) - 1;
 	gdt[HV_TSS_SEL >> 3] = (limit & 0xffff) | (base & 0xffffff) << 16 | 0x89ull << 40 |
 			       ((limit >> 16) & 0xf) << 48 | ((base >> 24) & 0xff) << 56;
 	gdt[(HV_TSS_SEL >> 3) + 1] = base >> 32;
 
-	pc_load_gdt(gdt, sizeof(gdt), HV_CS, HV_DS);
+	pc_load_gdt(gdt, sizeof(t->gdt), HV_CS, HV_DS);
 	__asm__ volatile("mov %0, %%fs\n\t"
 			 "mov %0, %%gs\n\t"
 			 "ltr %w1"
@@ -100,6 +109,10 @@ static void idt_init(void)
 	idt_set(4, exc_stubs[4], 3, 0);
 	idt_set(1, exc_stubs[1], 0, IST_DB);
 	idt_set(8, exc_stubs[8], 0, IST_DF);
+}
+
+static void idt_load(void)
+{
 	struct { uint16_t limit; uint64_t base; } __attribute__((packed)) d = {
 		sizeof(idt) - 1, (uintptr_t)idt };
 	__asm__ volatile("lidt %0" :: "m"(d));
@@ -128,14 +141,22 @@ static void cr_init(void)
 	__asm__ volatile("mov %0, %%cr4" :: "r"(cr4));
 }
 
+/* The running CPU's GDT. */
+static uint64_t *this_gdt(void)
+{
+	return tables[this_cpu()->id].gdt;
+}
+
 void cpu_load_guest_gdt(const mfn_t frames[], unsigned n)
 {
-	static uint64_t own[GDT_GUEST_PAGES];   /* the frames of gdt[]'s first pages */
+	/* the frames of each CPU's GDT's first pages */
+	static uint64_t own[SMP_MAX_CPUS][GDT_GUEST_PAGES];
+	uint64_t *gdt = this_gdt(), *mine = own[this_cpu()->id];
 	uint64_t *pte = mem_hv_pte((uintptr_t)gdt);
 	for (unsigned i = 0; i < GDT_GUEST_PAGES; i++) {
-		if (!own[i])
-			own[i] = pte[i] & PTE_ADDR_MASK;
-		uint64_t pa = i < n ? mfn_x(frames[i]) << PAGE_SHIFT : own[i];
+		if (!mine[i])
+			mine[i] = pte[i] & PTE_ADDR_MASK;
+		uint64_t pa = i < n ? mfn_x(frames[i]) << PAGE_SHIFT : mine[i];
 		uint64_t e = pa | PTE_P | PTE_RW | PTE_A | PTE_D | PTE_NX;
 		if (pte[i] != e) {
 			pte[i] = e;
@@ -160,6 +181,7 @@ void cpu_load_guest_ldt(const mfn_t frames[16], unsigned ents)
 		return;
 	}
 	uint64_t base = (uintptr_t)ldt_window, limit = ents * 8ull - 1;
+	uint64_t *gdt = this_gdt();
 	gdt[LDT_SEL >> 3] = (limit & 0xffff) | (base & 0xffffff) << 16 | 0x82ull << 40 |
 			    ((limit >> 16) & 0xf) << 48 | ((base >> 24) & 0xff) << 56;
 	gdt[(LDT_SEL >> 3) + 1] = base >> 32;
@@ -183,6 +205,7 @@ bool cpu_selectors_ok(uint64_t cs, uint64_t ss)
 {
 	const uint64_t P = 1ull << 47, S = 1ull << 44, DPL3 = 3ull << 45, CODE = 1ull << 43;
 	const uint64_t W = 1ull << 41, L = 1ull << 53, D = 1ull << 54;
+	const uint64_t *gdt = this_gdt();
 	uint64_t c = gdt[(cs & 0xffff) >> 3], d = gdt[(ss & 0xffff) >> 3];
 	bool cs_gdt = ((c & (P | S | DPL3 | CODE)) == (P | S | DPL3 | CODE)) & ((c & (L | D)) != 0) &
 		      ((cs & 7) == 3) & (cs >= 8) & (cs <= 0xffff);
@@ -191,23 +214,25 @@ bool cpu_selectors_ok(uint64_t cs, uint64_t ss)
 	return ((cs == GUEST_CS) | (cs == GUEST_CS32) | cs_gdt) & ((ss == GUEST_SS) | ss_gdt);
 }
 
-void cpu_init(void)
+/* Everything a CPU sets up for itself: CPU (id) on (stack) (where entries
+ * from ring 3 land), its tables, control registers, FPU, syscall MSRs, and
+ * gs on its struct pcpu. */
+static void cpu_init_this(unsigned id, uint64_t stack)
 {
-	/* No interrupts: mask both PICs. */
-	outb(0x21, 0xff);
-	outb(0xa1, 0xff);
-	tss0.rsp[0] = (uintptr_t)boot_stack_top;
-	tss0.ist[IST_DF - 1] = (uintptr_t)df_stack + sizeof(df_stack);
-	tss0.ist[IST_DB - 1] = (uintptr_t)db_stack + sizeof(db_stack);
-	tss0.iomap = sizeof(tss0);            /* no I/O bitmap: no port for ring 3 */
-	gdt_init();
-	idt_init();
+	struct cpu_tables *t = &tables[id];
+	struct pcpu *c = &pcpus[id];
+	t->tss.rsp[0] = stack;
+	t->tss.ist[IST_DF - 1] = (uintptr_t)t->df_stack + sizeof(t->df_stack);
+	t->tss.ist[IST_DB - 1] = (uintptr_t)t->db_stack + sizeof(t->db_stack);
+	t->tss.iomap = sizeof(t->tss);        /* no I/O bitmap: no port for ring 3 */
+	gdt_init(t);
+	idt_load();
 	cr_init();
 
-	pcpu0.stack_top = (uintptr_t)boot_stack_top;
-	pcpu0.self = &pcpu0;
-	pcpu0.id = 0;
-	fpu_init_cpu(&pcpu0);
+	c->stack_top = stack;
+	c->self = c;
+	c->id = id;
+	fpu_init_cpu(c);
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
 	/* sysret would load cs 0xe033 and ss 0xe02b; syscall loads ours. */
 	wrmsr(MSR_STAR, (uint64_t)GUEST_CS32 << 48 | (uint64_t)HV_CS << 32);
@@ -215,9 +240,24 @@ void cpu_init(void)
 	wrmsr(MSR_CSTAR, (uintptr_t)syscall_entry);
 	wrmsr(MSR_FMASK, RFLAGS_IF | RFLAGS_TF | RFLAGS_NT | RFLAGS_IOPL | RFLAGS_DF | RFLAGS_AC);
 	/* In ring 0 gs is ours; entering the guest swaps it for the guest's. */
-	wrmsr(MSR_GS_BASE, (uintptr_t)&pcpu0);
+	wrmsr(MSR_GS_BASE, (uintptr_t)c);
 	wrmsr(MSR_KERNEL_GS, 0);
 	wrmsr(MSR_FS_BASE, 0);
+}
+
+void cpu_init(void)
+{
+	/* No interrupts: mask both PICs. */
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
+	idt_init();
+	cpu_init_this(0, (uintptr_t)boot_stack_top);
+}
+
+void cpu_init_ap(unsigned id, uint64_t stack)
+{
+	write_cr3(mfn_x(hv_l4) << PAGE_SHIFT);  /* off the boot tables */
+	cpu_init_this(id, stack);
 }
 
 int cpu_rdmsr_safe(uint32_t msr, uint64_t *val)

@@ -98,17 +98,28 @@ static uint64_t map_text(void)
 	return l3;
 }
 
-/* Every frame, with 2 MiB pages, supervisor only. */
+/* Every frame, with 2 MiB pages, supervisor only; and the rest of the low
+ * 4 GiB, uncached, where the firmware's tables and the devices are (the
+ * local APIC at 0xfee00000). */
 static uint64_t map_direct(void)
 {
 	uint64_t l3 = alloc_frames(1);
-	for (uint64_t gib = 0; gib * (1ull << 30) < ram_top; gib++) {
+	for (uint64_t gib = 0; gib < mem_direct_top() >> 30; gib++) {
 		uint64_t l2 = alloc_frames(1);
 		set(l3, (unsigned)gib, l2 | PTE_P | PTE_RW | PTE_A);
-		for (unsigned i = 0; i < PT_ENTRIES; i++)
-			set(l2, i, ((gib << 30) + ((uint64_t)i << 21)) | PTE_P | PTE_RW | PTE_A | PTE_D | PTE_PSE | PTE_NX);
+		for (unsigned i = 0; i < PT_ENTRIES; i++) {
+			uint64_t pa = (gib << 30) + ((uint64_t)i << 21);
+			uint64_t uc = pa >= ram_top ? PTE_PCD | PTE_PWT : 0;
+			set(l2, i, pa | PTE_P | PTE_RW | PTE_A | PTE_D | PTE_PSE | PTE_NX | uc);
+		}
 	}
 	return l3;
+}
+
+uint64_t mem_direct_top(void)
+{
+	uint64_t top = (ram_top + (1ull << 30) - 1) & ~((1ull << 30) - 1);
+	return top > (4ull << 30) ? top : 4ull << 30;
 }
 
 /* The m2p (n frames from pa), read-only and user, at MACH2PHYS_VIRT_START. */
