@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Several vCPUs on one physical CPU, CPU 0 (the others halt: x86/smp.c).
- * The running vCPU's registers are the frame on the stack (struct regs); each other vCPU keeps its own in its
- * hv_vcpu.  We switch when the guest yields, blocks or takes a vCPU down,
+ * The running vCPU's registers are the frame on the stack (struct regs);
+ * each other vCPU keeps its own in its hv_vcpu.  We switch when the guest yields, blocks or takes a vCPU down,
  * and on the timer (pc_timer_start: 1 kHz at vector 0x20), started when a
  * second vCPU comes up or a guest timer is set, and taken while the guest
  * runs or hv idles (hv itself otherwise runs with interrupts off).  Each
