@@ -2,8 +2,8 @@
 /*
  * Several vCPUs on one physical CPU, CPU 0 (the others halt: x86/smp.c).
  * The running vCPU's registers are the frame on the stack (struct regs);
- * each other vCPU keeps its own in its hv_vcpu.  We switch when the guest yields, blocks or takes a vCPU down,
- * and on the timer (pc_timer_start: 1 kHz at vector 0x20), started when a
+ * each other vCPU keeps its own in its hv_vcpu.  We switch when the guest
+ * yields, blocks or takes a vCPU down, and on the timer (pc_timer_start: 1 kHz at vector 0x20), started when a
  * second vCPU comes up or a guest timer is set, and taken while the guest
  * runs or hv idles (hv itself otherwise runs with interrupts off).  Each
  * tick also runs the guest's timers (event/time.c) and reads the serial
