@@ -3,16 +3,16 @@
  * Several vCPUs on one physical CPU, CPU 0 (the others halt: x86/smp.c).
  * The running vCPU's registers are the frame on the stack (struct regs);
  * each other vCPU keeps its own in its hv_vcpu.  We switch when the guest
- * yields, blocks or takes a vCPU down, and on the timer (pc_timer_start: 1 kHz at vector 0x20), started when a
- * second vCPU comes up or a guest timer is set, and taken while the guest
- * runs or hv idles (hv itself otherwise runs with interrupts off).  Each
- * tick also runs the guest's timers (event/time.c) and reads the serial
- * port into the console ring (event/console.c).  With "timer=off" on hv's
- * command line a tick never switches vCPUs: they switch only when they
- * yield, block, go down or a hypercall continues, so a run depends on
- * nothing but the guest (a fuzzing seed replays exactly).  The switch
- * happens on the way out (hv_exit), after the running vCPU's result is in
- * its frame.
+ * yields, blocks or takes a vCPU down, and on the timer (pc_timer_start:
+ * 1 kHz at vector 0x20), started when a second vCPU comes up or a guest
+ * timer is set, and taken while the guest runs or hv idles (hv itself
+ * otherwise runs with interrupts off).  Each tick also runs the guest's
+ * timers (event/time.c) and reads the serial port into the console ring
+ * (event/console.c).  With "timer=off" on hv's command line a tick never
+ * switches vCPUs: they switch only when they yield, block, go down or a
+ * hypercall continues, so a run depends on nothing but the guest (a
+ * fuzzing seed replays exactly).  The switch happens on the way out
+ * (hv_exit), after the running vCPU's result is in its frame.
  *
  * A vCPU runs if it is up and not blocked.  SCHEDOP_block unmasks its
  * events and blocks it unless an upcall is already pending; SCHEDOP_poll
