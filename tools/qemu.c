@@ -265,7 +265,9 @@ int qemu_boot(const struct qemu_opts *o, bool native, const char *cmdline, uint6
 	close(fd);
 	if (end)
 		return end;
-	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT)
+	/* QEMU killed by a signal of its own: an assertion (SIGABRT), or its
+	 * TCG translator's crash on guest bytes it cannot decode (SIGSEGV) */
+	if (WIFSIGNALED(status) && (WTERMSIG(status) == SIGABRT || WTERMSIG(status) == SIGSEGV))
 		return -3;
 	if (o->xen && !native) {
 		/* Xen halts the machine; QEMU ending by itself means it never ran
@@ -300,7 +302,7 @@ static int boot(const struct qemu_opts *o, bool native, const char *cmdline, uin
 		snprintf(r->audit_msg, sizeof(r->audit_msg), "stopped: the run passed its time limit of %u s",
 			 o->timeout);
 	if (code == -3)
-		snprintf(r->audit_msg, sizeof(r->audit_msg), "QEMU itself aborted (an assertion of its own)");
+		snprintf(r->audit_msg, sizeof(r->audit_msg), "QEMU itself died (an assertion or a crash of its own)");
 	return code;
 }
 
