@@ -29,7 +29,7 @@
 #include "../core/hypercall.h"
 #include "../sim/sim.h"
 #include "cli.h"
-#include "hostinfo.h"
+#include "json.h"
 #include "report.h"
 #include "stats.h"
 
@@ -276,7 +276,7 @@ static void print_json(const struct results *r)
 	struct figure f[NR_FIGURES];
 	figures(r, f);
 	printf("{\"host\":\"sim\",\"reps\":%u,\"machine\":", r->reps);
-	hostinfo_json(stdout);
+	json_machine(stdout);
 	for (unsigned i = 0; i < NR_FIGURES; i++) {
 		printf(",\"%s\":{\"unit\":\"%s\",\"median\":%.6g,\"lo\":%.6g,\"hi\":%.6g", f[i].op,
 		       f[i].unit, f[i].s->median, f[i].s->lo, f[i].s->hi);

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "hostinfo.h"
+#include "json.h"
 #include "qemu.h"
 #include "report.h"
 #include "stats.h"
@@ -121,12 +121,6 @@ static bool shown(const struct opts *o, const struct pair *p)
 	return o->side[p->top] && o->side[p->base];
 }
 
-static void put_spread(const char *top, const char *base, const struct spread *s)
-{
-	printf(",\"%s%s%s\":{\"median\":%.6g,\"lo\":%.6g,\"hi\":%.6g}", top, base ? "_over_" : "_us",
-	       base ? base : "", s->median, s->lo, s->hi);
-}
-
 static void print_json(const struct opts *o, const struct workload *w, const struct summary *s,
 		       const struct guest_result *pv)
 {
@@ -134,19 +128,24 @@ static void print_json(const struct opts *o, const struct workload *w, const str
 	const struct guest_counts *c = &pv->counts;
 	printf("{\"host\":\"%s\",\"accel\":\"%s\",\"workload\":\"%s\",\"op\":\"%s\",\"reps\":%u,\"ops\":%llu",
 	       o->host, o->qemu ? o->q.accel : "none", w->name, w->op, o->reps, (unsigned long long)pv->ops);
+	char name[32];
 	for (unsigned i = 0; i < NR_SIDES; i++)
-		if (o->side[i])
-			put_spread(side_name(o, i), NULL, &s->us[i]);
+		if (o->side[i]) {
+			snprintf(name, sizeof(name), "%s_us", side_name(o, i));
+			json_spread(stdout, name, &s->us[i]);
+		}
 	for (unsigned i = 0; i < NR_PAIRS; i++) {
 		const struct pair *p = &pairs[i];
-		if (shown(o, p))
-			put_spread(side_name(o, p->top), side_name(o, p->base), &s->ratio[p->top][p->base]);
+		if (!shown(o, p))
+			continue;
+		snprintf(name, sizeof(name), "%s_over_%s", side_name(o, p->top), side_name(o, p->base));
+		json_spread(stdout, name, &s->ratio[p->top][p->base]);
 	}
 	if (t)
 		printf(",\"target\":%.2f,\"lmbench\":\"%s\"", t->ratio, t->lmbench);
 	printf(",\"pv_per_op\":{\"hypercalls\":%.3f,\"multicall_entries\":%.3f,\"page_faults\":%.3f}"
 	       ",\"machine\":", per(c->hypercalls, pv->ops), per(c->mc_entries, pv->ops), per(c->faults, pv->ops));
-	hostinfo_json(stdout);
+	json_machine(stdout);
 	printf("}\n");
 }
 

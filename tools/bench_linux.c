@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "cli.h"
-#include "hostinfo.h"
+#include "json.h"
 #include "linux.h"
 #include "qemu.h"
 #include "report.h"
@@ -182,17 +182,12 @@ static void print_table(const struct opts *o, double t[NR_SIDES][NR_OPS][MAX_REP
 	       "operation of the last hv run, from hv's counters)\n", o->reps);
 }
 
-static void put_spread(const char *name, const struct spread *s)
-{
-	printf(",\"%s\":{\"median\":%.6g,\"lo\":%.6g,\"hi\":%.6g}", name, s->median, s->lo, s->hi);
-}
-
 static void print_json(const struct opts *o, double t[NR_SIDES][NR_OPS][MAX_REPS], const struct run *hv)
 {
 	printf("{\"bench\":\"linux\",\"accel\":\"%s\",\"reps\":%u,\"kernel\":", o->q.accel, o->reps);
 	json_string(stdout, o->lx.kernel);
 	printf(",\"machine\":");
-	hostinfo_json(stdout);
+	json_machine(stdout);
 	printf(",\"ops\":[");
 	for (unsigned i = 0; i < NR_OPS; i++) {
 		struct op_summary m = summarise(o, t, i);
@@ -202,10 +197,10 @@ static void print_json(const struct opts *o, double t[NR_SIDES][NR_OPS][MAX_REPS
 			char name[32];
 			if (!o->side[s])
 				continue;
-			put_spread(side_names[s], &m.us[s]);
+			json_spread(stdout, side_names[s], &m.us[s]);
 			snprintf(name, sizeof(name), "%s_over_native", side_names[s]);
 			if (s != NATIVE)
-				put_spread(name, &m.ratio[s]);
+				json_spread(stdout, name, &m.ratio[s]);
 		}
 		if (ops[i].target > 0)
 			printf(",\"target\":%.1f", ops[i].target);

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cli.h"
-#include "hostinfo.h"
+#include "json.h"
 #include "qemu.h"
 #include "report.h"
 
@@ -79,7 +79,7 @@ static const char *const benches[] = { "core", "guest", "linux" };
 static void write_json(FILE *f, const struct report *r)
 {
 	fputs("{\"machine\":", f);
-	hostinfo_json(f);
+	json_machine(f);
 	fputs(",\n\"rows\":[", f);
 	for (unsigned i = 0; i < r->n; i++) {
 		const struct report_row *w = &r->rows[i];

@@ -24,24 +24,10 @@
 #define XEN_PACKAGE "xen-hypervisor-4.17-amd64"
 #define XEN_GZ      "root/boot/xen-4.17-amd64.gz"
 
-/* The source tree's root, from the pvmmu binary's place (build/VARIANT/). */
-static void tree_root(char *buf, size_t len)
-{
-	char self[PATH_MAX - 64];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	self[n > 0 ? n : 0] = 0;
-	for (int up = 0; up < 3; up++) {
-		char *slash = strrchr(self, '/');
-		if (slash)
-			*slash = 0;
-	}
-	snprintf(buf, len, "%.3000s", self);
-}
-
 int xen_image(char *path, size_t len)
 {
 	char root[PATH_MAX - 128], dir[PATH_MAX], cmd[4 * PATH_MAX];
-	tree_root(root, sizeof(root));
+	build_path(root, sizeof(root), "..");      /* the source tree: build/.. */
 	const char *env = getenv("PVMMU_XEN");
 	if (env)
 		snprintf(dir, sizeof(dir), "%.3000s", env);

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* The machine a benchmark ran on (contract in hostinfo.h). */
+/* The benchmarks' JSON output (contract in json.h). */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
-#include "hostinfo.h"
+#include "json.h"
 
 void json_string(FILE *f, const char *s)
 {
@@ -25,6 +25,13 @@ void json_string(FILE *f, const char *s)
 			fputc(c, f);
 	}
 	fputc('"', f);
+}
+
+void json_spread(FILE *f, const char *name, const struct spread *s)
+{
+	fputs(",", f);
+	json_string(f, name);
+	fprintf(f, ":{\"median\":%.6g,\"lo\":%.6g,\"hi\":%.6g}", s->median, s->lo, s->hi);
 }
 
 /* The value of the first line of (path) that starts with (key), after its
@@ -60,7 +67,7 @@ static char *qemu_version(char *out, size_t size)
 	return got && *got ? got : NULL;
 }
 
-void hostinfo_json(FILE *f)
+void json_machine(FILE *f)
 {
 	char model[256], mhz[64], mem[64], qemu[256], when[32];
 	struct utsname u;
