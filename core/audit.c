@@ -150,15 +150,15 @@ static bool audit_desc_tables(struct audit *a, struct domain *d, const struct vc
 	return true;
 }
 
-/* The frame a vCPU keeps its vcpu_info in: writable, a reference and a
- * type reference. */
-static bool audit_info_frame(struct audit *a, struct domain *d, mfn_t f)
+/* A frame the host writes (a vCPU's vcpu_info, the domain's held frames):
+ * writable, a reference and a type reference. */
+static bool audit_writable_hold(struct audit *a, struct domain *d, mfn_t f)
 {
 	if (mfn_eq(f, INVALID_MFN))
 		return true;
 	uint64_t x = frame_valid(a->m, f) ? frame_word(a->m, f) : 0;
 	if (fw_owner(x) != d->owner || fw_type(x) != FT_WRITABLE)
-		return fail(a, "vcpu_info frame is not a writable frame of its domain", mfn_x(f), x, 0);
+		return fail(a, "a frame the host writes is not a writable frame of its domain", mfn_x(f), x, 0);
 	a->e[mfn_x(f)].count++;
 	a->e[mfn_x(f)].tc++;
 	return true;
@@ -242,7 +242,10 @@ static bool derive(struct audit *a)
 		for (unsigned j = 0; d->live && j < d->nr_vcpus; j++)
 			if (!audit_root(a, d, d->vcpus[j].kernel_root) ||
 			    !audit_root(a, d, d->vcpus[j].user_root) || !audit_desc_tables(a, d, &d->vcpus[j]) ||
-			    !audit_info_frame(a, d, d->vcpus[j].info_frame))
+			    !audit_writable_hold(a, d, d->vcpus[j].info_frame))
+				return false;
+		for (unsigned j = 0; d->live && j < d->nr_held; j++)
+			if (!audit_writable_hold(a, d, d->held[j]))
 				return false;
 	}
 	return true;

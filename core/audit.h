@@ -11,7 +11,10 @@
  *  - no vCPU caches a translation of a frame its domain does not own (the
  *    m2p and the tables that map it excepted, read-only: Xen lets a guest
  *    read those through a read-only linear entry);
- *  - linear-pagetable counts match the linear entries, never both ways.
+ *  - linear-pagetable counts match the linear entries, never both ways;
+ *  - every frame the host writes by machine address (vcpu_info frames, the
+ *    domain's held frames) is writable and holds its two references, so
+ *    it is no pagetable.
  * Run it only while no hypercall is in progress.
  */
 #ifndef CORE_AUDIT_H

@@ -43,6 +43,7 @@ struct domain *domain_create(struct machine *m, unsigned nr_vcpus)
 		d->nr_vcpus = nr_vcpus;
 		atomic_store(&d->excl, 0);
 		atomic_store(&d->demoting, 0);
+		d->nr_held = 0;
 		for (unsigned k = 0; k < nr_vcpus; k++) {
 			struct vcpu *v = &d->vcpus[k];
 			v->d = d;
@@ -117,6 +118,19 @@ static bool removable(const struct domain *d, uint64_t x)
 	       !(x & (FW_PINNED | FW_PARTIAL | FW_DEMOTING));
 }
 
+long dom_hold_writable(struct vcpu *v, mfn_t mfn)
+{
+	struct domain *d = v->d;
+	if (d->nr_held == DOM_HELD_MAX)
+		return refuse(v, XEN_ENOSPC, "the host holds as many frames as it may");
+	if (!frame_valid(d->m, mfn))
+		return refuse(v, XEN_EINVAL, "frame is beyond machine memory");
+	long rc = frame_get_type(v, mfn, FT_WRITABLE, true);
+	if (!rc)
+		d->held[d->nr_held++] = mfn;
+	return rc;
+}
+
 long domain_remove_frame(struct vcpu *v, mfn_t mfn)
 {
 	struct machine *m = vcpu_machine(v);
@@ -145,6 +159,9 @@ void domain_destroy(struct domain *d)
 		desc_destroy_ldt(ctx, &d->vcpus[k]);
 		drop_root(ctx, &d->vcpus[k].info_frame);
 	}
+	for (unsigned i = 0; i < d->nr_held; i++)
+		drop_root(ctx, &d->held[i]);
+	d->nr_held = 0;
 	for (uint64_t i = 0; i < m->nr_frames; i++) {
 		uint64_t x = frame_word(m, _mfn(i));
 		if (fw_owner(x) != d->owner)

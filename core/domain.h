@@ -37,6 +37,15 @@ long domain_remove_frame(struct vcpu *v, mfn_t mfn);
  * nothing of this one.  No vCPU of (d) may be running. */
 void domain_destroy(struct domain *d);
 
+/* The host will write frame (mfn) of (v)'s domain by its machine address
+ * for as long as the domain lives (its shared info page, grant table
+ * frames, console ring): hold a reference and a writable type reference on
+ * it, as Xen's shared pages and a console backend's mapping hold theirs,
+ * so the guest can never make it a pagetable or give it back.  0, or
+ * core's error (a frame not the domain's, one in use as another type, or
+ * DOM_HELD_MAX held already: -XEN_ENOSPC). */
+long dom_hold_writable(struct vcpu *v, mfn_t mfn);
+
 /* Mark (d) crashed with (reason): its hypercalls stop at once and the host
  * destroys it; other domains are not touched. */
 void domain_crash(struct domain *d, const char *reason);

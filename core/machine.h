@@ -32,6 +32,7 @@
 
 #define MAX_DOMAINS 64
 #define MAX_VCPUS   16
+#define DOM_HELD_MAX 80
 
 /* Owners as stored in a frame word. */
 #define OWNER_NOBODY 0u
@@ -49,6 +50,7 @@ struct vcpu_stats {
 	uint64_t pins, unpins;
 	uint64_t flushes;           /* vCPU TLBs flushed whole, any vCPU's */
 	uint64_t emulated;          /* writable-pagetable stores emulated */
+	uint64_t flush_ipis;        /* flushes the host sent to other physical CPUs (hv) */
 };
 
 struct vcpu {
@@ -102,6 +104,10 @@ struct domain {
 	_Atomic uint32_t excl;      /* exclusive count mode is held */
 	_Atomic uint64_t demoting;  /* head of the devalidation queue: mfn + 1, 0 if empty;
 				     * changed only in exclusive mode */
+	mfn_t held[DOM_HELD_MAX];   /* frames the host writes by machine address for the
+				     * domain's life (core/domain.h, dom_hold_writable):
+				     * each a ref + a writable type ref */
+	unsigned nr_held;
 	struct vcpu vcpus[MAX_VCPUS];
 };
 

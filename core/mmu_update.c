@@ -57,7 +57,7 @@ static inline __attribute__((always_inline)) long update_entry(struct vcpu *v, s
 	}
 	if (mfn_eq(h->mfn, INVALID_MFN))
 		return plain_write(v, mfn, slot, val);
-	long rc = pt_update(v, mfn, h->level, slot, val, preserve_ad);
+	long rc = pt_update(v, mfn, h->level, slot, val, preserve_ad, NULL);
 	if (h->level > 1 && !rc)
 		h->upper_changed = true;
 	return rc;

@@ -486,7 +486,7 @@ static long l1_rw_update(struct vcpu *v, _Atomic uint64_t *p, uint64_t *old, uin
 		if (rc)
 			return rc;
 	}
-	if (!atomic_compare_exchange_weak(p, old, new)) {
+	if (!atomic_compare_exchange_strong(p, old, new)) {
 		if (new & PTE_RW)
 			frame_put_type(v, mfn, false);
 		return 1;
@@ -497,7 +497,7 @@ static long l1_rw_update(struct vcpu *v, _Atomic uint64_t *p, uint64_t *old, uin
 }
 
 long pt_update(struct vcpu *v, mfn_t table, unsigned level, unsigned slot,
-	       uint64_t val, bool preserve_ad)
+	       uint64_t val, bool preserve_ad, const uint64_t *expect)
 {
 	_Atomic uint64_t *p = &pt_entries(vcpu_machine(v), table)[slot];
 	bool have_refs = false;
@@ -511,21 +511,24 @@ long pt_update(struct vcpu *v, mfn_t table, unsigned level, unsigned slot,
 	if (pte_present(val))
 		val = pt_adjust(level, val);
 
-	uint64_t old = atomic_load_explicit(p, memory_order_acquire);
-	for (;;) {
-		uint64_t new = preserve_ad ? val | (old & (PTE_A | PTE_D)) : val;
+	uint64_t old = expect ? *expect : atomic_load_explicit(p, memory_order_acquire), new;
+	for (;; ) {
+		new = preserve_ad ? val | (old & (PTE_A | PTE_D)) : val;
 		if (fast_path(old, new)) {
-			if (!atomic_compare_exchange_weak(p, &old, new))
+			if (!atomic_compare_exchange_strong(p, &old, new)) {
+				if (expect)
+					break;
 				continue;
+			}
 			if (have_refs)
 				put_entry_refs(v, table, level, new);
 			return 0;
 		}
 		if (level == 1 && !have_refs && rw_only(old, new)) {
 			rc = l1_rw_update(v, p, &old, new);
-			if (rc == 1)
+			if (rc == 1 && !expect)
 				continue;
-			return rc;
+			return rc == 1 ? -XEN_EAGAIN : rc;
 		}
 		if (pte_present(new) && !have_refs) {
 			rc = get_entry_refs(v, table, level, new);
@@ -533,12 +536,18 @@ long pt_update(struct vcpu *v, mfn_t table, unsigned level, unsigned slot,
 				return rc;
 			have_refs = true;
 		}
-		if (!atomic_compare_exchange_weak(p, &old, new))
+		if (!atomic_compare_exchange_strong(p, &old, new)) {
+			if (expect)
+				break;
 			continue;
+		}
 		if (pte_present(old))
 			put_entry_refs(v, table, level, old);
 		return 0;
 	}
+	if (have_refs)                  /* the entry was not *expect: undo */
+		put_entry_refs(v, table, level, new);
+	return -XEN_EAGAIN;
 }
 
 long pt_walk_l1(struct vcpu *v, uint64_t va, mfn_t *l1)

@@ -75,11 +75,13 @@ static inline bool pt_demote_done(struct vcpu *v)
  * software bits alone keep the frame and skip revalidation (the fast path);
  * an L1 entry that keeps its frame and gains or loses RW takes or drops the
  * writable type alone, its general reference kept (mprotect's case).
- * With (preserve_ad) the entry's A and D bits survive.  The caller holds a
- * type reference on (table).  Returns 0 or a negative errno with nothing
- * changed. */
+ * With (preserve_ad) the entry's A and D bits survive.  With (expect), the
+ * swap is a compare-and-exchange against *expect, as an emulated
+ * instruction's own: if the entry holds anything else, -XEN_EAGAIN.  The
+ * caller holds a type reference on (table).  Returns 0 or a negative errno
+ * with nothing changed. */
 long pt_update(struct vcpu *v, mfn_t table, unsigned level, unsigned slot,
-	       uint64_t val, bool preserve_ad);
+	       uint64_t val, bool preserve_ad, const uint64_t *expect);
 
 /* Would the not-present entry (e) of a table of (level) expose memory to
  * L1TF speculation (Xen's pv_l1tf_check_pte): an address below the safe

@@ -10,6 +10,13 @@
  * As in Xen, only stores into L1 tables are emulated: a store into a live
  * L2, L3 or L4 is a fault the guest sees (it updates those through
  * mmu_update, which also flushes).
+ *
+ * Atomic as the instruction would be, against other CPUs and the MMU's own
+ * A and D updates: the entry is replaced by a compare-and-exchange against
+ * the value the store was merged into, and a read-modify-write (cmpxchg,
+ * xchg, a locked and/or/bts) first checks that the entry still holds what
+ * the instruction read.  If either changed meanwhile, nothing is stored
+ * and the host runs the instruction again, which reads the entry afresh.
  */
 #include "domain.h"
 #include "frame.h"
@@ -18,9 +25,9 @@
 #include "pt.h"
 
 /* Apply a store of (bytes) bytes of (value) at byte (offset) of live table
- * (mfn), or fail. */
+ * (mfn), or fail; a read-modify-write read (*read) there. */
 static long store_into_table(struct vcpu *v, mfn_t mfn, unsigned offset, uint64_t value,
-			     unsigned bytes)
+			     unsigned bytes, const uint64_t *read)
 {
 	unsigned level;
 	long rc = frame_get_live_table(v, mfn, &level);
@@ -34,13 +41,16 @@ static long store_into_table(struct vcpu *v, mfn_t mfn, unsigned offset, uint64_
 	uint64_t mask = bytes == 8 ? ~0ull : ((1ull << (bytes * 8)) - 1) << shift;
 	uint64_t old = atomic_load(&pt_entries(vcpu_machine(v), mfn)[slot]);
 	uint64_t new = (old & ~mask) | ((value << shift) & mask);
-	rc = pt_update(v, mfn, level, slot, new, false);
+	if (read && (old & mask) >> shift != *read)
+		rc = -XEN_EAGAIN;       /* not what the instruction read: run it again */
+	else
+		rc = pt_update(v, mfn, level, slot, new, false, bytes < 8 || read ? &old : NULL);
 	frame_put_type(v, mfn, false);
 	v->stats.emulated += rc == 0;
 	return rc;
 }
 
-long ptwr_emulate(struct vcpu *v, uint64_t va, uint64_t value, unsigned bytes)
+long ptwr_emulate(struct vcpu *v, uint64_t va, uint64_t value, unsigned bytes, const uint64_t *read)
 {
 	mfn_t l1;
 	long rc;
@@ -56,7 +66,7 @@ long ptwr_emulate(struct vcpu *v, uint64_t va, uint64_t value, unsigned bytes)
 			rc = refuse(v, XEN_EFAULT, "store is not through a read-only mapping");
 		else
 			rc = store_into_table(v, pte_mfn(e), (unsigned)(va & (PAGE_SIZE - 1)),
-					      value, bytes);
+					      value, bytes, read);
 	}
 	pt_demote_run(v);
 	dom_shared_exit(v);
@@ -76,7 +86,7 @@ long ptwr_write_frame(struct vcpu *v, mfn_t mfn, unsigned slot, uint64_t value)
 	if (!pt_demote_run(v)) {
 		rc = -XEN_ERESTART;
 	} else if (fw_live_table(frame_word(m, mfn))) {
-		rc = store_into_table(v, mfn, slot * 8, value, 8);
+		rc = store_into_table(v, mfn, slot * 8, value, 8, NULL);
 	} else if (frame_get_type(v, mfn, FT_WRITABLE, false) == 0) {
 		atomic_store(&pt_entries(m, mfn)[slot], value);
 		frame_put_type(v, mfn, false);

@@ -41,7 +41,7 @@ long do_update_va_mapping(struct vcpu *v, uint64_t va, uint64_t val, uint64_t fl
 	if (rc)
 		return rc;
 	if (level == FT_L1)
-		rc = pt_update(v, l1, 1, pt_index(va, 1), val, false);
+		rc = pt_update(v, l1, 1, pt_index(va, 1), val, false, NULL);
 	else
 		rc = refuse(v, XEN_EINVAL, "address is not mapped through an L1 table");
 	frame_put_type(v, l1, false);

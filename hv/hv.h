@@ -11,6 +11,9 @@
  *   x86/fpu.c        FXSAVE/SSE state per vCPU, the virtual CR0.TS
  *   x86/mem.c        the memory map, the hypervisor's tables (text, direct
  *                    map, m2p), the frame table, core's env_* over them
+ *   x86/smp.c        the other CPUs started; IPIs, remote flushes, locks,
+ *                    holding the other CPUs still
+ *   x86/apic.c       the local APIC: IPIs, end of interrupt, the timer
  *   x86/insn.c       a pure decoder of the stores hv emulates (insn.h)
  *   x86/priv.c       a pure decoder of the privileged instructions (priv.h)
  *   dom/elf.c        the image as Xen's loader reads it (pure)
@@ -32,7 +35,8 @@
  *   event/evtchn.c   2-level event channels
  *   event/time.c     system time, pvclock, wall clock, guest timers
  *   event/console.c  console_io and the console ring's backend
- *   sched/sched.c    several vCPUs on one CPU: the timer, switches, block
+ *   sched/sched.c    vCPUs on CPUs: run queues, switches, idle, the tick
+ *   sched/sched_op.c sched_op (block, poll), runstates
  *   sched/vcpu_op.c  vcpu_op
  * and from pc/: the PVH entry, the serial console, the TSC's rate, the CMOS
  * clock, the exit code QEMU reports.
@@ -102,16 +106,32 @@ struct regs {
 	uint64_t rip, cs, rflags, rsp, ss;
 };
 
+/* A lock hv's own state is kept under (x86/smp.c).  hv runs with
+ * interrupts off, so a holder is never interrupted; a waiter serves other
+ * CPUs' flush requests while it spins, so a holder may wait for a flush. */
+struct spinlock {
+	_Atomic uint32_t held;
+};
+void spin_lock(struct spinlock *l);
+void spin_unlock(struct spinlock *l);
+
 /* Per physical CPU; gs points at it in ring 0.  entry.S knows the first
- * three fields' offsets. */
+ * three fields' offsets.  Fields other CPUs touch are atomic. */
 struct pcpu {
 	uint64_t stack_top;         /* +0: ring-0 stack for entries from ring 3 */
 	uint64_t guest_rsp;         /* +8: scratch for the syscall entry */
 	struct pcpu *self;          /* +16: this struct, for this_cpu() */
-	struct vcpu *cur;           /* the vCPU running here */
+	struct vcpu *cur;           /* the vCPU running here, NULL while idle */
 	unsigned id;
+	uint32_t apic_id;
+	bool up;                    /* started (x86/smp.c) */
 	bool ticking;               /* the timer runs (sched.c) */
-	bool resched;               /* switch vCPUs on the way out (sched.c) */
+	_Atomic bool resched;       /* switch vCPUs on the way out (sched.c) */
+	_Atomic bool idle;          /* halted, waiting for a vCPU (sched.c) */
+	_Atomic bool parked;        /* held still by another CPU (x86/smp.c) */
+	_Atomic uint64_t flush_req, flush_done;  /* remote TLB flushes asked, done */
+	uint64_t spin_since;        /* TSC when this CPU began to spin, 0 if it is not
+				     * spinning (x86/smp.c, the watchdog) */
 	uint64_t xcr0;              /* what the CPU's XCR0 holds (x86/fpu.c) */
 };
 
@@ -160,6 +180,8 @@ struct hv_vcpu {
 	struct regs *frame;         /* while it runs: its frame on the ring-0 stack */
 	uint32_t tsc_aux;           /* MSR TSC_AUX while it runs (pv/emul_priv.c) */
 	bool initialised, up;
+	unsigned cpu;               /* the physical CPU whose run queue it is on (sched.c) */
+	_Atomic int on_cpu;         /* the one it runs on, -1 if none */
 	/* What the guest sees of a CPU's privileged state (pv/emul_priv.c,
 	 * pv/mode.c): */
 	struct seg_state {
@@ -191,6 +213,8 @@ struct hv_vcpu {
 
 /* ... and of a domain (d->host). */
 struct hv_domain {
+	struct spinlock lock;       /* event channels, timers, vcpu_op, memory_op, grants,
+				     * the console: hv's state a vCPU may touch for another */
 	uint64_t shared_info;       /* machine address of its shared_info page */
 	uint64_t vm_assist;         /* vm_assist types enabled (pv/platform.c) */
 	uint64_t nr_pages;          /* the pages it has (dom/memory.c) */
@@ -204,7 +228,7 @@ struct hv_domain {
 	bool shutting_down;         /* SCHEDOP_shutdown asked, with: */
 	unsigned shutdown_reason;
 	bool console_line_start;    /* console.c: the next byte starts a line */
-	unsigned reports;           /* refusals shown on the console so far */
+	_Atomic unsigned reports;   /* refusals shown on the console so far */
 	struct hv_vcpu vcpus[MAX_VCPUS];
 };
 
@@ -223,11 +247,40 @@ static inline struct hv_domain *hv_domain(const struct domain *d) { return d->ho
 #define SMP_MAX_CPUS 8u
 extern struct pcpu pcpus[SMP_MAX_CPUS];
 /* The physical CPUs the firmware lists (x86/smp.c, at least 1, at most
- * SMP_MAX_CPUS kept) and how many are up.  smp_init finds them from the
- * RSDP at (rsdp) (0: the BIOS area) and starts the others, after mem_init;
- * they halt, for now: every vCPU runs on CPU 0. */
+ * SMP_MAX_CPUS kept) and how many are up, numbered 0 to smp_cpus_up - 1.
+ * smp_init finds them from the RSDP at (rsdp) (0: the BIOS area) and
+ * starts the others, after mem_init and time_init; they idle until the
+ * scheduler gives them a vCPU (sched_idle_start). */
 extern unsigned smp_cpus_found, smp_cpus_up;
 void smp_init(uint64_t rsdp);
+/* An IPI to CPU (cpu), nothing if it is this one: it takes it on its way
+ * back to the guest (events, a choice asked for) or wakes from idle. */
+void smp_kick(unsigned cpu);
+/* CPU (cpu)'s TLB is flushed by it, at once: returns when it has. */
+void smp_flush(unsigned cpu);
+/* In a spin loop: pause, and do the flushes other CPUs ask of this one. */
+void smp_relax(void);
+/* The IPI's interrupt (sched_interrupt): the flushes asked of this CPU. */
+void smp_interrupt(void);
+/* A quiescent point (outside core, no lock held, on the way back to the
+ * guest or idle): if another CPU holds the others still, wait here, on
+ * hv's own tables, until it lets go. */
+void smp_quiescent(void);
+/* Hold every other CPU still at a quiescent point (for an audit, or for
+ * good at shutdown); returns when they all are.  smp_release lets them go. */
+void smp_hold_others(void);
+void smp_release_others(void);
+/* The local APIC (x86/apic.c): this CPU's on, the timer's rate measured
+ * on the first; the timer ticking at 1 kHz at PC_TIMER_VECTOR; end of
+ * interrupt; this CPU's APIC ID; an ICR command to (apic_id); a busy wait. */
+#define APIC_IPI_VECTOR      0xf0u
+#define APIC_SPURIOUS_VECTOR 0xffu
+void apic_init_cpu(void);
+void apic_timer_start(void);
+void apic_eoi(void);
+uint32_t apic_id(void);
+void apic_send(uint32_t apic_id, uint32_t icr);
+void apic_delay_us(uint64_t us);
 /* Set up the CPU running this as CPU (id), entries from ring 3 landing on
  * (stack): what cpu_init does for CPU 0 (x86/cpu.c). */
 void cpu_init_ap(unsigned id, uint64_t stack);
@@ -239,10 +292,12 @@ void cpu_init(void);
 /* The GDT's first 14 pages become the (n) frames (a guest's GDT, rest
  * empty); n = 0 gives back hv's own empty pages.  After mem_init. */
 void cpu_load_guest_gdt(const mfn_t frames[], unsigned n);
-/* The CPU's LDT becomes (ents) descriptors (none: no LDT) in a window
+/* The CPU's LDT becomes (ents) descriptors (none: no LDT) in its window
  * whose 16 pages map (frames), INVALID_MFN leaving a page empty. */
 void cpu_load_guest_ldt(const mfn_t frames[16], unsigned ents);
-/* Is (va) in the LDT window?  If so, its offset there in (*offset). */
+/* This CPU shows no guest's GDT or LDT pages any more (it idles). */
+void cpu_unload_guest_tables(void);
+/* Is (va) in this CPU's LDT window?  If so, its offset there in (*offset). */
 bool cpu_ldt_offset(uint64_t va, unsigned *offset);
 /* Leave ring 0 into the guest with (r), through hv_exit; does not return. */
 _Noreturn void cpu_enter_guest(struct regs *r);
@@ -420,10 +475,12 @@ void pv_debugreg_init(struct vcpu *v);
 void pv_debugreg_load(const struct vcpu *v);
 void pv_debugreg_trap(struct vcpu *v);
 /* FXSAVE, SSE and XSAVE on for CPU (c) (cpu_init); a new vCPU's state; a
- * switch's save and restore, with the incoming vCPU's virtual TS and XCR0. */
+ * switch's save of the outgoing vCPU's registers and load of the incoming
+ * one's, with its virtual TS and XCR0. */
 void fpu_init_cpu(struct pcpu *c);
 void fpu_init_vcpu(struct hv_vcpu *h);
-void fpu_switch(struct hv_vcpu *prev, struct hv_vcpu *next);
+void fpu_save(struct hv_vcpu *h);
+void fpu_load(struct hv_vcpu *h);
 /* (h)'s x87 and SSE state becomes (image), an fxsave image
  * (VCPUOP_initialise with VGCF_I387_VALID); (h) is not running. */
 void fpu_set_image(struct hv_vcpu *h, const uint8_t image[512]);
@@ -458,10 +515,9 @@ uint64_t time_tsc_khz(void);
 void time_update_vcpu(struct vcpu *v);
 /* A new domain's wall clock and pvclocks. */
 void time_init_domain(struct domain *d);
-/* Raise VIRQ_TIMER for every timer of (d) that is due. */
-void time_tick(struct domain *d);
-/* The earliest timer of (d), ~0 if none. */
-uint64_t time_next_deadline(const struct domain *d);
+/* Raise VIRQ_TIMER for every timer of (v) due at (now); under the
+ * domain's lock. */
+void time_tick(struct vcpu *v, uint64_t now);
 /* The timer sub-ops of vcpu_op, by (v) on (t). */
 long time_vcpu_op(struct vcpu *v, struct vcpu *t, unsigned cmd, uint64_t arg);
 /* Make port (p) of (d) pending, and tell its vCPU if not masked. */
@@ -481,7 +537,7 @@ void console_poll(struct domain *d);
  * its event callback. */
 void pv_deliver_events(struct vcpu *v, struct regs *r);
 
-/* --- pv/iret.c, event/console.c, sched/ --------------------------------- */
+/* --- the rest of the hypercall table ------------------------------------ */
 
 /* The hypercalls hv serves, in core's table signature (core/hypercall.h):
  * they reach the caller's registers through hv_vcpu(v)->frame. */
@@ -520,28 +576,44 @@ long do_fpu_taskswitch(struct vcpu *v, const uint64_t a[6]);
 long do_set_debugreg(struct vcpu *v, const uint64_t a[6]);
 long do_get_debugreg(struct vcpu *v, const uint64_t a[6]);
 
-/* (v) is the first to run. */
+/* --- sched/: vCPUs on CPUs (sched.c), sched_op and runstates (sched_op.c) */
+
+/* (v) is the first to run, on this CPU; vCPUs may now be taken. */
 void sched_start(struct vcpu *v);
-/* Ask for a switch on the way back to the guest. */
+/* A CPU other than the first, once up: idle until a vCPU can be taken,
+ * then run it. */
+_Noreturn void sched_idle_start(void);
+/* Ask for a choice of vCPU on the way back to the guest. */
 void sched_yield(void);
-/* The timer's interrupt: acknowledge it and ask for a switch. */
-void sched_interrupt(void);
-/* On the way back to the guest (hv_exit), if a switch was asked for or
- * the running vCPU cannot run (sched_runnable): if another vCPU is up,
- * (r) becomes that vCPU's registers and this_cpu()->cur that vCPU. */
+/* An interrupt at (vector): the tick (timers, console input, a choice
+ * asked for), or an IPI (x86/smp.c). */
+void sched_interrupt(unsigned vector);
+/* On the way back to the guest (hv_exit), if a choice was asked for or
+ * the running vCPU cannot run (sched_runnable): (r) becomes the registers
+ * of the vCPU this CPU runs next, and this_cpu()->cur that vCPU; if none
+ * can run, the CPU idles until one can. */
 void sched_run(struct regs *r);
 static inline bool sched_runnable(const struct vcpu *v)
 {
 	const struct hv_vcpu *h = hv_vcpu(v);
 	return h->up & !h->blocked;
 }
-/* Start the timer (once), unless (sched_no_timer): "timer=off". */
+/* Every CPU's timer ticks from now on, unless (sched_no_timer): "timer=off"
+ * (the ticks then never switch vCPUs). */
 void sched_tick_start(void);
 extern bool sched_no_timer;
-/* The next vCPU of the running one's domain that is up, or NULL. */
-struct vcpu *sched_next_up(void);
-/* An event for (v): if it blocked, it may run again. */
+/* An event for (v): if it blocked, it may run again; if it runs on another
+ * CPU, that CPU is told. */
 void sched_wake(struct vcpu *v);
+/* (v), running here, blocks (a poll if (poll), with timeout (deadline),
+ * 0: none) unless (ready)(v, arg) says its event is there, looked at after
+ * it is marked blocked: true if it blocked. */
+bool sched_block(struct vcpu *v, bool poll, uint64_t deadline, bool (*ready)(struct vcpu *, const void *),
+		 const void *arg);
+/* (v), initialised, comes up: on CPU (its id mod the CPUs up) or one idle. */
+void sched_up(struct vcpu *v);
+/* (v) goes down; its CPU lets go of it on its way back. */
+void sched_down(struct vcpu *v);
 /* (v)'s runstate becomes (state) now, and its guest copy follows. */
 void sched_runstate(struct vcpu *v, int state);
 /* Write (v)'s runstate to its guest copy, or mark it pending. */

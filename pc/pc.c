@@ -6,6 +6,7 @@
  * isa-debug-exit, so we halt after it.
  */
 #include "../core/fmt.h"
+#include <stdatomic.h>
 #include "pc.h"
 
 #define COM1 0x3f8
@@ -29,19 +30,29 @@ static void put(char c)
 	outb(COM1, (uint8_t)c);
 }
 
+/* One writer at a time, so the lines of several CPUs do not interleave. */
+static atomic_flag console_busy = ATOMIC_FLAG_INIT;
+
+static void write(const char *s, size_t n, bool cooked)
+{
+	while (atomic_flag_test_and_set_explicit(&console_busy, memory_order_acquire))
+		__asm__ volatile("pause");
+	for (size_t i = 0; i < n; i++) {
+		if (cooked && s[i] == '\n')
+			put('\r');
+		put(s[i]);
+	}
+	atomic_flag_clear_explicit(&console_busy, memory_order_release);
+}
+
 void console_write_raw(const char *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		put(s[i]);
+	write(s, n, false);
 }
 
 void console_write(const char *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '\n')
-			put('\r');
-		put(s[i]);
-	}
+	write(s, n, true);
 }
 
 int console_read(void)

@@ -187,6 +187,7 @@ static void count(struct sim_domain *sd, struct guest_counts *c)
 		c->unpins += st->unpins;
 		c->flushes += st->flushes;
 		c->emulated += st->emulated;
+		c->flush_ipis += st->flush_ipis;
 		c->faults += mmu_stats[k].faults;
 	}
 }
@@ -200,6 +201,7 @@ static void diff(struct guest_counts *a, const struct guest_counts *b)
 	a->unpins -= b->unpins;
 	a->flushes -= b->flushes;
 	a->emulated -= b->emulated;
+	a->flush_ipis -= b->flush_ipis;
 	a->faults -= b->faults;
 }
 

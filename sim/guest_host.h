@@ -14,7 +14,7 @@ enum guest_mode { MODE_PV, MODE_NOBATCH, MODE_NATIVE };
 
 /* Counts per run, summed over vCPUs: the guest's own and the hypervisor's. */
 struct guest_counts {
-	uint64_t hypercalls, mc_entries, validated, pins, unpins, flushes, emulated, faults;
+	uint64_t hypercalls, mc_entries, validated, pins, unpins, flushes, emulated, flush_ipis, faults;
 };
 
 struct guest_result {

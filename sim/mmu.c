@@ -98,7 +98,7 @@ static long emulate(struct vcpu *v, uint64_t va, uint64_t val)
 {
 	long rc;
 	do
-		rc = ptwr_emulate(v, va, val, 8);
+		rc = ptwr_emulate(v, va, val, 8, NULL);
 	while (rc == -XEN_ERESTART);
 	return rc;
 }

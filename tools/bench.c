@@ -299,6 +299,7 @@ static const char bench_usage[] =
 	"usage: pvmmu bench core [--json] [--reps N] [--budget N]\n"
 	"       pvmmu bench guest ... (pvmmu bench guest --help)\n"
 	"       pvmmu bench linux ... (pvmmu bench linux --help)\n"
+	"       pvmmu bench smp ... (pvmmu bench smp --help)\n"
 	"       pvmmu bench report ... (pvmmu bench report --help)\n"
 	"\n"
 	"Measure the hypervisor core on the sim host: ns per entry of a 512-entry\n"
@@ -352,7 +353,8 @@ int cmd_bench(int argc, char **argv)
 	static const struct {
 		const char *name;
 		int (*fn)(int argc, char **argv, struct report *rep);
-	} kinds[] = { { "core", bench_core }, { "guest", bench_guest }, { "linux", bench_linux } };
+	} kinds[] = { { "core", bench_core }, { "guest", bench_guest }, { "linux", bench_linux },
+		      { "smp", bench_smp } };
 	if (argc > 1 && !strcmp(argv[1], "report"))
 		return bench_report(argc - 1, argv + 1);
 	for (unsigned i = 0; argc > 1 && i < sizeof(kinds) / sizeof(kinds[0]); i++)
@@ -362,6 +364,6 @@ int cmd_bench(int argc, char **argv)
 		fputs(bench_usage, stdout);
 		return 0;
 	}
-	return cli_usage(bench_usage, argc > 1 ? "unknown benchmark (core, guest, linux or report)"
-					       : "which benchmark? (core, guest, linux or report)");
+	return cli_usage(bench_usage, argc > 1 ? "unknown benchmark (core, guest, linux, smp or report)"
+					       : "which benchmark? (core, guest, linux, smp or report)");
 }

@@ -12,11 +12,12 @@ int cmd_run(int argc, char **argv);
 int cmd_fuzz(int argc, char **argv);
 int cmd_initramfs(int argc, char **argv);
 struct report;
-/* pvmmu bench core, guest and linux (argv[0] is the benchmark's name): the
+/* pvmmu bench core, guest, linux and smp (argv[0] is the benchmark's name): the
  * exit status; every figure is also added to (rep) unless it is NULL. */
 int bench_core(int argc, char **argv, struct report *rep);
 int bench_guest(int argc, char **argv, struct report *rep);
 int bench_linux(int argc, char **argv, struct report *rep);
+int bench_smp(int argc, char **argv, struct report *rep);
 
 /* Print "pvmmu: (why)" and (usage) to stderr; return exit status 2. */
 int cli_usage(const char *usage, const char *why);

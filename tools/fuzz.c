@@ -24,7 +24,7 @@
 
 static const char fuzz_usage[] =
 	"usage: pvmmu fuzz [--seed N] [--runs N | --seconds S] [--ops N] [--accel tcg|kvm]\n"
-	"                  [--timeout S] [--timer on|off]\n"
+	"                  [--cpus N] [--timeout S] [--timer on|off]\n"
 	"\n"
 	"Fuzz hv from inside a guest: boot it under QEMU with the guest kernel in\n"
 	"its fuzzing mode, two vCPUs each running N random operations (hypercalls\n"
@@ -38,6 +38,9 @@ static const char fuzz_usage[] =
 	"  --seconds S   boot again until S seconds have passed, instead of --runs\n"
 	"  --ops N       operations per fuzzing vCPU and boot (default 20000)\n"
 	"  --accel A     QEMU's accelerator: tcg (default) or kvm\n"
+	"  --cpus N      physical CPUs, 1 to 8 (default 1): with more than one the\n"
+	"                two fuzzing vCPUs run side by side, each on a CPU of its\n"
+	"                own, and a crash of the domain stops the other mid-run\n"
 	"  --timeout S   a boot that runs longer is a hang (default 120)\n"
 	"  --timer T     on (default): hv's timer switches the fuzzing vCPUs at any\n"
 	"                instruction; off: only where they yield or a hypercall\n"
@@ -152,6 +155,8 @@ static int parse(int argc, char **argv, struct fuzz_opts *f)
 			f->seconds = n;
 		else if (!strcmp(a, "--ops") && n && n <= 100000000)
 			f->ops = n;
+		else if (!strcmp(a, "--cpus") && n && n <= QEMU_MAX_CPUS)
+			f->q.cpus = (unsigned)n;
 		else if (!strcmp(a, "--timeout") && n && n <= 86400)
 			f->q.timeout = (unsigned)n;
 		else

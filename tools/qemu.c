@@ -121,7 +121,7 @@ static void parse_line(const char *line, struct parse *p, struct guest_result *r
 		r->counts = (struct guest_counts){
 			field(at, " hypercalls="), field(at, " mc_entries="), field(at, " validated="),
 			field(at, " pins="), field(at, " unpins="), field(at, " flushes="),
-			field(at, " emulated="), field(at, " faults=") };
+			field(at, " emulated="), field(at, " flush_ipis="), field(at, " faults=") };
 		r->leak_free = field(at, " leak_free=") == 1;
 		r->no_hv_counts = strstr(at, " hv_counts=0") != NULL;
 	}
@@ -311,7 +311,8 @@ int qemu_attacks(const struct qemu_opts *o, bool abi, const char *name, struct a
 	struct parse p = { 0 };
 	struct guest_result r;
 	char cmdline[128];
-	snprintf(cmdline, sizeof(cmdline), "pages=16384 vcpus=6 %s=%s", abi ? "abi" : "attack", name);
+	snprintf(cmdline, sizeof(cmdline), "pages=16384 vcpus=6 cpus=%u %s=%s", o->cpus ? o->cpus : 1,
+		 abi ? "abi" : "attack", name);
 	int code = boot(o, false, cmdline, 16384, &p, &r);
 	if (code == -1)
 		return -1;

@@ -7,10 +7,14 @@
 #include <stdio.h>
 #include "../sim/guest_host.h"
 
+/* The physical CPUs a machine may have: hv's SMP_MAX_CPUS. */
+#define QEMU_MAX_CPUS 8u
+
 struct qemu_opts {
 	bool xen;                   /* Xen 4.17 with the guest as dom0, not hv (xen.c) */
 	const char *accel;          /* "tcg" or "kvm" */
-	unsigned cpus;              /* physical CPUs, -smp (0: 1); TCG runs them in threads */
+	unsigned cpus;              /* physical CPUs, -smp (0: 1, at most QEMU_MAX_CPUS);
+				     * TCG runs them in threads */
 	unsigned timeout;           /* seconds */
 	FILE *console;              /* where the serial console is streamed (NULL: nowhere) */
 	const char *guest;          /* the guest image (NULL: the build's guest.elf) */

@@ -24,8 +24,8 @@ static const char run_usage[] =
 	"batching), nobatch (pv with batching off) and native (the same kernel\n"
 	"owning the MMU, no hypervisor).  Prints operations per second and, per\n"
 	"operation, hypercalls, multicall entries, entries validated, pins,\n"
-	"unpins, TLB flushes, emulated stores and page faults; the audit runs at\n"
-	"the end.\n"
+	"unpins, TLB flushes, emulated stores, flushes sent to other physical\n"
+	"CPUs (IPIs) and page faults; the audit runs at the end.\n"
 	"\n"
 	"  --host H         qemu: hv/ booted by QEMU, the guest in ring 3 on QEMU's\n"
 	"                   MMU (native: the kernel booted by QEMU alone, ring 0);\n"
@@ -47,7 +47,7 @@ static const char run_usage[] =
 	"  --timeout S      qemu: stop a run after S seconds (default 600)\n"
 	"  --json           one JSON object per run (qemu: the console goes to stderr)\n"
 	"  --attack NAME    qemu: boot the guest in a hostile mode instead; the\n"
-	"                   pagetable rules: writable-pt, foreign-frame,\n"
+	"                   pagetable rules: writable-pt, written-frames, foreign-frame,\n"
 	"                   reserved-slots, bad-root, bad-store, hv-area,\n"
 	"                   sysret-hole, bad-buffer, vcpu-op, cmpxchg-pt; hv's\n"
 	"                   ring-0 surface: flags-entry, exit-checks, compat-cs,\n"
@@ -101,22 +101,24 @@ static void print_row(const struct run_opts *o, const struct workload *w, int m,
 		printf("{\"host\":\"%s\",\"workload\":\"%s\",\"mode\":\"%s\",\"ops\":%llu,\"seconds\":%.6f,"
 		       "\"ops_per_sec\":%.1f,\"per_op\":{\"hypercalls\":%.3f,\"multicall_entries\":%.3f,"
 		       "\"validated\":%.3f,\"pins\":%.3f,\"unpins\":%.3f,\"tlb_flushes\":%.3f,"
-		       "\"emulated_stores\":%.3f,\"page_faults\":%.3f},\"audit\":%s,\"leak_free\":%s}\n",
+		       "\"emulated_stores\":%.3f,\"flush_ipis\":%.3f,\"page_faults\":%.3f},\"audit\":%s,"
+		       "\"leak_free\":%s}\n",
 		       host_name(o), w->name, mode_names[m], (unsigned long long)r->ops,
 		       r->seconds, rate, per(c->hypercalls, r->ops), per(c->mc_entries, r->ops),
 		       per(c->validated, r->ops), per(c->pins, r->ops), per(c->unpins, r->ops),
-		       per(c->flushes, r->ops), per(c->emulated, r->ops), per(c->faults, r->ops),
+		       per(c->flushes, r->ops), per(c->emulated, r->ops), per(c->flush_ipis, r->ops),
+		       per(c->faults, r->ops),
 		       r->audit_ok ? "true" : "false",
 		       r->leak_free ? "true" : "false");
 		return;
 	}
-	char hv[5][16];             /* the hypervisor's own counts, "-" where there are none */
-	const uint64_t hvc[5] = { c->validated, c->pins, c->unpins, c->flushes, c->emulated };
-	for (unsigned i = 0; i < 5; i++)
+	char hv[6][16];             /* the hypervisor's own counts, "-" where there are none */
+	const uint64_t hvc[6] = { c->validated, c->pins, c->unpins, c->flushes, c->emulated, c->flush_ipis };
+	for (unsigned i = 0; i < 6; i++)
 		snprintf(hv[i], sizeof(hv[i]), r->no_hv_counts ? "-" : "%.2f", per(hvc[i], r->ops));
-	printf("  %-8s %12.0f %10.2f %10.2f %10s %7s %7s %8s %9s %7.2f  %s\n", mode_names[m], rate,
+	printf("  %-8s %12.0f %10.2f %10.2f %10s %7s %7s %8s %9s %9s %7.2f  %s\n", mode_names[m], rate,
 	       per(c->hypercalls, r->ops), per(c->mc_entries, r->ops), hv[0], hv[1], hv[2], hv[3], hv[4],
-	       per(c->faults, r->ops),
+	       hv[5], per(c->faults, r->ops),
 	       r->audit_ok && r->leak_free ? "ok" : !r->audit_ok ? r->audit_msg : "frames leaked");
 }
 
@@ -138,9 +140,9 @@ static int run_one(const struct run_opts *o, const struct workload *w)
 	int status = 0;
 	if (!o->json)
 		printf("%s: ops/s and per operation (one operation: %s), %s host\n"
-		       "  %-8s %12s %10s %10s %10s %7s %7s %8s %9s %7s\n",
+		       "  %-8s %12s %10s %10s %10s %7s %7s %8s %9s %9s %7s\n",
 		       w->name, w->op, host_name(o), "mode", "ops/s", "hypercall", "mc-entry",
-		       "validated", "pins", "unpins", "flushes", "emulated", "faults");
+		       "validated", "pins", "unpins", "flushes", "emulated", "flush-ipi", "faults");
 	for (int m = 0; m < 3; m++) {
 		struct guest_result r;
 		if (o->mode >= 0 && m != o->mode)
@@ -207,7 +209,7 @@ static int parse(int argc, char **argv, struct run_opts *o, const char **name, c
 				return cli_usage(run_usage, "--vcpus takes a number");
 		} else if (!strcmp(a, "--cpus")) {
 			uint64_t n;
-			if (!cli_number(v, &n) || n < 1 || n > 8)
+			if (!cli_number(v, &n) || n < 1 || n > QEMU_MAX_CPUS)
 				return cli_usage(run_usage, "--cpus needs a number from 1 to 8");
 			o->q.cpus = (unsigned)n;
 		} else if (!strcmp(a, "--workload")) {

@@ -65,8 +65,9 @@ static double now_us(void)
 }
 
 /* hv's counters (hv/pv/cpuid.c): hypercalls, validated, pins, unpins,
- * flushes, emulated stores; false where there are none. */
-enum { NR_COUNTERS = 6 };
+ * flushes, emulated stores, flushes sent to other CPUs; false where there
+ * are none. */
+enum { NR_COUNTERS = 7 };
 static bool under_xen, have_counts;
 
 static bool counters(uint64_t c[NR_COUNTERS])
@@ -99,6 +100,26 @@ static int fork_codes(unsigned n)
 			_exit((int)((i * 7) % 251));
 		int st;
 		ok &= p > 0 && waitpid(p, &st, 0) == p && WIFEXITED(st) && WEXITSTATUS(st) == (int)((i * 7) % 251);
+	}
+	return ok;
+}
+
+/* A fork loop on every CPU the kernel has, at once (their page tables
+ * pinned and unpinned side by side): each worker sees its (n) children's
+ * exit codes, and the parent sees every worker's. */
+static int parallel_forks(unsigned n)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int ok = cpus >= 1;
+	for (long k = 0; k < cpus; k++) {
+		pid_t p = fork();
+		if (p == 0)
+			_exit(fork_codes(n) ? 0 : 1);
+		ok &= p > 0;
+	}
+	for (long k = 0; k < cpus; k++) {
+		int st;
+		ok &= wait(&st) > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
 	}
 	return ok;
 }
@@ -362,6 +383,7 @@ static int test(const char *self)
 {
 	double us;
 	check(fork_codes(200), "200 forks, each child's exit code seen by its parent");
+	check(parallel_forks(100), "a loop of 100 forks on each CPU at once, every exit code seen");
 	check(cow(1 << 20), "copy-on-write: a child's writes to 1 MiB leave the parent's copy alone");
 	check(exec_loop(50, self), "50 fork+exec of a static program, exit code 42");
 	check(mmap_loop(8, 16), "16 MiB mapped, every page written, read back read-only, unmapped, 8 times");
@@ -380,10 +402,12 @@ static void report(const char *op, double us, unsigned iters)
 	uint64_t after[NR_COUNTERS];
 	printf("pvmmu-linux-bench op=%s us=%.3f iters=%u", op, us, iters);
 	if (have_counts && counters(after))
-		printf(" hypercalls=%.2f validated=%.2f pins=%.2f unpins=%.2f flushes=%.2f emulated=%.2f",
+		printf(" hypercalls=%.2f validated=%.2f pins=%.2f unpins=%.2f flushes=%.2f emulated=%.2f"
+		       " flush_ipis=%.2f",
 		       (double)(after[0] - before[0]) / iters, (double)(after[1] - before[1]) / iters,
 		       (double)(after[2] - before[2]) / iters, (double)(after[3] - before[3]) / iters,
-		       (double)(after[4] - before[4]) / iters, (double)(after[5] - before[5]) / iters);
+		       (double)(after[4] - before[4]) / iters, (double)(after[5] - before[5]) / iters,
+		       (double)(after[6] - before[6]) / iters);
 	else
 		printf(" hv_counts=0");
 	printf("\n");

@@ -40,10 +40,10 @@ void x86_puts(const char *s)
 	console_write(s, strlen(s));
 }
 
-bool x86_hv_counts(uint64_t v[5], unsigned n)
+bool x86_hv_counts(uint64_t v[6], unsigned n)
 {
 	(void)n;
-	for (unsigned i = 0; i < 5; i++)
+	for (unsigned i = 0; i < 6; i++)
 		v[i] = 0;
 	return false;
 }

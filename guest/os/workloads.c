@@ -41,6 +41,36 @@ static void fork_exit_run(unsigned vcpu, unsigned ops)
 		proc_exit(proc_fork(parent));
 }
 
+/* The same on two vCPUs at once, each forking a parent of its own: what
+ * several CPUs give (the scaling figure). */
+#define WORKERS 2
+static struct proc *parents[WORKERS];
+
+static void fork_pair_setup(unsigned ops)
+{
+	for (unsigned k = 0; k < WORKERS; k++) {
+		fork_setup(ops);
+		parents[k] = parent;
+	}
+	parent = NULL;
+}
+
+static void fork_pair_run(unsigned vcpu, unsigned ops)
+{
+	proc_switch(parents[vcpu]);
+	for (unsigned i = 0; i < ops; i++)
+		proc_exit(proc_fork(parents[vcpu]));
+	proc_idle();            /* the teardown on vCPU 0 need not ask us to let go */
+}
+
+static void fork_pair_teardown(void)
+{
+	for (unsigned k = 0; k < WORKERS; k++) {
+		proc_exit(parents[k]);
+		parents[k] = NULL;
+	}
+}
+
 static void fork_exec_exit_run(unsigned vcpu, unsigned ops)
 {
 	(void)vcpu;
@@ -199,6 +229,8 @@ static void mixed_run(unsigned vcpu, unsigned ops)
 
 const struct workload workloads[] = {
 	{ "fork-exit", "fork + exit", 1, 200, fork_setup, fork_exit_run, exit_parent },
+	{ "fork-exit-2", "fork + exit, on 2 vCPUs at once (each its own parent)", WORKERS, 200, fork_pair_setup,
+	  fork_pair_run, fork_pair_teardown },
 	{ "fork-exec-exit", "fork + exec + exit", 1, 200, fork_setup, fork_exec_exit_run, exit_parent },
 	{ "fault-storm", "demand-zero page fault", 1, 8192, fault_setup, fault_run, exit_parent },
 	{ "mmap-64m", "mmap + touch + munmap of 64 MiB", 1, 4, plain_setup, mmap_run, exit_parent },

@@ -53,9 +53,14 @@ static uint64_t number(const char *v, uint64_t dflt)
 	return n;
 }
 
+uint64_t x86_arg_number(const char *cmdline, const char *key, uint64_t dflt)
+{
+	return number(x86_arg(cmdline, key), dflt);
+}
+
 unsigned x86_vcpus(const char *cmdline)
 {
-	uint64_t n = number(x86_arg(cmdline, "vcpus="), 1);
+	uint64_t n = x86_arg_number(cmdline, "vcpus=", 1);
 	return n >= 1 && n <= MAX_GUEST_VCPUS ? (unsigned)n : 0;
 }
 
@@ -66,18 +71,19 @@ static uint64_t tsc(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
-#define NR_COUNTS 8
+#define NR_COUNTS 9
 static const char *const count_names[NR_COUNTS] = { "hypercalls", "mc_entries", "validated", "pins",
-						    "unpins", "flushes", "emulated", "faults" };
+						    "unpins", "flushes", "emulated", "flush_ipis",
+						    "faults" };
 
-/* The counts now; false if the hypervisor's own (v[2..6]) are not there. */
+/* The counts now; false if the hypervisor's own (v[2..7]) are not there. */
 static bool read_counts(uint64_t v[NR_COUNTS], unsigned n)
 {
-	v[0] = v[1] = v[7] = 0;
+	v[0] = v[1] = v[8] = 0;
 	for (unsigned k = 0; k < n; k++) {
 		v[0] += mmu_stats[k].hypercalls;
 		v[1] += mmu_stats[k].mc_entries;
-		v[7] += mmu_stats[k].faults;
+		v[8] += mmu_stats[k].faults;
 	}
 	return x86_hv_counts(&v[2], n);
 }

@@ -25,9 +25,10 @@
 /* Write (s) to the console. */
 void x86_puts(const char *s);
 /* The hypervisor's counts summed over vCPUs 0 .. (n)-1: validated, pins,
- * unpins, flushes, emulated stores.  False, and zeros, where there are none
- * to read: no hypervisor, or one without pvmmu's pvmmu_stats (Xen). */
-bool x86_hv_counts(uint64_t v[5], unsigned n);
+ * unpins, flushes, emulated stores, flushes sent to other physical CPUs.
+ * False, and zeros, where there are none to read: no hypervisor, or one
+ * without pvmmu's pvmmu_stats (Xen). */
+bool x86_hv_counts(uint64_t v[6], unsigned n);
 /* Start vCPUs 1 .. (n)-1 in x86_secondary, each on a stack of its own, on
  * the root (root). */
 void x86_start_vcpus(unsigned n, mfn_t root);
@@ -58,6 +59,8 @@ void x86_put_kv(const char *key, uint64_t n);
 void x86_put_u64(uint64_t n);
 /* The value of "key" (say "workload=") on (cmdline), or NULL. */
 const char *x86_arg(const char *cmdline, const char *key);
+/* The number after "key" (say "ops=") on (cmdline), or (dflt). */
+uint64_t x86_arg_number(const char *cmdline, const char *key, uint64_t dflt);
 /* "vcpus=N" on (cmdline): 1 .. MAX_GUEST_VCPUS, default 1; 0 if it is
  * out of that range. */
 unsigned x86_vcpus(const char *cmdline);

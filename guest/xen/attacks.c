@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Hostile modes against the pagetable rules (attacks.h): mapping our own
- * tables writable, foreign and hypervisor frames, the hypervisor's L4
+ * tables writable, pinning the frames the hypervisor writes, foreign and
+ * hypervisor frames, the hypervisor's L4
  * slots, bad roots, refused stores, the hypervisor's area, buffers it must
  * not reach for us, vcpu_op against its rules, cmpxchg into a table.
  * Hypercalls must fail with Xen's error; direct stores and jumps must fault
@@ -51,6 +52,17 @@ void expect_skip(const char *what, const char *why)
 	x86_puts(why);
 	x86_puts("\n");
 	skipped++;
+}
+
+unsigned attack_cpus = 1;
+
+bool turns_seen(const char *what)
+{
+	if (attack_cpus <= 1)
+		return true;
+	expect_skip(what, "the machine has several CPUs, so vCPUs run side by side and take no turns "
+			  "to watch (the run on one CPU checks it)");
+	return false;
 }
 
 uint64_t mfn_of(pfn_t pfn)
@@ -108,6 +120,33 @@ void unmap_page_at(uint64_t va, pfn_t f)
 	if (update_va(va, 0))
 		hostif_panic("cannot unmap a page of the attacks");
 	pput(f);
+}
+
+/* The frames hv writes by machine address (the shared info page, the grant
+ * table's, the console ring) are held writable for the domain's life, as
+ * Xen holds its shared pages and a console backend its mapping: none can
+ * become a pagetable whose entries hv would then write. */
+static void pin_written_frames(void)
+{
+	static uint64_t frame;
+	static struct gnttab_setup_table t;
+	t = (struct gnttab_setup_table){ .dom = DOMID_SELF, .nr_frames = 1, .frame_list = (uintptr_t)&frame };
+	expect("grant table frame 0 set up",
+	       xen_hypercall(HYPERVISOR_grant_table_op, GNTTABOP_setup_table, (uintptr_t)&t, 1, 0, 0) == 0 &&
+	       t.status == GNTST_okay, 1);
+	expect("PIN_L1_TABLE of grant table frame 0", mmuext(MMUEXT_PIN_L1_TABLE, frame), -XEN_EINVAL);
+	if (xen_dom0) {
+		expect_skip("PIN_L1_TABLE of the console ring, emptied and read-only",
+			    "a dom0 has no console ring: Xen's console is its own");
+		return;
+	}
+	uint64_t va = DIRECT_BASE + pfn_x(mfn_to_pfn(_mfn(xen_console_mfn))) * PAGE_SIZE;
+	uint64_t pte = *(volatile uint64_t *)gva_x(l1_entry_of(va));
+	hostif_zero_page(_gva(va));             /* zeros: a valid L1 */
+	expect("the console ring's mapping made read-only", update_va(va, pte & ~(uint64_t)PTE_RW), 0);
+	expect("PIN_L1_TABLE of the console ring, emptied and read-only",
+	       mmuext(MMUEXT_PIN_L1_TABLE, xen_console_mfn), -XEN_EINVAL);
+	expect("the console ring's mapping writable again", update_va(va, pte), 0);
 }
 
 static void map_pagetable_writable(void)
@@ -344,6 +383,7 @@ static void bad_vcpu_ops(void)
 
 const struct attack_mode attack_modes_mmu[] = {
 	{ "writable-pt", map_pagetable_writable },
+	{ "written-frames", pin_written_frames },
 	{ "foreign-frame", map_foreign_frame },
 	{ "reserved-slots", write_reserved_slots },
 	{ "bad-root", load_bad_root },
@@ -400,8 +440,9 @@ static bool run_modes(const struct attack_mode *m, unsigned n, const char *name)
 	return any;
 }
 
-int xen_attacks(const char *name, const struct start_info *si, bool abi)
+int xen_attacks(const char *name, const struct start_info *si, bool abi, unsigned cpus)
 {
+	attack_cpus = cpus;
 	if (si->nr_vcpus >= 2) {
 		x86_smp = true;
 		x86_secondary_main = attack_secondary_main;

@@ -33,6 +33,12 @@ void expect(const char *what, long got, long want);
 void expect_dom0(const char *what, long got, long want, long want_dom0, const char *why);
 /* The same, for a skip: the attempt could not be made here, and why. */
 void expect_skip(const char *what, const char *why);
+/* The physical CPUs the machine has ("cpus=N" on the command line, which
+ * the pvmmu tool passes; default 1). */
+extern unsigned attack_cpus;
+/* Can this run see its vCPUs take turns on one CPU (one physical CPU)?
+ * If not, (what) is reported skipped, and false. */
+bool turns_seen(const char *what);
 
 /* A page-aligned page of our own for mappings and stores. */
 extern uint8_t victim[PAGE_SIZE];

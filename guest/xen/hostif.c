@@ -72,19 +72,20 @@ _Noreturn void xen_shutdown(unsigned reason)
 		xen_hypercall(HYPERVISOR_sched_op, SCHEDOP_shutdown, (uint64_t)(uintptr_t)&s, 0, 0, 0);
 }
 
-bool x86_hv_counts(uint64_t v[5], unsigned n)
+bool x86_hv_counts(uint64_t v[6], unsigned n)
 {
 	static struct pvmmu_stats s[MAX_GUEST_VCPUS];
 	long rc = xen_hypercall(HYPERVISOR_pvmmu_stats, (uint64_t)(uintptr_t)s, n, 0, 0, 0);
-	for (unsigned i = 0; i < 5; i++)
+	for (unsigned i = 0; i < 6; i++)
 		v[i] = 0;
 	if (rc == -XEN_ENOSYS)
 		return false;           /* Xen: the counts are pvmmu's own */
 	if (rc != n)
 		hostif_panic("pvmmu_stats refused");
 	for (unsigned k = 0; k < n; k++) {
-		uint64_t c[5] = { s[k].validated, s[k].pins, s[k].unpins, s[k].flushes, s[k].emulated };
-		for (unsigned i = 0; i < 5; i++)
+		uint64_t c[6] = { s[k].validated, s[k].pins, s[k].unpins, s[k].flushes, s[k].emulated,
+				  s[k].flush_ipis };
+		for (unsigned i = 0; i < 6; i++)
 			v[i] += c[i];
 	}
 	return true;

@@ -18,6 +18,7 @@
 void xen_start(const struct xen_start_info *xsi);
 
 bool xen_dom0;
+uint64_t xen_console_mfn;
 
 void xen_start(const struct xen_start_info *xsi)
 {
@@ -29,6 +30,7 @@ void xen_start(const struct xen_start_info *xsi)
 			xen_shutdown(SHUTDOWN_crash);
 	xen_traps_init(xsi->shared_info);
 	xen_dom0 = xsi->flags & SIF_INITDOMAIN;
+	xen_console_mfn = xen_dom0 ? 0 : xsi->console.mfn;
 	if (base != DIRECT_BASE || xsi->pt_base < base || xsi->mfn_list < base)
 		hostif_panic("the builder did not map us at our direct map's base");
 	si.nr_pages = xsi->nr_pages;
@@ -58,7 +60,8 @@ void xen_start(const struct xen_start_info *xsi)
 	}
 	if (attack || abi) {
 		kernel_boot(&si, &pv_mmu_ops, true);
-		if (xen_attacks(attack ? attack : abi, &si, !attack))
+		unsigned cpus = (unsigned)x86_arg_number(cmdline, "cpus=", 1);
+		if (xen_attacks(attack ? attack : abi, &si, !attack, cpus))
 			hostif_panic(attack ? "no such attack mode" : "no such ABI group");
 		xen_shutdown(SHUTDOWN_poweroff);
 	}

@@ -46,11 +46,13 @@ extern struct trap_info xen_trap_table[];
 /* We are Xen's dom0 (start_info's SIF_INITDOMAIN): on the xen host.  hv
  * builds an ordinary domain. */
 extern bool xen_dom0;
+/* start_info's console ring frame (a domU's; a dom0 has none). */
+extern uint64_t xen_console_mfn;
 
 /* Run the hostile mode (name), or with (abi) the ABI group (name) (abi.c),
- * or all of them ("all"): 0, with a line per attempt and a summary, or -1
- * if the name is unknown. */
-int xen_attacks(const char *name, const struct start_info *si, bool abi);
+ * or all of them ("all"), on a machine of (cpus) physical CPUs: 0, with a
+ * line per attempt and a summary, or -1 if the name is unknown. */
+int xen_attacks(const char *name, const struct start_info *si, bool abi, unsigned cpus);
 
 /* Run the scenario program the tool wrote into our image (scenario.c): 0,
  * or -1 if there is none or it needs more vCPUs than we have. */

@@ -364,6 +364,24 @@ static long take_initial_root(struct vcpu *v, mfn_t l4)
 	return rc;
 }
 
+/* The frames hv writes by their machine address, held for the domain's
+ * life (core's dom_hold_writable): its shared info page, its console ring
+ * and its grant table's frames; none can become a pagetable whose entries
+ * hv would then write.  0, or core's error. */
+static long hold_written(struct vcpu *v, mfn_t shared, mfn_t console, const mfn_t grant[GRANT_MAX_FRAMES])
+{
+	long rc;
+	dom_shared_enter(v);
+	preempt_start(v);
+	rc = dom_hold_writable(v, shared);
+	if (!rc)
+		rc = dom_hold_writable(v, console);
+	for (unsigned i = 0; !rc && i < GRANT_MAX_FRAMES; i++)
+		rc = dom_hold_writable(v, grant[i]);
+	dom_shared_exit(v);
+	return rc;
+}
+
 static struct hv_domain hv_domains[MAX_DOMAINS];
 
 /* The checks on the request and the image, before anything is given out:
@@ -419,6 +437,7 @@ struct domain *build_domain(const struct domain_request *q, struct regs *r)
 		hd->vcpus[k].vcpu_info = &sh->vcpu_info[k];
 		hd->vcpus[k].vcpu_info->evtchn_upcall_mask = 1;
 		hd->vcpus[k].runstate.state = RUNSTATE_offline;
+		atomic_store(&hd->vcpus[k].on_cpu, -1);        /* on no CPU until taken (sched.c) */
 		fpu_init_vcpu(&hd->vcpus[k]);
 		pv_debugreg_init(&d->vcpus[k]);
 	}
@@ -432,6 +451,11 @@ struct domain *build_domain(const struct domain_request *q, struct regs *r)
 	if (rc) {
 		printk("hv: the initial pagetables did not validate (%ld): %s\n", rc,
 		       v->reason ? v->reason : "");
+		return NULL;
+	}
+	rc = hold_written(v, shared, _mfn(hd->console_ring >> PAGE_SHIFT), grant);
+	if (rc) {
+		printk("hv: the frames hv writes could not be held (%ld): %s\n", rc, v->reason ? v->reason : "");
 		return NULL;
 	}
 	memset(r, 0, sizeof(*r));

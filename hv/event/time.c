@@ -108,8 +108,7 @@ void time_init_domain(struct domain *d)
 		time_update_vcpu(&d->vcpus[k]);
 }
 
-/* The timers of (v) that are due at (now): raise VIRQ_TIMER for them. */
-static void check_timers(struct vcpu *v, uint64_t now)
+void time_tick(struct vcpu *v, uint64_t now)
 {
 	struct hv_vcpu *h = hv_vcpu(v);
 	bool due = false;
@@ -126,31 +125,12 @@ static void check_timers(struct vcpu *v, uint64_t now)
 		evtchn_send_virq(v, VIRQ_TIMER);
 }
 
-void time_tick(struct domain *d)
-{
-	uint64_t now = time_now();
-	for (unsigned k = 0; k < d->nr_vcpus; k++)
-		check_timers(&d->vcpus[k], now);
-}
-
-uint64_t time_next_deadline(const struct domain *d)
-{
-	uint64_t next = ~0ull;
-	for (unsigned k = 0; k < d->nr_vcpus; k++) {
-		const struct hv_vcpu *h = hv_vcpu(&d->vcpus[k]);
-		if (h->timer_deadline && h->timer_deadline < next)
-			next = h->timer_deadline;
-		if (h->timer_period && h->timer_next < next)
-			next = h->timer_next;
-	}
-	return next;
-}
 
 /* A single-shot deadline for (v): due now if already past. */
 static void set_deadline(struct vcpu *v, uint64_t at)
 {
 	hv_vcpu(v)->timer_deadline = at ? at : 1;
-	check_timers(v, time_now());
+	time_tick(v, time_now());
 	sched_tick_start();
 }
 

@@ -25,9 +25,9 @@
  * guest kernel wherever XSAVE is offered.
  *
  * pvmmu's own leaf, 0x4000ff00 (outside Xen's range, where Xen answers
- * zeros): the domain's counters, summed over its vCPUs, subleaf 0-5 for
- * hypercalls, entries validated, pins, unpins, TLB flushes and emulated
- * stores, in edx:eax, with ebx "pvmp" to say it is there.  A program in a
+ * zeros): the domain's counters, summed over its vCPUs, subleaf 0-6 for
+ * hypercalls, entries validated, pins, unpins, TLB flushes, emulated
+ * stores and flushes sent to other physical CPUs, in edx:eax, with ebx "pvmp" to say it is there.  A program in a
  * Linux guest reads them before and after what it measures
  * (guest/linux/pvmmu-linux.c).
  */
@@ -104,9 +104,10 @@ static void xen_leaf(const struct vcpu *v, uint32_t idx, uint32_t sub, uint32_t 
 static void pvmmu_counters(const struct vcpu *v, uint32_t sub, uint32_t r[4])
 {
 	uint64_t sum = 0;
-	for (unsigned k = 0; sub < 6 && k < v->d->nr_vcpus; k++) {
+	for (unsigned k = 0; sub < 7 && k < v->d->nr_vcpus; k++) {
 		const struct vcpu_stats *s = &v->d->vcpus[k].stats;
-		const uint64_t c[6] = { s->hypercalls, s->validated, s->pins, s->unpins, s->flushes, s->emulated };
+		const uint64_t c[7] = { s->hypercalls, s->validated, s->pins, s->unpins, s->flushes, s->emulated,
+					s->flush_ipis };
 		sum += c[sub];
 	}
 	r[0] = (uint32_t)sum;

@@ -15,14 +15,6 @@
  */
 #include "../hv.h"
 
-#define GNTTABOP_setup_table 2
-#define GNTTABOP_query_size  6
-#define GNTTABOP_set_version 8
-#define GNTTABOP_get_version 10
-#define GNTST_okay           0
-#define GNTST_general_error  (-1)
-#define GNTST_bad_domain     (-2)
-
 static bool own(const struct vcpu *v, uint16_t dom)
 {
 	return dom == DOMID_SELF || dom == v->d->domid;
@@ -42,7 +34,7 @@ static long query_size(struct vcpu *v, uint64_t arg)
 static long setup_table(struct vcpu *v, uint64_t arg)
 {
 	struct hv_domain *hd = hv_domain(v->d);
-	struct { uint16_t dom, pad; uint32_t nr_frames; int16_t status, pad2[3]; uint64_t frame_list; } t;
+	struct gnttab_setup_table t;
 	if (env_copy_from_guest(v, &t, arg, sizeof(t)))
 		return -XEN_EFAULT;
 	t.status = !own(v, t.dom) ? GNTST_bad_domain : t.nr_frames > GRANT_MAX_FRAMES ? GNTST_general_error
@@ -54,7 +46,8 @@ static long setup_table(struct vcpu *v, uint64_t arg)
 	}
 	if (t.status == GNTST_okay && t.nr_frames > hd->grant_frames)
 		hd->grant_frames = t.nr_frames;
-	return env_copy_to_guest(v, arg + 8, &t.status, sizeof(t.status)) ? -XEN_EFAULT : 0;
+	return env_copy_to_guest(v, arg + offsetof(struct gnttab_setup_table, status), &t.status,
+				 sizeof(t.status)) ? -XEN_EFAULT : 0;
 }
 
 long do_grant_table_op(struct vcpu *v, const uint64_t a[6])

@@ -26,12 +26,46 @@ static long do_pvmmu_stats(struct vcpu *v, const uint64_t a[6])
 	for (unsigned i = 0; i < n; i++) {
 		const struct vcpu_stats *s = &v->d->vcpus[i].stats;
 		struct pvmmu_stats out = { s->hypercalls, s->validated, s->pins, s->unpins,
-					   s->flushes, s->emulated };
+					   s->flushes, s->emulated, s->flush_ipis };
 		if (env_copy_to_guest(v, a[0] + i * sizeof(out), &out, sizeof(out)))
 			return -XEN_EFAULT;
 	}
 	return n;
 }
+
+/* hv's hypercalls that touch its state of the domain (event channels,
+ * timers, other vCPUs, memory, the grant table, the console, vm_assist)
+ * run under the domain's lock: a vCPU on another CPU may be in the same
+ * family at once.  core's keep their own rules (core/machine.h); the
+ * others touch only the caller's vCPU.  A holder of the lock may wait for
+ * core's exclusive count mode (a root to validate, a frame to give back),
+ * which waits for every other vCPU to leave shared mode, and core's rule is
+ * that nobody waits in shared mode: so the lock is waited for outside it
+ * (a multicall's entries run in shared mode). */
+static long locked(struct vcpu *v, hypercall_fn fn, const uint64_t a[6])
+{
+	struct spinlock *l = &hv_domain(v->d)->lock;
+	bool shared = atomic_load(&v->shared);
+	if (shared)
+		dom_shared_exit(v);
+	spin_lock(l);
+	if (shared)
+		dom_shared_enter(v);
+	long rc = fn(v, a);
+	spin_unlock(l);
+	return rc;
+}
+
+#define LOCKED(fn) \
+	static long locked_##fn(struct vcpu *v, const uint64_t a[6]) { return locked(v, fn, a); }
+LOCKED(do_memory_op)
+LOCKED(do_set_timer_op)
+LOCKED(do_console_io)
+LOCKED(do_grant_table_op)
+LOCKED(do_vm_assist)
+LOCKED(do_vcpu_op)
+LOCKED(do_event_channel_op)
+LOCKED(do_physdev_op)
 
 static const hypercall_fn hv_hypercalls[HYPERVISOR_NR] = {
 	[HYPERVISOR_set_trap_table] = do_set_trap_table,
@@ -42,24 +76,24 @@ static const hypercall_fn hv_hypercalls[HYPERVISOR_NR] = {
 	[HYPERVISOR_set_debugreg] = do_set_debugreg,
 	[HYPERVISOR_get_debugreg] = do_get_debugreg,
 	[HYPERVISOR_update_descriptor] = do_update_descriptor,
-	[HYPERVISOR_memory_op] = do_memory_op,
+	[HYPERVISOR_memory_op] = locked_do_memory_op,
 	[HYPERVISOR_multicall] = hc_multicall,
 	[HYPERVISOR_set_callbacks] = do_set_callbacks,
 	[HYPERVISOR_update_va_mapping] = hc_update_va_mapping,
-	[HYPERVISOR_set_timer_op] = do_set_timer_op,
+	[HYPERVISOR_set_timer_op] = locked_do_set_timer_op,
 	[HYPERVISOR_xen_version] = do_xen_version,
-	[HYPERVISOR_console_io] = do_console_io,
-	[HYPERVISOR_grant_table_op] = do_grant_table_op,
-	[HYPERVISOR_vm_assist] = do_vm_assist,
+	[HYPERVISOR_console_io] = locked_do_console_io,
+	[HYPERVISOR_grant_table_op] = locked_do_grant_table_op,
+	[HYPERVISOR_vm_assist] = locked_do_vm_assist,
 	[HYPERVISOR_update_va_mapping_otherdomain] = hc_update_va_mapping_otherdomain,
 	[HYPERVISOR_iret] = do_iret,
-	[HYPERVISOR_vcpu_op] = do_vcpu_op,
+	[HYPERVISOR_vcpu_op] = locked_do_vcpu_op,
 	[HYPERVISOR_set_segment_base] = do_set_segment_base,
 	[HYPERVISOR_mmuext_op] = hc_mmuext_op,
 	[HYPERVISOR_sched_op] = do_sched_op,
 	[HYPERVISOR_callback_op] = do_callback_op,
-	[HYPERVISOR_event_channel_op] = do_event_channel_op,
-	[HYPERVISOR_physdev_op] = do_physdev_op,
+	[HYPERVISOR_event_channel_op] = locked_do_event_channel_op,
+	[HYPERVISOR_physdev_op] = locked_do_physdev_op,
 	[HYPERVISOR_xenpmu_op] = do_xenpmu_op,
 	[HYPERVISOR_pvmmu_stats] = do_pvmmu_stats,
 };
@@ -71,13 +105,12 @@ void hv_hypercalls_init(void)
 
 void hv_report(struct vcpu *v, const char *what, uint64_t which, long rc)
 {
-	struct hv_domain *hd = hv_domain(v->d);
-	if (hd->reports < 64)
+	unsigned n = atomic_fetch_add(&hv_domain(v->d)->reports, 1);
+	if (n < 64)
 		printk("hv: d%uv%u %s %lx refused (%ld): %s\n", v->d->domid, v->id, what, which, rc,
 		       v->reason ? v->reason : "not a pagetable of this domain");
-	else if (hd->reports == 64)
+	else if (n == 64)
 		printk("hv: d%u: further refusals not shown\n", v->d->domid);
-	hd->reports += hd->reports <= 64;
 }
 
 /* A syscall of guest user space: to the kernel's syscall callback, in
@@ -127,11 +160,13 @@ void hv_syscall(struct regs *r)
 void hv_audit_or_stop(void)
 {
 	char msg[256];
+	smp_hold_others();      /* no hypercall in flight on another CPU */
 	if (!audit_run(&machine, audit_scratch, msg, sizeof(msg))) {
 		printk("hv: audit after the last hypercall or exception: %s\n", msg);
 		hv_backtrace((uint64_t)(uintptr_t)__builtin_frame_address(0));
 		pc_exit(EXIT_HV);
 	}
+	smp_release_others();
 }
 
 bool hv_audit(const char *when)
@@ -145,6 +180,7 @@ bool hv_audit(const char *when)
 _Noreturn void hv_shutdown(struct domain *d, unsigned reason)
 {
 	static const char *const why[] = { "poweroff", "reboot", "suspend", "crash" };
+	smp_hold_others();      /* for good: the domain's other vCPUs stop where they are */
 	printk("hv: d%u shut down: %s\n", d->domid, reason < 4 ? why[reason] : "unknown reason");
 	bool ok = hv_audit("at shutdown");
 	mem_load_root(hv_l4);

@@ -10,9 +10,11 @@
  * check mmu_update makes.  Only when that succeeds do the registers, the
  * flags and rip take what the instruction leaves, as the CPU would; a
  * refusal is the guest's page fault.  A single step (TF) after it is the
- * guest's debug trap, as Xen's emulator raises it.  With one physical CPU
- * and hv not preemptible, a cmpxchg's compare and store are atomic to
- * every vCPU.
+ * guest's debug trap, as Xen's emulator raises it.  The update is atomic
+ * to every CPU as the instruction would be: core stores only if the entry
+ * still holds what the instruction read (and the rest of the entry what
+ * the store was merged into), and if not, rip stays on the instruction and
+ * the guest runs it again on the entry as it is now.
  */
 #include "../../core/frame.h"
 #include "../../core/ptwr.h"
@@ -56,9 +58,9 @@ bool pv_ptwr_fault(struct vcpu *v, struct regs *r, uint64_t cr2)
 	gpr_from(r, g);
 	if (insn_apply(&in, old, g, &rflags, &value)) {
 		v->reason = NULL;
-		long rc = ptwr_emulate(v, cr2, value, in.bytes);
-		if (rc == -XEN_ERESTART)
-			return true;            /* it resumes when the guest runs it again */
+		long rc = ptwr_emulate(v, cr2, value, in.bytes, in.op == INSN_MOV ? NULL : &old);
+		if (rc == -XEN_ERESTART || rc == -XEN_EAGAIN)
+			return true;            /* it resumes, or reads again, when the guest runs it again */
 		if (rc) {
 			hv_report(v, "pagetable store at", cr2, rc);
 			return false;

@@ -254,8 +254,8 @@ void hv_exception(struct regs *r)
 			write_dr6(0);
 			return;
 		}
-		if (r->vector >= 32) {  /* a tick while hv idles (sched.c) */
-			sched_interrupt();
+		if (r->vector >= 32) {  /* a tick or an IPI while hv idles (sched.c) */
+			sched_interrupt((unsigned)r->vector);
 			return;
 		}
 		uint64_t va;
@@ -270,8 +270,8 @@ void hv_exception(struct regs *r)
 	hv_vcpu(v)->frame = r;
 	if (vec == 1)
 		pv_debugreg_trap(v);
-	if (vec >= 32)                  /* the timer: hardware interrupts reach us from ring 3 only */
-		sched_interrupt();
+	if (vec >= 32)                  /* interrupts reach us from ring 3, or while idle */
+		sched_interrupt(vec);
 	else if (vec == 14)
 		page_fault(v, r);
 	else if (vec == 13)
@@ -308,9 +308,10 @@ static int64_t check_selectors(const struct regs *r)
 void hv_exit(struct regs *r)
 {
 	if (hv_audit_each && (r->vector < 32 || r->vector == VEC_SYSCALL))
-		hv_audit_or_stop();     /* not after a timer tick: they would never end */
+		hv_audit_or_stop();     /* not after a tick or an IPI: they would never end */
 	/* The common case in few branches (under TCG each ends a block). */
 	struct pcpu *c = this_cpu();
+	c->spin_since = 0;              /* the watchdog (x86/smp.c): out of hv, no spin */
 	if (c->resched | !sched_runnable(c->cur))
 		sched_run(r);
 	struct vcpu *v = c->cur;

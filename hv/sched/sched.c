@@ -1,263 +1,346 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Several vCPUs on one physical CPU, CPU 0 (the others halt: x86/smp.c).
- * The running vCPU's registers are the frame on the stack (struct regs);
- * each other vCPU keeps its own in its hv_vcpu.  We switch when the guest
- * yields, blocks or takes a vCPU down, and on the timer (pc_timer_start:
- * 1 kHz at vector 0x20), started when a second vCPU comes up or a guest
- * timer is set, and taken while the guest runs or hv idles (hv itself
- * otherwise runs with interrupts off).  Each tick also runs the guest's
- * timers (event/time.c) and reads the serial port into the console ring
- * (event/console.c).  With "timer=off" on hv's command line a tick never
+ * vCPUs on the physical CPUs hv started (x86/smp.c), in parallel.
+ *
+ * Run queues.  Each vCPU belongs to the queue of one CPU (h->cpu: vCPU k
+ * starts on CPU k mod the CPUs up) and runs on at most one CPU at a time
+ * (h->on_cpu, -1 if none).  A CPU that must choose (its vCPU yields,
+ * blocks, goes down, or the tick asks) takes the next vCPU of its own queue
+ * that waits (up, not blocked, on no CPU), round robin; a CPU with nothing
+ * to run takes one waiting in another's queue, which migrates to it, and
+ * if none waits anywhere it idles: hlt with interrupts on, until a tick or
+ * an IPI.  A vCPU that becomes runnable is given to its CPU if that one
+ * idles, else to any CPU that idles, else (a wake-up) to its own CPU at
+ * once; an IPI tells the CPU (x86/smp.c).  Every choice and every change of
+ * up, blocked and on_cpu is made under one lock; a vCPU is taken for a CPU
+ * (on_cpu set) before the lock is let go, and let go by the CPU that ran it
+ * only after all its state is saved, so two CPUs never hold one vCPU.
+ *
+ * The tick: the local APIC timer at 1 kHz (x86/apic.c) on every CPU once
+ * some vCPU needs it (a second vCPU up, or a guest timer set), taken while
+ * the guest runs or the CPU idles (hv itself runs with interrupts off).  A
+ * CPU's tick runs the timers of the vCPUs in its queue (event/time.c),
+ * reads the serial port into the console ring (event/console.c), and asks
+ * for a choice.  With "timer=off" on hv's command line a tick never
  * switches vCPUs: they switch only when they yield, block, go down or a
- * hypercall continues, so a run depends on nothing but the guest (a
- * fuzzing seed replays exactly).  The switch happens on the way out
- * (hv_exit), after the running vCPU's result is in its frame.
+ * hypercall continues, so with one CPU a run depends on nothing but the
+ * guest (a fuzzing seed replays exactly).  The switch happens on the way
+ * out (hv_exit), after the running vCPU's result is in its frame.
  *
- * A vCPU runs if it is up and not blocked.  SCHEDOP_block unmasks its
- * events and blocks it unless an upcall is already pending; SCHEDOP_poll
- * blocks it until an event is sent to any port or its timeout passes (a
- * spurious wake-up is allowed: the guest looks at its ports again).  When
- * no vCPU can run, hv idles: hlt with interrupts on, until a tick or the
- * serial port makes one runnable.
- *
- * Every switch loads the next vCPU's root, even the same one, and so
- * flushes the TLB (no global pages): whatever the hardware caches belongs to
- * the running vCPU, so a flush of a vCPU that is not running has nothing to
- * do (env_flush_tlb, env_invlpg) and needs no IPI.  The rest of a vCPU's
- * CPU state goes with it too: its GDT, data selectors and segment bases
- * (pv/descriptor.c, pv/mode.c), its FPU and SSE registers and virtual TS
- * (x86/fpu.c), its debug registers (pv/debugreg.c), its TSC_AUX and its
- * pvclock record.  Each vCPU's runstate (running, runnable, blocked,
- * offline, and the time in each) is kept as Xen keeps it and copied to the
- * guest where it asked (VCPUOP_register_runstate_memory_area); a copy that
- * cannot be written because the vCPU is in user mode, where its kernel's
- * address is not mapped, is written when it next enters its kernel.
- *
- * sched_op: yield, block, poll, and shutdown (the domain ends after the
- * hypercall).
+ * What a CPU holds of a vCPU: every switch loads the next vCPU's root and
+ * so flushes the TLB (no global pages), and a CPU going idle loads hv's
+ * own tables and lets go of the guest's GDT and LDT pages.  So the CPUs
+ * that may hold a domain's translations (Xen's dirty CPU mask) are exactly
+ * those its vCPUs run on, and a flush of a vCPU that runs on no CPU has
+ * nothing to do; one that runs on another CPU is an IPI to it, answered
+ * before the flush returns (x86/mem.c, env_flush_tlb).  The rest of a
+ * vCPU's CPU state goes with it too: its GDT and LDT (pv/descriptor.c),
+ * data selectors and segment bases (pv/mode.c), FPU, SSE and AVX registers
+ * and virtual TS (x86/fpu.c), debug registers (pv/debugreg.c), TSC_AUX and
+ * pvclock record, and its runstate (sched/sched_op.c).
  */
 #include "../hv.h"
 
-#define VMASST_TYPE_runstate_update_flag 5u
-#define XEN_RUNSTATE_UPDATE (1ull << 63)
+static struct spinlock sched_lock;      /* the machine's: every CPU's queue */
+static _Atomic bool sched_open;         /* a domain is built: vCPUs may be taken */
+static _Atomic bool ticks_wanted;
+bool sched_no_timer;
+
+static void start_tick(struct pcpu *c)
+{
+	if (!c->ticking && atomic_load(&ticks_wanted)) {
+		apic_timer_start();
+		c->ticking = true;
+	}
+}
+
+void sched_tick_start(void)
+{
+	if (!atomic_exchange(&ticks_wanted, true))
+		for (unsigned k = 0; k < smp_cpus_up; k++)
+			smp_kick(k);    /* each starts its own on the IPI */
+	start_tick(this_cpu());
+}
+
+/* Take (v) for CPU (c); under the lock. */
+static struct vcpu *take(struct pcpu *c, struct vcpu *v)
+{
+	struct hv_vcpu *h = hv_vcpu(v);
+	if (h->cpu != c->id)
+		h->cpu = c->id;         /* migrates */
+	atomic_store(&h->on_cpu, (int)c->id);
+	return v;
+}
+
+/* Under the lock: the vCPU CPU (c) runs next, taken for it, or NULL: the
+ * first that waits in c's queue after (prev); if (steal), else the first
+ * that waits in any queue. */
+static struct vcpu *pick(struct pcpu *c, const struct vcpu *prev, bool steal)
+{
+	struct vcpu *other = NULL;
+	if (!atomic_load(&sched_open))
+		return NULL;
+	for (unsigned i = 0; i < MAX_DOMAINS; i++) {
+		struct domain *d = &machine.domains[i];
+		unsigned first = prev && prev->d == d ? prev->id + 1 : 0;
+		for (unsigned k = 0; d->live && k < d->nr_vcpus; k++) {
+			struct vcpu *v = &d->vcpus[(first + k) % d->nr_vcpus];
+			if (!sched_runnable(v) || atomic_load(&hv_vcpu(v)->on_cpu) >= 0)
+				continue;
+			if (hv_vcpu(v)->cpu == c->id)
+				return take(c, v);
+			other = other ? other : v;
+		}
+	}
+	return steal && other ? take(c, other) : NULL;
+}
+
+/* Under the lock: (v) waits; have a CPU take it: its own if that idles,
+ * else one that idles, else, if (preempt), its own at once. */
+static void tickle(struct vcpu *v, bool preempt)
+{
+	unsigned home = hv_vcpu(v)->cpu;
+	if (atomic_load(&pcpus[home].idle)) {
+		smp_kick(home);
+		return;
+	}
+	for (unsigned k = 0; k < smp_cpus_up; k++)
+		if (atomic_load(&pcpus[k].idle)) {
+			smp_kick(k);
+			return;
+		}
+	if (preempt) {
+		atomic_store(&pcpus[home].resched, true);
+		smp_kick(home);
+	}
+}
+
+/* The running vCPU's state into its hv_vcpu (registers from (r)), and its
+ * runstate, copied while its tables are still loaded. */
+static void save(struct vcpu *v, const struct regs *r)
+{
+	struct hv_vcpu *h = hv_vcpu(v);
+	h->regs = *r;
+	pv_seg_save(v);
+	fpu_save(h);
+	sched_runstate(v, !h->up ? RUNSTATE_offline : h->blocked ? RUNSTATE_blocked : RUNSTATE_runnable);
+}
+
+/* (v), taken for this CPU, into the CPU, its registers into (r). */
+static void load(struct vcpu *v, struct regs *r)
+{
+	this_cpu()->cur = v;
+	*r = hv_vcpu(v)->regs;
+	fpu_load(hv_vcpu(v));
+	pv_desc_load(v);
+	uint16_t asked[4];
+	bool segs_ok = pv_seg_load(v, asked);
+	pv_debugreg_load(v);
+	pc_set_tsc_aux(hv_vcpu(v)->tsc_aux);
+	mem_load_root(pv_root(v));
+	sched_runstate(v, RUNSTATE_running);
+	time_update_vcpu(v);
+	if (!segs_ok)
+		pv_failsafe(v, r, asked);
+}
+
+/* Let go of (v), saved and out of the CPU: another CPU may take it. */
+static void release(struct vcpu *v)
+{
+	struct hv_vcpu *h = hv_vcpu(v);
+	spin_lock(&sched_lock);
+	atomic_store(&h->on_cpu, -1);
+	if (sched_runnable(v)) {
+		if (h->runstate.state != RUNSTATE_runnable)
+			sched_runstate(v, RUNSTATE_runnable);   /* woken since it was saved */
+		tickle(v, false);
+	}
+	spin_unlock(&sched_lock);
+}
+
+/* This CPU has nothing to run: after (prev), if any, is saved and let go,
+ * halt until a vCPU can be taken; it is loaded with its registers in (r). */
+static void idle(struct regs *r, struct vcpu *prev)
+{
+	struct pcpu *c = this_cpu();
+	if (prev) {
+		save(prev, r);
+		mem_load_root(hv_l4);
+		cpu_unload_guest_tables();
+		c->cur = NULL;
+		release(prev);
+	}
+	struct vcpu *next;
+	for (;;) {
+		atomic_store(&c->idle, true);
+		smp_quiescent();
+		start_tick(c);
+		spin_lock(&sched_lock);
+		next = pick(c, NULL, true);
+		spin_unlock(&sched_lock);
+		if (next)
+			break;
+		c->spin_since = 0;      /* halting is no spin */
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+	}
+	atomic_store(&c->idle, false);
+	load(next, r);
+}
 
 void sched_start(struct vcpu *v)
 {
+	struct pcpu *c = this_cpu();
+	spin_lock(&sched_lock);
+	take(c, v);
+	atomic_store(&sched_open, true);
+	spin_unlock(&sched_lock);
+	c->cur = v;
 	pc_set_tsc_aux(hv_vcpu(v)->tsc_aux);
 	sched_runstate(v, RUNSTATE_running);
 	time_update_vcpu(v);
 }
 
-bool sched_no_timer;
-
-void sched_tick_start(void)
+_Noreturn void sched_idle_start(void)
 {
-	struct pcpu *c = this_cpu();
-	if (!c->ticking)
-		pc_timer_start();
-	c->ticking = true;
-}
-
-void sched_runstate(struct vcpu *v, int state)
-{
-	struct hv_vcpu *h = hv_vcpu(v);
-	struct runstate *rs = &h->runstate;
-	uint64_t now = time_now();
-	if (now > rs->entry_time)
-		rs->time[rs->state] += now - rs->entry_time;
-	rs->entry_time = now;
-	rs->state = state;
-	sched_runstate_copy(v);
-}
-
-void sched_runstate_copy(struct vcpu *v)
-{
-	struct hv_vcpu *h = hv_vcpu(v);
-	struct runstate copy = h->runstate;
-	bool flag = hv_domain(v->d)->vm_assist >> VMASST_TYPE_runstate_update_flag & 1;
-	uint64_t marked = copy.entry_time | XEN_RUNSTATE_UPDATE;
-	if (!h->runstate_area)
-		return;
-	/* in user mode the kernel's address may not be mapped: as Xen, try
-	 * again when the vCPU next enters its kernel (pv/mode.c) */
-	h->runstate_pending = (flag && env_copy_to_guest(v, h->runstate_area + 8, &marked, 8)) ||
-			      env_copy_to_guest(v, h->runstate_area, &copy, sizeof(copy));
-}
-
-/* Run (next) instead of the running vCPU, whose registers are (r). */
-static void switch_to(struct regs *r, struct vcpu *next)
-{
-	struct pcpu *c = this_cpu();
-	struct vcpu *prev = c->cur;
-	hv_vcpu(prev)->regs = *r;
-	*r = hv_vcpu(next)->regs;
-	pv_seg_save(prev);
-	fpu_switch(hv_vcpu(prev), hv_vcpu(next));
-	sched_runstate(prev, !hv_vcpu(prev)->up ? RUNSTATE_offline :
-			     hv_vcpu(prev)->blocked ? RUNSTATE_blocked : RUNSTATE_runnable);
-	c->cur = next;
-	pv_desc_load(next);
-	uint16_t asked[4];
-	bool segs_ok = pv_seg_load(next, asked);
-	pv_debugreg_load(next);
-	pc_set_tsc_aux(hv_vcpu(next)->tsc_aux);
-	mem_load_root(pv_root(next));
-	sched_runstate(next, RUNSTATE_running);
-	time_update_vcpu(next);
-	if (!segs_ok)
-		pv_failsafe(next, r, asked);
-}
-
-/* The next vCPU after the running one that (ok) accepts, or NULL. */
-static struct vcpu *next_after(bool (*ok)(const struct vcpu *))
-{
-	struct vcpu *cur = this_vcpu();
-	struct domain *d = cur->d;
-	for (unsigned k = 1; k < d->nr_vcpus; k++) {
-		struct vcpu *v = &d->vcpus[(cur->id + k) % d->nr_vcpus];
-		if (ok(v))
-			return v;
-	}
-	return NULL;
-}
-
-static bool is_up(const struct vcpu *v)
-{
-	return hv_vcpu(v)->up;
-}
-
-struct vcpu *sched_next_up(void)
-{
-	return next_after(is_up);
-}
-
-void sched_yield(void)
-{
-	this_cpu()->resched = true;
-}
-
-void sched_wake(struct vcpu *v)
-{
-	struct hv_vcpu *h = hv_vcpu(v);
-	if (!h->blocked)
-		return;
-	h->blocked = false;
-	h->polling = false;
-	h->poll_deadline = 0;
-	if (v != this_vcpu())
-		sched_runstate(v, RUNSTATE_runnable);
-	this_cpu()->resched = true;
-}
-
-/* What a tick does for (d): timers, console input, poll timeouts. */
-static void tick(struct domain *d)
-{
-	uint64_t now = time_now();
-	time_tick(d);
-	console_poll(d);
-	for (unsigned k = 0; k < d->nr_vcpus; k++) {
-		struct hv_vcpu *h = hv_vcpu(&d->vcpus[k]);
-		if (h->blocked && h->poll_deadline && now >= h->poll_deadline)
-			sched_wake(&d->vcpus[k]);
-	}
-}
-
-void sched_interrupt(void)
-{
-	pc_timer_eoi();
-	struct vcpu *v = this_vcpu();
-	if (v)
-		tick(v->d);
-	if (!sched_no_timer)
-		this_cpu()->resched = true;
-}
-
-/* Until some vCPU of (d) can run: halt with interrupts on, each tick doing
- * its work (sched_interrupt, from hv_exception). */
-static void idle(struct domain *d)
-{
-	sched_tick_start();
-	for (;;) {
-		for (unsigned k = 0; k < d->nr_vcpus; k++)
-			if (sched_runnable(&d->vcpus[k]))
-				return;
-		__asm__ volatile("sti; hlt; cli" ::: "memory");
-	}
+	struct regs r;
+	idle(&r, NULL);
+	cpu_enter_guest(&r);
 }
 
 void sched_run(struct regs *r)
 {
 	struct pcpu *c = this_cpu();
-	c->resched = false;
-	if (!sched_runnable(c->cur) && !next_after(sched_runnable))
-		idle(c->cur->d);
-	struct vcpu *next = next_after(sched_runnable);
-	if (next)
-		switch_to(r, next);
-	else if (hv_vcpu(c->cur)->runstate.state != RUNSTATE_running)
-		sched_runstate(c->cur, RUNSTATE_running);
-}
-
-/* SCHEDOP_block: events unmasked; block unless one is already pending. */
-static long block(struct vcpu *v)
-{
-	struct vcpu_info *vi = pv_vcpu_info(v);
-	vi->evtchn_upcall_mask = 0;
-	if (vi->evtchn_upcall_pending)
-		return 0;
-	hv_vcpu(v)->blocked = true;
-	this_cpu()->resched = true;
-	return 0;
-}
-
-/* SCHEDOP_poll({ports, nr_ports, timeout}): block until an event or the
- * timeout (system time; 0: none), unless a port named is pending. */
-static long poll(struct vcpu *v, uint64_t arg)
-{
-	struct { uint64_t ports; uint32_t nr_ports, pad; uint64_t timeout; } p;
-	const struct shared_info *s = maddr_virt(hv_domain(v->d)->shared_info);
-	if (env_copy_from_guest(v, &p, arg, sizeof(p)))
-		return -XEN_EFAULT;
-	if (p.nr_ports > 128)
-		return -XEN_EINVAL;
-	for (uint32_t i = 0; i < p.nr_ports; i++) {
-		uint32_t port;
-		if (env_copy_from_guest(v, &port, p.ports + i * 4, sizeof(port)))
-			return -XEN_EFAULT;
-		if (port >= EVTCHN_PORTS)
-			return -XEN_EINVAL;
-		if (s->evtchn_pending[port / 64] >> (port % 64) & 1)
-			return 0;
+	struct vcpu *prev = c->cur;
+	smp_quiescent();
+	atomic_store(&c->resched, false);
+	start_tick(c);
+	spin_lock(&sched_lock);
+	bool stay = sched_runnable(prev);
+	struct vcpu *next = pick(c, prev, !stay);
+	spin_unlock(&sched_lock);
+	if (next) {
+		save(prev, r);
+		load(next, r);
+		release(prev);
+	} else if (stay) {
+		if (hv_vcpu(prev)->runstate.state != RUNSTATE_running)
+			sched_runstate(prev, RUNSTATE_running);
+	} else {
+		idle(r, prev);
 	}
-	if (p.timeout && p.timeout <= time_now())
-		return 0;
-	hv_vcpu(v)->blocked = true;
-	hv_vcpu(v)->polling = true;
-	hv_vcpu(v)->poll_deadline = p.timeout;
-	this_cpu()->resched = true;
-	return 0;
 }
 
-/* sched_op(cmd, arg). */
-long do_sched_op(struct vcpu *v, const uint64_t a[6])
+void sched_yield(void)
 {
-	struct sched_shutdown s;
-	switch ((uint32_t)a[0]) {
-	case SCHEDOP_yield:
+	atomic_store(&this_cpu()->resched, true);
+}
+
+void sched_wake(struct vcpu *v)
+{
+	struct hv_vcpu *h = hv_vcpu(v);
+	spin_lock(&sched_lock);
+	int on = atomic_load(&h->on_cpu);
+	if (h->blocked) {
+		h->blocked = h->polling = false;
+		h->poll_deadline = 0;
+		if (on < 0) {
+			sched_runstate(v, RUNSTATE_runnable);
+			if (h->up)
+				tickle(v, true);
+		}
+	}
+	spin_unlock(&sched_lock);
+	if (on >= 0)
+		smp_kick((unsigned)on);     /* it takes the event on its way back */
+}
+
+bool sched_block(struct vcpu *v, bool poll, uint64_t deadline, bool (*ready)(struct vcpu *, const void *),
+		 const void *arg)
+{
+	struct hv_vcpu *h = hv_vcpu(v);
+	spin_lock(&sched_lock);
+	h->blocked = true;
+	h->polling = poll;
+	h->poll_deadline = deadline;
+	/* blocked, then look: a sender makes its event pending, then looks
+	 * at polling (event/evtchn.c), so one of the two sees the other */
+	atomic_thread_fence(memory_order_seq_cst);
+	bool block = !ready(v, arg);
+	if (!block) {
+		h->blocked = h->polling = false;
+		h->poll_deadline = 0;
+	}
+	spin_unlock(&sched_lock);
+	if (block)
 		sched_yield();
-		return 0;
-	case SCHEDOP_block:
-		return block(v);
-	case SCHEDOP_poll:
-		return poll(v, a[1]);
-	case SCHEDOP_shutdown:
-		if (env_copy_from_guest(v, &s, a[1], sizeof(s)))
-			return -XEN_EFAULT;
-		hv_domain(v->d)->shutting_down = true;
-		hv_domain(v->d)->shutdown_reason = (uint8_t)s.reason;
-		return 0;
-	default:
-		return -XEN_ENOSYS;
+	return block;
+}
+
+void sched_up(struct vcpu *v)
+{
+	struct hv_vcpu *h = hv_vcpu(v);
+	spin_lock(&sched_lock);
+	if (!h->up && atomic_load(&h->on_cpu) < 0) {
+		h->up = true;
+		h->cpu = v->id % smp_cpus_up;
+		sched_runstate(v, RUNSTATE_runnable);
+		tickle(v, false);
+	}
+	spin_unlock(&sched_lock);
+	sched_tick_start();
+}
+
+void sched_down(struct vcpu *v)
+{
+	struct hv_vcpu *h = hv_vcpu(v);
+	spin_lock(&sched_lock);
+	h->up = false;
+	int on = atomic_load(&h->on_cpu);
+	if (on < 0)
+		sched_runstate(v, RUNSTATE_offline);
+	spin_unlock(&sched_lock);
+	if (on >= 0)
+		smp_kick((unsigned)on);     /* it finds it cannot run on its way back */
+	if (v == this_vcpu())
+		sched_yield();
+}
+
+/* What a tick does on CPU (c): the timers and poll timeouts of the vCPUs
+ * in its queue, console input. */
+static void tick(struct pcpu *c)
+{
+	uint64_t now = time_now();
+	for (unsigned i = 0; i < MAX_DOMAINS; i++) {
+		struct domain *d = &machine.domains[i];
+		if (!d->live || !atomic_load(&sched_open))
+			continue;
+		spin_lock(&hv_domain(d)->lock);
+		for (unsigned k = 0; k < d->nr_vcpus; k++) {
+			struct vcpu *v = &d->vcpus[k];
+			struct hv_vcpu *h = hv_vcpu(v);
+			if (h->cpu != c->id)
+				continue;
+			time_tick(v, now);
+			if (h->blocked && h->poll_deadline && now >= h->poll_deadline)
+				sched_wake(v);
+		}
+		console_poll(d);
+		spin_unlock(&hv_domain(d)->lock);
+	}
+}
+
+void sched_interrupt(unsigned vector)
+{
+	struct pcpu *c = this_cpu();
+	if (vector == APIC_SPURIOUS_VECTOR)
+		return;                 /* no end of interrupt for it */
+	apic_eoi();
+	if (vector == PC_TIMER_VECTOR) {
+		tick(c);
+		if (!sched_no_timer)
+			atomic_store(&c->resched, true);
+	} else if (vector == APIC_IPI_VECTOR) {
+		smp_interrupt();
+		start_tick(c);
 	}
 }

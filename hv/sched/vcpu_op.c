@@ -137,11 +137,7 @@ static long down(struct vcpu *v, struct vcpu *t)
 		hv_domain(d)->shutdown_reason = SHUTDOWN_poweroff;
 		return 0;
 	}
-	hv_vcpu(t)->up = false;
-	if (t != v)
-		sched_runstate(t, RUNSTATE_offline);
-	if (t == v)
-		sched_yield();
+	sched_down(t);
 	return 0;
 }
 
@@ -204,9 +200,7 @@ long do_vcpu_op(struct vcpu *v, const uint64_t a[6])
 	case VCPUOP_up:
 		if (!h->initialised)
 			return -XEN_EINVAL;
-		h->up = true;
-		sched_runstate(t, RUNSTATE_runnable);
-		sched_tick_start();
+		sched_up(t);
 		return 0;
 	case VCPUOP_down:
 		return down(v, t);

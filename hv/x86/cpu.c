@@ -2,8 +2,8 @@
 /*
  * Each CPU's tables (CPU 0 by cpu_init, the others by cpu_init_ap as
  * x86/smp.c starts them): a GDT, a TSS and exception stacks of its own; the
- * IDT is shared.  The LDT window is one, for the CPU that runs vCPUs (CPU 0
- * while the others only halt).  The GDT puts our descriptors where Xen puts its own
+ * IDT is shared.  So is the LDT window, where the guest's LDT pages are
+ * mapped.  The GDT puts our descriptors where Xen puts its own
  * (0xe008 up), so the selectors a PV guest sees in its frames and gives to
  * iret are Xen's: 0xe033 for 64-bit code, 0xe02b for its stack.  syscall
  * lands in entry.S with interrupts, traps and direction masked; every
@@ -26,13 +26,13 @@
 #define GDT_GUEST_PAGES 14u
 #define GDT_ENTRIES     (GDT_PAGES * 512u)
 
-/* The running vCPU's LDT: a window of 16 pages whose entries map the
- * frames pv/descriptor.c has mapped for it and are empty elsewhere, so a
- * descriptor load from a page not yet mapped faults to us.  Its system
- * descriptor is where Xen keeps its own, after the TSS. */
+/* The LDT of the vCPU a CPU runs: a window of 16 pages, one per CPU, whose
+ * entries map the frames pv/descriptor.c has mapped for it and are empty
+ * elsewhere, so a descriptor load from a page not yet mapped faults to us.
+ * Its system descriptor is where Xen keeps its own, after the TSS. */
 #define LDT_SEL         0xe050u
 #define LDT_PAGES       16u
-static uint8_t ldt_window[LDT_PAGES * 4096] __attribute__((aligned(4096)));
+static uint8_t ldt_window[SMP_MAX_CPUS][LDT_PAGES * 4096] __attribute__((aligned(4096)));
 
 struct tss {
 	uint32_t reserved0;
@@ -61,7 +61,7 @@ struct pcpu pcpus[SMP_MAX_CPUS];
 bool cpu_smap, cpu_umip;
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 extern uint8_t boot_stack_top[];
-extern const uint64_t exc_stubs[33];
+extern const uint64_t exc_stubs[35];     /* 0-31, then other vectors, the IPI, spurious */
 extern void syscall_entry(void);
 
 #define MSR_STAR         0xc0000081u
@@ -109,6 +109,8 @@ static void idt_init(void)
 	idt_set(4, exc_stubs[4], 3, 0);
 	idt_set(1, exc_stubs[1], 0, IST_DB);
 	idt_set(8, exc_stubs[8], 0, IST_DF);
+	idt_set(APIC_IPI_VECTOR, exc_stubs[33], 0, 0);
+	idt_set(APIC_SPURIOUS_VECTOR, exc_stubs[34], 0, 0);
 }
 
 static void idt_load(void)
@@ -167,20 +169,21 @@ void cpu_load_guest_gdt(const mfn_t frames[], unsigned n)
 
 void cpu_load_guest_ldt(const mfn_t frames[16], unsigned ents)
 {
-	uint64_t *pte = mem_hv_pte((uintptr_t)ldt_window);
+	uint8_t *window = ldt_window[this_cpu()->id];
+	uint64_t *pte = mem_hv_pte((uintptr_t)window);
 	for (unsigned i = 0; i < LDT_PAGES; i++) {
 		uint64_t e = mfn_eq(frames[i], INVALID_MFN) ? 0 :
 			     mfn_x(frames[i]) << PAGE_SHIFT | PTE_P | PTE_RW | PTE_A | PTE_D | PTE_NX;
 		if (pte[i] != e) {
 			pte[i] = e;
-			invlpg((uintptr_t)ldt_window + i * PAGE_SIZE);
+			invlpg((uintptr_t)window + i * PAGE_SIZE);
 		}
 	}
 	if (!ents) {
 		__asm__ volatile("lldt %w0" :: "r"(0));
 		return;
 	}
-	uint64_t base = (uintptr_t)ldt_window, limit = ents * 8ull - 1;
+	uint64_t base = (uintptr_t)window, limit = ents * 8ull - 1;
 	uint64_t *gdt = this_gdt();
 	gdt[LDT_SEL >> 3] = (limit & 0xffff) | (base & 0xffffff) << 16 | 0x82ull << 40 |
 			    ((limit >> 16) & 0xf) << 48 | ((base >> 24) & 0xff) << 56;
@@ -188,10 +191,19 @@ void cpu_load_guest_ldt(const mfn_t frames[16], unsigned ents)
 	__asm__ volatile("lldt %w0" :: "r"(LDT_SEL) : "memory");
 }
 
+void cpu_unload_guest_tables(void)
+{
+	mfn_t none[LDT_PAGES];
+	for (unsigned i = 0; i < LDT_PAGES; i++)
+		none[i] = INVALID_MFN;
+	cpu_load_guest_ldt(none, 0);
+	cpu_load_guest_gdt(NULL, 0);
+}
+
 bool cpu_ldt_offset(uint64_t va, unsigned *offset)
 {
-	uint64_t off = va - (uintptr_t)ldt_window;
-	if (off >= sizeof(ldt_window))
+	uint64_t off = va - (uintptr_t)ldt_window[this_cpu()->id];
+	if (off >= sizeof(ldt_window[0]))
 		return false;
 	*offset = (unsigned)off;
 	return true;

@@ -141,7 +141,9 @@ exc_\vec:
 	EXC 29, 1
 	EXC 30, 1
 	EXC 31, 0
-	EXC 32, 0                       /* anything else: "vector 32 and up" */
+	EXC 32, 0                       /* the timer, and anything else unnamed */
+	EXC 240, 0                      /* APIC_IPI_VECTOR */
+	EXC 255, 0                      /* APIC_SPURIOUS_VECTOR */
 
 	.section .rodata
 	.globl exc_stubs
@@ -150,4 +152,4 @@ exc_stubs:
 	.quad exc_8, exc_9, exc_10, exc_11, exc_12, exc_13, exc_14, exc_15
 	.quad exc_16, exc_17, exc_18, exc_19, exc_20, exc_21, exc_22, exc_23
 	.quad exc_24, exc_25, exc_26, exc_27, exc_28, exc_29, exc_30, exc_31
-	.quad exc_32
+	.quad exc_32, exc_240, exc_255

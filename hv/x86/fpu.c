@@ -165,21 +165,29 @@ void fpu_set_image(struct hv_vcpu *h, const uint8_t image[512])
 	}
 }
 
-void fpu_switch(struct hv_vcpu *prev, struct hv_vcpu *next)
+void fpu_save(struct hv_vcpu *h)
+{
+	__asm__ volatile("clts");
+	if (caps.xsave) {
+		load_xcr0(this_cpu(), h->xcr0_accum | XSTATE_FP_SSE);
+		xsave(h->fpu);
+	} else {
+		__asm__ volatile("fxsave64 %0" : "=m"(h->fpu));
+	}
+}
+
+void fpu_load(struct hv_vcpu *h)
 {
 	struct pcpu *c = this_cpu();
 	__asm__ volatile("clts");
 	if (caps.xsave) {
-		load_xcr0(c, prev->xcr0_accum | XSTATE_FP_SSE);
-		xsave(prev->fpu);
-		load_xcr0(c, next->xcr0_accum | XSTATE_FP_SSE);
-		xrstor(next->fpu, ~0ull);
-		load_xcr0(c, next->xcr0 ? next->xcr0 : XSTATE_FP_SSE);
+		load_xcr0(c, h->xcr0_accum | XSTATE_FP_SSE);
+		xrstor(h->fpu, ~0ull);
+		load_xcr0(c, h->xcr0 ? h->xcr0 : XSTATE_FP_SSE);
 	} else {
-		__asm__ volatile("fxsave64 %0" : "=m"(prev->fpu));
-		__asm__ volatile("fxrstor64 %0" :: "m"(next->fpu));
+		__asm__ volatile("fxrstor64 %0" :: "m"(h->fpu));
 	}
-	if (next->fpu_ts)
+	if (h->fpu_ts)
 		write_cr0(read_cr0() | CR0_TS);
 }
 

@@ -317,19 +317,46 @@ int env_copy_to_guest(struct vcpu *v, uint64_t gptr, const void *src, size_t len
 	return copy_guest(v, gptr, (void *)(uintptr_t)src, len, true);
 }
 
+/* The CPU (v) runs on if it is another, else -1.  The fence orders the
+ * caller's changes to the tables before the look: a CPU that takes (v)
+ * after it loads (v)'s root after them (sched.c), and one that let go of
+ * it flushed first. */
+static int runs_elsewhere(struct vcpu *v)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	int on = atomic_load(&hv_vcpu(v)->on_cpu);
+	return on == (int)this_cpu()->id ? -1 : on;
+}
+
+/* (v) runs on another CPU: flush it there, counted for the asker. */
+static void flush_remote(struct vcpu *v)
+{
+	int on = runs_elsewhere(v);
+	if (on < 0)
+		return;
+	smp_flush((unsigned)on);
+	if (this_vcpu())
+		this_vcpu()->stats.flush_ipis++;
+}
+
 /* At once, never on the way out: the old root must leave cr3 before the
  * rest of the hypercall can retype and rewrite it (a multicall may unpin it,
- * pin it as an L1 and update its entries, hv's slots among them). */
+ * pin it as an L1 and update its entries, hv's slots among them).  Another
+ * vCPU's TLB is on the CPU it runs on, if any (sched.c). */
 void env_flush_tlb(struct vcpu *v)
 {
 	if (this_vcpu() == v)
 		mem_load_root(mfn_eq(v->kernel_root, INVALID_MFN) ? hv_l4 : v->kernel_root);
+	else
+		flush_remote(v);
 }
 
 void env_invlpg(struct vcpu *v, uint64_t va)
 {
 	if (this_vcpu() == v)
 		invlpg(va);
+	else
+		flush_remote(v);
 }
 
 void env_tlb_for_each(struct vcpu *v, tlb_visit_fn fn, void *arg)
@@ -339,5 +366,5 @@ void env_tlb_for_each(struct vcpu *v, tlb_visit_fn fn, void *arg)
 
 void env_relax(void)
 {
-	__asm__ volatile("pause");
+	smp_relax();
 }

@@ -150,6 +150,24 @@ struct multicall_entry {
 	uint64_t args[6];
 };
 
+/* grant_table_op(cmd, args, count): the operations hv answers. */
+#define GNTTABOP_setup_table 2
+#define GNTTABOP_query_size  6
+#define GNTTABOP_set_version 8
+#define GNTTABOP_get_version 10
+#define GNTST_okay           0
+#define GNTST_general_error  (-1)
+#define GNTST_bad_domain     (-2)
+/* setup_table's argument (struct gnttab_setup_table) */
+struct gnttab_setup_table {
+	uint16_t dom;
+	uint32_t nr_frames;
+	int16_t status;
+	uint64_t frame_list;        /* guest address of nr_frames mfns, written back */
+};
+_Static_assert(__builtin_offsetof(struct gnttab_setup_table, status) == 8 &&
+	       __builtin_offsetof(struct gnttab_setup_table, frame_list) == 16, "Xen's layout");
+
 /* console_io(int cmd, int count, char *buffer) */
 #define CONSOLEIO_write 0
 #define CONSOLEIO_read  1
@@ -296,6 +314,7 @@ struct shared_info {
 #define HYPERVISOR_pvmmu_stats 55
 struct pvmmu_stats {
 	uint64_t hypercalls, validated, pins, unpins, flushes, emulated;
+	uint64_t flush_ipis;        /* flushes sent to other physical CPUs */
 };
 
 /* --- start of day -------------------------------------------------------- */
@@ -381,6 +400,7 @@ typedef uint16_t domid_t;
 #define XEN_EBUSY      16
 #define XEN_EEXIST     17
 #define XEN_ENXIO      6
+#define XEN_EAGAIN     11 /* internal: an emulated store found its entry changed; it runs again */
 #define XEN_ENODEV     19
 #define XEN_EINVAL     22
 #define XEN_ENOSPC     28

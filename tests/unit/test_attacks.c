@@ -30,7 +30,7 @@ static void xsa_242_unpin_during_update(void)
 	CHECK(hc_ext(v1, MMUEXT_UNPIN_TABLE, mfn_x(x)) == 0);          /* meanwhile: unpin */
 	CHECK(fw_tc(frame_word(s->m, x)) == 1);
 	dom_shared_enter(v0);
-	CHECK(pt_update(v0, x, 2, 1, 0, false) == 0);                   /* the update ends */
+	CHECK(pt_update(v0, x, 2, 1, 0, false, NULL) == 0);                   /* the update ends */
 	frame_put_type(v0, x, false);
 	dom_shared_exit(v0);
 	CHECK(fw_tc(frame_word(s->m, x)) == 0 && fw_tc(frame_word(s->m, l1)) == 0);

@@ -7,6 +7,8 @@
 #include "../../core/fmt.h"
 #include "../../core/frame.h"
 #include "../../core/hypercall.h"
+#include "../../core/pt.h"
+#include "../../core/ptwr.h"
 #include "check.h"
 
 #define VA 0x400000ull
@@ -71,6 +73,36 @@ static void ptwr_validates_stores(void)
 	CHECK(fw_type(frame_word(s->m, a->p2m[10])) == FT_WRITABLE);
 	CHECK(sim_store(s, &a->vcpus[0], self + 3 * 8, pte_make(a->p2m[0], PTE_P | PTE_RW)) == SIM_FAULT_RO);
 	CHECK(l1[3] == 0);
+	check_audit(s, __func__);
+	sim_destroy(s);
+}
+
+/* An emulated read-modify-write lands only on the entry it read: if the
+ * entry changed since (another CPU, the MMU's A bit), nothing is stored
+ * and the instruction runs again; so does a compare-and-exchange update
+ * whose entry moved, its new references given back. */
+static void ptwr_stores_only_on_what_it_read(void)
+{
+	struct sim_domain *a;
+	struct sim *s = test_tree(32, &a);
+	struct vcpu *v = a->vcpus[0].v;
+	uint64_t *l1 = env_frame(a->p2m[3]);
+	uint64_t slot = VA + PAGE_SIZE + 2 * 8, stale = 0;
+	uint64_t e = pte_make(a->p2m[10], PTE_P | PTE_US), other = pte_make(a->p2m[11], PTE_P | PTE_US);
+	CHECK(ptwr_emulate(v, slot, e, 8, &stale) == 0);             /* it read 0, and 0 is there */
+	uint64_t stored = l1[2];
+	CHECK(pte_mfn(stored).m == a->p2m[10].m);
+	CHECK(ptwr_emulate(v, slot, other, 8, &stale) == -XEN_EAGAIN); /* it read 0: no longer */
+	CHECK(l1[2] == stored);
+	CHECK(ptwr_emulate(v, slot, (uint32_t)other, 4, &(uint64_t){ (uint32_t)stored }) == 0);
+	CHECK(pte_mfn(l1[2]).m == a->p2m[11].m);                     /* the half with the frame */
+	uint64_t now = l1[2], word = frame_word(s->m, a->p2m[12]);
+	uint64_t count = fw_count(word), tc = fw_tc(word);
+	CHECK(ptwr_emulate(v, slot, 0, 8, &stored) == -XEN_EAGAIN);  /* read before that half changed */
+	CHECK(l1[2] == now);
+	CHECK(pt_update(v, a->p2m[3], 1, 4, pte_make(a->p2m[12], PTE_P | PTE_RW), false, &stored) == -XEN_EAGAIN);
+	word = frame_word(s->m, a->p2m[12]);
+	CHECK(l1[4] == 0 && fw_count(word) == count && fw_tc(word) == tc);  /* its references given back */
 	check_audit(s, __func__);
 	sim_destroy(s);
 }
@@ -152,6 +184,7 @@ void test_mmu(void)
 	tlb_stays_stale_until_flushed();
 	faults_as_hardware();
 	ptwr_validates_stores();
+	ptwr_stores_only_on_what_it_read();
 	nx_forbids_fetch();
 	multi_flushes_only_the_mask();
 	type_change_flushes_only_whom_it_must();
