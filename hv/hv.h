@@ -130,6 +130,8 @@ struct pcpu {
 	_Atomic bool idle;          /* halted, waiting for a vCPU (sched.c) */
 	_Atomic bool parked;        /* held still by another CPU (x86/smp.c) */
 	_Atomic uint64_t flush_req, flush_done;  /* remote TLB flushes asked, done */
+	_Atomic bool guest_tlb;     /* it may use the guest's translations now: it runs the
+				     * guest, or hv copies through them (x86/smp.c) */
 	uint64_t spin_since;        /* TSC when this CPU began to spin, 0 if it is not
 				     * spinning (x86/smp.c, the watchdog) */
 	uint64_t xcr0;              /* what the CPU's XCR0 holds (x86/fpu.c) */
@@ -256,12 +258,24 @@ void smp_init(uint64_t rsdp);
 /* An IPI to CPU (cpu), nothing if it is this one: it takes it on its way
  * back to the guest (events, a choice asked for) or wakes from idle. */
 void smp_kick(unsigned cpu);
-/* CPU (cpu)'s TLB is flushed by it, at once: returns when it has. */
-void smp_flush(unsigned cpu);
+/* CPU (cpu)'s TLB is flushed of the guest's translations: when this
+ * returns, it has, or it will before it uses them again.  True if that
+ * took an IPI (it was using them). */
+bool smp_flush(unsigned cpu);
 /* In a spin loop: pause, and do the flushes other CPUs ask of this one. */
 void smp_relax(void);
 /* The IPI's interrupt (sched_interrupt): the flushes asked of this CPU. */
 void smp_interrupt(void);
+/* This CPU is about to use the guest's translations (return to the guest,
+ * or copy through them): the flushes asked of it are done first, and a
+ * flush asked from now on waits for its answer.  smp_guest_tlb_off: it
+ * will not use them until the next smp_guest_tlb_on (it entered hv), so a
+ * flush asked meanwhile need not wait: it is done by that call. */
+void smp_guest_tlb_on(void);
+static inline void smp_guest_tlb_off(void)
+{
+	atomic_store_explicit(&this_cpu()->guest_tlb, false, memory_order_relaxed);
+}
 /* A quiescent point (outside core, no lock held, on the way back to the
  * guest or idle): if another CPU holds the others still, wait here, on
  * hv's own tables, until it lets go. */

@@ -184,6 +184,12 @@ qemu_suite() {
 		expect 0 "qemu: hv fuzzed from a guest on $n CPUs, 4 seeds" "$bin" fuzz --runs 4 --seed 1 --cpus $n
 	done
 	expect 2 "fuzz --cpus 9" "$bin" fuzz --cpus 9
+	# a remote flush goes to the CPUs a domain's vCPUs run on and no other:
+	# one vCPU on 4 CPUs sends no IPI
+	"$bin" run --host qemu --cpus 4 --workload fork-exit --mode pv --ops 20 --pages 16384 --json \
+		2>$T/qemu.log >$T/qemu.json
+	if grep -q '"flush_ipis":0.000' $T/qemu.json && grep -q '"audit":true' $T/qemu.json; then ok
+	else bad "qemu: one vCPU on 4 CPUs sends no flush IPI"; tail -3 $T/qemu.log; fi
 	expect 2 "qemu: --cpus out of range" "$bin" run --host qemu --cpus 9
 	expect 2 "--cpus on the sim host" "$bin" run --host sim --cpus 2
 	expect 0 "qemu: the native image boots and runs fork-exit" "$bin" run --host qemu --workload fork-exit --mode native --ops 3 --pages 16384
@@ -239,6 +245,14 @@ qemu_suite() {
 	expect 0 "qemu: bench guest runs PV and native" "$bin" bench guest --host qemu --workload fault-storm --reps 1 --ops 64 --pages 16384
 	if grep -q '^fault-storm *lat_pagefault .*x .*1.00$' $T/test.out && grep -q 'accelerator tcg' $T/test.out; then ok
 	else bad "qemu: bench guest prints the ratio, the accelerator and the work counts"; fi
+	expect 0 "qemu: bench smp runs the three ways" "$bin" bench smp --reps 1 --ops 20
+	if grep -q '^scaling, 2 workers on 2 CPUs over 1 worker on 1 CPU: [0-9.]*x' $T/test.out &&
+	   grep -q '^per operation on 2 CPUs: [0-9.]* TLB flushes' $T/test.out; then ok
+	else bad "qemu: bench smp prints the scaling and the flushes"; fi
+	expect 0 "qemu: bench smp --json" "$bin" bench smp --reps 1 --ops 20 --json
+	if grep -q '^{"benchmark":"smp","accel":"tcg","reps":1,"one_worker":{"median":[0-9.]*,.*"scaling":{"median":[0-9.]*,.*"flush_ipis_per_op":[0-9.]*,"machine":{"cpu"' $T/test.out
+	then ok; else bad "qemu: bench smp --json output"; fi
+	expect 2 "bench smp --reps 0" "$bin" bench smp --reps 0
 	# The images as clang builds them: the same counts, the same refusals.
 	for m in pv native; do
 		"$bin" run --host sim --workload fork-exec-exit --mode $m --ops 4 --pages 16384 --json 2>/dev/null |

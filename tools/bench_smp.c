@@ -82,15 +82,14 @@ static void print(const struct qemu_opts *q, unsigned reps, bool json, const str
 	const struct guest_result *two = &x->last[NR_WAYS - 1];
 	struct spread scale = spread_of_ratios(x->rate[NR_WAYS - 1], x->rate[0], reps);
 	if (json) {
-		printf("{\"benchmark\":\"smp\",\"accel\":\"%s\",\"reps\":%u,", q->accel, reps);
+		printf("{\"benchmark\":\"smp\",\"accel\":\"%s\",\"reps\":%u", q->accel, reps);
 		for (unsigned w = 0; w < NR_WAYS; w++) {
 			struct spread s = spread_of(x->rate[w], reps);
 			json_spread(stdout, ways[w].json, &s);
-			printf(",");
 		}
 		json_spread(stdout, "scaling", &scale);
-		printf(",\"target\":%.1f,\"flushes_per_op\":%.3f,\"flush_ipis_per_op\":%.3f,", SCALING_TARGET,
-		       per(two->counts.flushes, two->ops), per(two->counts.flush_ipis, two->ops));
+		printf(",\"target\":%.1f,\"flushes_per_op\":%.3f,\"flush_ipis_per_op\":%.3f,\"machine\":",
+		       SCALING_TARGET, per(two->counts.flushes, two->ops), per(two->counts.flush_ipis, two->ops));
 		json_machine(stdout);
 		printf("}\n");
 		return;

@@ -129,6 +129,7 @@ static void user_syscall(struct vcpu *v, struct regs *r)
 void hv_syscall(struct regs *r)
 {
 	pv_entry_check(r);
+	smp_guest_tlb_off();
 	struct vcpu *v = this_vcpu();
 	hv_vcpu(v)->frame = r;
 	if (pv_in_user_mode(v)) {

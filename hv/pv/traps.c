@@ -265,6 +265,7 @@ void hv_exception(struct regs *r)
 			fatal(r, "exception in the hypervisor");
 		return;
 	}
+	smp_guest_tlb_off();
 	struct vcpu *v = this_vcpu();
 	unsigned vec = (unsigned)r->vector;
 	hv_vcpu(v)->frame = r;
@@ -332,6 +333,7 @@ void hv_exit(struct regs *r)
 		if ((sel < 0) & canonical(r->rip)) {
 			if ((r->vector == VEC_SYSCALL) & (r->cs != GUEST_CS))
 				r->vector = 0;
+			smp_guest_tlb_on();     /* flushes asked while in hv, done */
 			return;
 		}
 		if (bounced)

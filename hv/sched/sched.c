@@ -33,7 +33,8 @@
  * that may hold a domain's translations (Xen's dirty CPU mask) are exactly
  * those its vCPUs run on, and a flush of a vCPU that runs on no CPU has
  * nothing to do; one that runs on another CPU is an IPI to it, answered
- * before the flush returns (x86/mem.c, env_flush_tlb).  The rest of a
+ * before the flush returns, unless that CPU is inside hv and so flushes
+ * before it next uses the guest's translations (x86/smp.c, smp_flush).  The rest of a
  * vCPU's CPU state goes with it too: its GDT and LDT (pv/descriptor.c),
  * data selectors and segment bases (pv/mode.c), FPU, SSE and AVX registers
  * and virtual TS (x86/fpu.c), debug registers (pv/debugreg.c), TSC_AUX and

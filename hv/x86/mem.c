@@ -302,7 +302,13 @@ static inline __attribute__((always_inline)) int copy_guest(struct vcpu *v, uint
 		return -XEN_EFAULT;
 	if (this_vcpu() == v && read_cr3() >> PAGE_SHIFT == mfn_x(v->kernel_root)) {
 		void *g = (void *)(uintptr_t)gptr;
-		return (write ? copy_caught(g, buf, len) : copy_caught(buf, g, len)) ? -XEN_EFAULT : 0;
+		bool lent = atomic_load_explicit(&this_cpu()->guest_tlb, memory_order_relaxed);
+		if (!lent)
+			smp_guest_tlb_on();     /* no flush asked of this CPU is left undone */
+		int err = write ? copy_caught(g, buf, len) : copy_caught(buf, g, len);
+		if (!lent)
+			smp_guest_tlb_off();
+		return err ? -XEN_EFAULT : 0;
 	}
 	return copy_walked(v, gptr, buf, len, write);
 }
@@ -328,14 +334,12 @@ static int runs_elsewhere(struct vcpu *v)
 	return on == (int)this_cpu()->id ? -1 : on;
 }
 
-/* (v) runs on another CPU: flush it there, counted for the asker. */
+/* (v) runs on another CPU: flush it there (x86/smp.c), an IPI counted for
+ * the asker. */
 static void flush_remote(struct vcpu *v)
 {
 	int on = runs_elsewhere(v);
-	if (on < 0)
-		return;
-	smp_flush((unsigned)on);
-	if (this_vcpu())
+	if (on >= 0 && smp_flush((unsigned)on) && this_vcpu())
 		this_vcpu()->stats.flush_ipis++;
 }
 

@@ -13,13 +13,19 @@
  * pcpu), says it is up and idles until the scheduler gives it a vCPU.
  *
  * Asking.  One IPI vector; what is asked is in the target's struct pcpu.
- * A TLB flush: the asker counts up the target's flush_req, sends the IPI
- * and spins until the target's flush_done reaches its count; the target
- * reloads cr3 (no global pages: everything goes) and sets flush_done, in
- * the IPI's handler if it ran the guest or idled, or in any spin loop of
- * its own (smp_relax: core's waits for a count mode, hv's locks) if it was
- * in hv, so a CPU that waits for another never keeps a third from
- * answering.  Holding the others still (an audit needs no hypercall in
+ * A TLB flush: the asker counts up the target's flush_req.  A target that
+ * cannot use the guest's translations now (it is in hv, not copying
+ * through them: guest_tlb clear) does the flush before it next does
+ * (smp_guest_tlb_on, on the way back to the guest and before a copy), so
+ * the asker goes on at once.  Otherwise the asker sends the IPI and spins
+ * until the target's flush_done reaches its count; the target reloads cr3
+ * (no global pages: everything goes) and sets flush_done, in the IPI's
+ * handler if it ran the guest, or in any spin loop of its own (smp_relax:
+ * core's waits for a count mode, hv's locks) if it was copying, so a CPU
+ * that waits for another never keeps a third from answering.  The flag is
+ * set before flush_req is looked at, and flush_req counted up before the
+ * flag is, each with a full fence between: one of the two sees the
+ * other.  Holding the others still (an audit needs no hypercall in
  * flight; shutdown needs them stopped for good): one CPU at a time becomes
  * the holder, tells each other CPU to choose again and sends it the IPI,
  * and waits until each is parked at a quiescent point (on its way back to
@@ -179,13 +185,23 @@ void smp_interrupt(void)
 	serve_flush(this_cpu());
 }
 
-void smp_flush(unsigned cpu)
+void smp_guest_tlb_on(void)
+{
+	struct pcpu *c = this_cpu();
+	atomic_store(&c->guest_tlb, true);  /* then look: an asker adds, then looks at it */
+	serve_flush(c);
+}
+
+bool smp_flush(unsigned cpu)
 {
 	struct pcpu *t = &pcpus[cpu];
 	uint64_t mine = atomic_fetch_add(&t->flush_req, 1) + 1;
+	if (!atomic_load(&t->guest_tlb))
+		return false;           /* in hv: it flushes before it uses them again */
 	smp_kick(cpu);
 	while (atomic_load(&t->flush_done) < mine)
 		smp_relax();
+	return true;
 }
 
 /* Is another CPU than (c) holding the others still? */
