@@ -311,6 +311,10 @@ test: build/release/pvmmu $(IMAGES) $(CLANG_IMAGES) build/release/test_unit buil
       build/fuzz/fuzz_elf build/fuzz/fuzz_kernel
 	$(Q)tests/run.sh
 
+# Linux in make run: two vCPUs on two physical CPUs where the host has two
+# cores to give QEMU's TCG threads, else one.
+RUN_CPUS := $(shell [ "$$(nproc 2>/dev/null || echo 1)" -ge 2 ] && echo 2 || echo 1)
+
 run: build/release/pvmmu $(IMAGES)
 	build/release/pvmmu replay tests/scenarios/*.pvs
 	build/release/pvmmu bench core
@@ -321,10 +325,10 @@ run: build/release/pvmmu $(IMAGES)
 		echo "make run: Debian's kernel or busybox-static could not be had: no Linux guest"; \
 	elif [ -t 0 ]; then \
 		build/release/pvmmu run --host qemu --kernel build/linux/vmlinuz --initrd build/linux/initramfs.cpio \
-			--append "console=hvc0 quiet"; \
+			--vcpus $(RUN_CPUS) --cpus $(RUN_CPUS) --append "console=hvc0 quiet"; \
 	else \
 		build/release/pvmmu run --host qemu --kernel build/linux/vmlinuz --initrd build/linux/initramfs.cpio \
-			--append "console=hvc0 quiet pvmmu.test"; \
+			--vcpus $(RUN_CPUS) --cpus $(RUN_CPUS) --append "console=hvc0 quiet pvmmu.test"; \
 	fi
 
 clean:

@@ -270,11 +270,18 @@ void smp_interrupt(void);
  * or copy through them): the flushes asked of it are done first, and a
  * flush asked from now on waits for its answer.  smp_guest_tlb_off: it
  * will not use them until the next smp_guest_tlb_on (it entered hv), so a
- * flush asked meanwhile need not wait: it is done by that call. */
-void smp_guest_tlb_on(void);
+ * flush asked meanwhile need not wait: it is done by that call.  With one
+ * CPU up nobody asks, and both cost one test (they are on every crossing). */
+void smp_guest_tlb_mark(void);
+static inline void smp_guest_tlb_on(void)
+{
+	if (__builtin_expect(smp_cpus_up > 1, 0))
+		smp_guest_tlb_mark();
+}
 static inline void smp_guest_tlb_off(void)
 {
-	atomic_store_explicit(&this_cpu()->guest_tlb, false, memory_order_relaxed);
+	if (__builtin_expect(smp_cpus_up > 1, 0))
+		atomic_store_explicit(&this_cpu()->guest_tlb, false, memory_order_relaxed);
 }
 /* A quiescent point (outside core, no lock held, on the way back to the
  * guest or idle): if another CPU holds the others still, wait here, on

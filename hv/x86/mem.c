@@ -278,6 +278,19 @@ static int copy_caught(void *dst, const void *src, size_t len)
 	return err;
 }
 
+/* copy_caught with several CPUs up: through the guest's translations, so
+ * with the flushes asked of this CPU done first (x86/smp.c). */
+static __attribute__((noinline)) int copy_lent(void *g, void *buf, size_t len, bool write)
+{
+	bool lent = atomic_load_explicit(&this_cpu()->guest_tlb, memory_order_relaxed);
+	if (!lent)
+		smp_guest_tlb_mark();
+	int err = write ? copy_caught(g, buf, len) : copy_caught(buf, g, len);
+	if (!lent)
+		smp_guest_tlb_off();
+	return err ? -XEN_EFAULT : 0;
+}
+
 /* Does [p, p + len) lie in one half of the guest's address space, clear of
  * hv's slots? */
 static inline bool guest_range(uint64_t p, size_t len)
@@ -302,13 +315,9 @@ static inline __attribute__((always_inline)) int copy_guest(struct vcpu *v, uint
 		return -XEN_EFAULT;
 	if (this_vcpu() == v && read_cr3() >> PAGE_SHIFT == mfn_x(v->kernel_root)) {
 		void *g = (void *)(uintptr_t)gptr;
-		bool lent = atomic_load_explicit(&this_cpu()->guest_tlb, memory_order_relaxed);
-		if (!lent)
-			smp_guest_tlb_on();     /* no flush asked of this CPU is left undone */
-		int err = write ? copy_caught(g, buf, len) : copy_caught(buf, g, len);
-		if (!lent)
-			smp_guest_tlb_off();
-		return err ? -XEN_EFAULT : 0;
+		if (__builtin_expect(smp_cpus_up > 1, 0))
+			return copy_lent(g, buf, len, write);
+		return (write ? copy_caught(g, buf, len) : copy_caught(buf, g, len)) ? -XEN_EFAULT : 0;
 	}
 	return copy_walked(v, gptr, buf, len, write);
 }

@@ -185,7 +185,7 @@ void smp_interrupt(void)
 	serve_flush(this_cpu());
 }
 
-void smp_guest_tlb_on(void)
+void smp_guest_tlb_mark(void)
 {
 	struct pcpu *c = this_cpu();
 	atomic_store(&c->guest_tlb, true);  /* then look: an asker adds, then looks at it */
