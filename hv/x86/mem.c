@@ -278,17 +278,23 @@ static int copy_caught(void *dst, const void *src, size_t len)
 	return err;
 }
 
-/* copy_caught with several CPUs up: through the guest's translations, so
+/* Guest memory at (g) through the guest's mappings: 0 or -XEN_EFAULT. */
+static inline int copy_direct(void *g, void *buf, size_t len, bool write)
+{
+	return (write ? copy_caught(g, buf, len) : copy_caught(buf, g, len)) ? -XEN_EFAULT : 0;
+}
+
+/* copy_direct with several CPUs up: through the guest's translations, so
  * with the flushes asked of this CPU done first (x86/smp.c). */
 static __attribute__((noinline)) int copy_lent(void *g, void *buf, size_t len, bool write)
 {
 	bool lent = atomic_load_explicit(&this_cpu()->guest_tlb, memory_order_relaxed);
 	if (!lent)
 		smp_guest_tlb_mark();
-	int err = write ? copy_caught(g, buf, len) : copy_caught(buf, g, len);
+	int rc = copy_direct(g, buf, len, write);
 	if (!lent)
 		smp_guest_tlb_off();
-	return err ? -XEN_EFAULT : 0;
+	return rc;
 }
 
 /* Does [p, p + len) lie in one half of the guest's address space, clear of
@@ -317,7 +323,7 @@ static inline __attribute__((always_inline)) int copy_guest(struct vcpu *v, uint
 		void *g = (void *)(uintptr_t)gptr;
 		if (__builtin_expect(smp_cpus_up > 1, 0))
 			return copy_lent(g, buf, len, write);
-		return (write ? copy_caught(g, buf, len) : copy_caught(buf, g, len)) ? -XEN_EFAULT : 0;
+		return copy_direct(g, buf, len, write);
 	}
 	return copy_walked(v, gptr, buf, len, write);
 }
