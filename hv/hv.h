@@ -654,5 +654,8 @@ static inline struct vcpu *this_vcpu(void) { return this_cpu()->cur; }
 static inline void wrmsr(uint32_t msr, uint64_t v) { __asm__ volatile("wrmsr" :: "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32))); }
 static inline uint64_t rdmsr(uint32_t msr) { uint32_t lo, hi; __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr)); return ((uint64_t)hi << 32) | lo; }
 static inline bool canonical(uint64_t va) { return (uint64_t)(((int64_t)va << 16) >> 16) == va; }
+/* Xen's access_ok for a guest handle: where (va) starts, below the
+ * non-canonical hole or above hv's slots (its length is not looked at). */
+static inline bool guest_addr_ok(uint64_t va) { return va < (1ull << 47) || va >= HV_VIRT_END; }
 
 #endif

@@ -110,7 +110,12 @@ xen_trap_\vec:
 	TRAP 17, 1
 	TRAP 19, 0
 	TRAP 128, 0
+	TRAP 254, 0
 	TRAP 255, 0
+
+/* The event callback: Xen's frame is an exception's without an error code. */
+	.globl xen_upcall
+	.set xen_upcall, xen_trap_254
 
 /* The failsafe callback: the frame holds rcx, r11, then the ds, es, fs and
  * gs the hypervisor could not load, then rip, cs, rflags, rsp, ss.  The

@@ -12,7 +12,8 @@
  *   timers     periodic timers at and beyond their limits (1 ms, 2^62 - 1
  *              ns), on another vCPU; single-shot ones only on the caller;
  *              SCHEDOP_poll with too many ports, a list in the hypervisor's
- *              range, a port out of range, a port pending, a timeout past
+ *              range, a port out of range, a port pending, a timeout past,
+ *              an upcall pending and unmasked (back at once)
  *   runstate   an area in the hypervisor's range (-EFAULT), one that runs
  *              into the non-canonical hole (taken: Xen checks only where it
  *              starts), one on an unmapped page (taken, written once a
@@ -159,6 +160,30 @@ static long poll(uint64_t ports, uint32_t n, uint64_t timeout)
 	return xen_hypercall(HYPERVISOR_sched_op, SCHEDOP_poll, (uintptr_t)&pollarg, 0, 0, 0);
 }
 
+/* An upcall pending and unmasked ends a poll at once, before its ports are
+ * looked at (Xen's local_events_need_delivery), and is delivered on the
+ * way out.  Unmasked and made pending in one block of instructions right
+ * before the call, so that no tick delivers it first. */
+static void poll_upcall_pending(void)
+{
+	static uint32_t bad = 0xffffffffu;
+	struct { uint16_t type, flags; uint32_t pad; uint64_t address; } cb = { 0, 0, 0,
+		(uint64_t)(uintptr_t)xen_upcall };        /* CALLBACKTYPE_event */
+	volatile struct vcpu_info *vi = &xen_shared_info()->vcpu_info[0];
+	expect("the event callback registered",
+	       xen_hypercall(HYPERVISOR_callback_op, 0, (uint64_t)(uintptr_t)&cb, 0, 0, 0), 0);
+	pollarg.ports = (uintptr_t)&bad, pollarg.nr_ports = 1, pollarg.timeout = 0;
+	uint64_t upcalls = xen_upcalls[0];
+	long rc;
+	__asm__ volatile("movb $0, %[mask]\n\tmovb $1, %[pending]\n\tsyscall"
+			 : "=a"(rc), [mask] "=m"(vi->evtchn_upcall_mask), [pending] "=m"(vi->evtchn_upcall_pending)
+			 : "a"(HYPERVISOR_sched_op), "D"(SCHEDOP_poll), "S"(&pollarg)
+			 : "rcx", "r11", "memory");
+	vi->evtchn_upcall_mask = 1;
+	expect("SCHEDOP_poll of port 2^32-1 with an upcall pending and unmasked: back at once", rc, 0);
+	expect("... and the upcall delivered on the way out", (long)(xen_upcalls[0] - upcalls), 1);
+}
+
 void timers_mode(void)
 {
 	static uint32_t ports[2];
@@ -189,6 +214,7 @@ void timers_mode(void)
 	expect("SCHEDOP_poll of two ports, the second pending: back at once", poll((uintptr_t)ports, 2, 0), 0);
 	for (unsigned i = 0; i < 2; i++)
 		evtchn(EVTCHNOP_close, ports[i], 0);
+	poll_upcall_pending();
 	expect("set_timer_op in the past", xen_hypercall(HYPERVISOR_set_timer_op, 1, 0, 0, 0, 0), 0);
 }
 

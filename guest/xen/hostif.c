@@ -12,6 +12,7 @@
  * vCPU's virtual IDT. */
 struct trap_info xen_trap_table[14];
 struct xen_recover xen_recover[MAX_GUEST_VCPUS];
+uint64_t xen_upcalls[MAX_GUEST_VCPUS];
 uint64_t xen_failsafe_segs[4];
 
 long xen_hypercall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4)
@@ -168,6 +169,11 @@ void xen_trap(unsigned vec, uint64_t *frame);
 void xen_trap(unsigned vec, uint64_t *frame)
 {
 	struct xen_recover *r = &xen_recover[hostif_vcpu()];
+	if (vec == XEN_UPCALL) {
+		xen_upcalls[hostif_vcpu()]++;
+		xen_shared_info()->vcpu_info[hostif_vcpu()].evtchn_upcall_pending = 0;
+		return;
+	}
 	if (r->rip) {
 		r->traps++;
 		r->vector = vec;

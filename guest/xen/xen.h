@@ -40,6 +40,13 @@ extern struct xen_recover xen_recover[MAX_GUEST_VCPUS];
 void xen_failsafe(void);
 extern uint64_t xen_failsafe_segs[4];
 
+/* The event callback (entry.S), taken as a trap of vector XEN_UPCALL: it
+ * counts the upcall in xen_upcalls[vCPU] and clears the vCPU's
+ * evtchn_upcall_pending, nothing else (no port is looked at). */
+#define XEN_UPCALL 254u
+void xen_upcall(void);
+extern uint64_t xen_upcalls[MAX_GUEST_VCPUS];
+
 /* Our trap handlers (entry.S), ended by a zero address: what
  * set_trap_table got at start of day. */
 extern struct trap_info xen_trap_table[];

@@ -5,7 +5,8 @@
  * A vCPU runs if it is up and not blocked.  SCHEDOP_block unmasks its
  * events and blocks it unless an upcall is already pending; SCHEDOP_poll
  * blocks it until an event is sent to any port or its timeout passes (a
- * spurious wake-up is allowed: the guest looks at its ports again).  Both
+ * spurious wake-up is allowed: the guest looks at its ports again), and
+ * not at all while an upcall is pending and unmasked, as Xen.  Both
  * decide under the scheduler's lock (sched.c, sched_block), so an event
  * sent from another CPU meanwhile is never lost.  yield asks for a choice
  * on the way out; shutdown ends the domain after the hypercall.
@@ -93,15 +94,23 @@ static bool port_pending(struct vcpu *v, const void *arg)
 }
 
 /* SCHEDOP_poll({ports, nr_ports, timeout}): block until an event or the
- * timeout (system time; 0: none), unless a port named is pending. */
+ * timeout (system time; 0: none), unless an upcall is pending and unmasked
+ * or a port named is pending. */
 static long poll(struct vcpu *v, uint64_t arg)
 {
 	struct { uint64_t ports; uint32_t nr_ports, pad; uint64_t timeout; } p;
 	struct poll_ports ports;
+	const volatile struct vcpu_info *info = pv_vcpu_info(v);
 	if (env_copy_from_guest(v, &p, arg, sizeof(p)))
 		return -XEN_EFAULT;
 	if (p.nr_ports > POLL_MAX)
 		return -XEN_EINVAL;
+	if (!guest_addr_ok(p.ports))
+		return -XEN_EFAULT;
+	/* as Xen (local_events_need_delivery): an upcall on its way to the
+	 * guest ends the poll before its ports are looked at */
+	if (info->evtchn_upcall_pending && !info->evtchn_upcall_mask)
+		return 0;
 	ports.n = p.nr_ports;
 	for (uint32_t i = 0; i < p.nr_ports; i++) {
 		if (env_copy_from_guest(v, &ports.port[i], p.ports + i * 4, 4))

@@ -34,11 +34,6 @@
 #include "../../core/preempt.h"
 #include "../hv.h"
 
-static bool addr_ok(uint64_t va)
-{
-	return va < (1ull << 47) || va >= HV_VIRT_END;
-}
-
 /* What Xen refuses of a 64-bit context for a vCPU never initialised. */
 static long check_context(struct vcpu *v, const struct vcpu_guest_context *c)
 {
@@ -52,7 +47,7 @@ static long check_context(struct vcpu *v, const struct vcpu_guest_context *c)
 	for (unsigned i = 0; i < 256; i++)
 		if (!canonical(c->trap_ctxt[i].address))
 			return refuse(v, XEN_EINVAL, "a trap handler in the context is not canonical");
-	if (!addr_ok(c->ldt_base) || c->ldt_base % PAGE_SIZE || c->ldt_ents > 8192 ||
+	if (!guest_addr_ok(c->ldt_base) || c->ldt_base % PAGE_SIZE || c->ldt_ents > 8192 ||
 	    desc_frames(c->gdt_ents) > 16)
 		return refuse(v, XEN_EINVAL, "the context's LDT or GDT is out of bounds");
 	if (!(c->flags & VGCF_in_kernel) && !c->ctrlreg[1])
@@ -171,7 +166,7 @@ static long register_runstate(struct vcpu *v, struct vcpu *t, uint64_t arg)
 	uint64_t addr;
 	if (env_copy_from_guest(v, &addr, arg, sizeof(addr)))
 		return -XEN_EFAULT;
-	if (!addr_ok(addr))
+	if (!guest_addr_ok(addr))
 		return -XEN_EFAULT;     /* Xen checks where it starts; each copy checks the rest */
 	hv_vcpu(t)->runstate_area = addr;
 	sched_runstate(t, hv_vcpu(t)->runstate.state);
