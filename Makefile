@@ -190,6 +190,7 @@ XEN_GUEST += guest/xen/fuzz.c
 XEN_GUEST += guest/xen/hostif.c
 XEN_GUEST += guest/xen/ring0.c
 XEN_GUEST += guest/xen/start.c
+XEN_GUEST += guest/xen/stress.c
 XEN_GUEST += guest/xen/xstate.c
 
 NATIVE_GUEST += guest/native/entry.S

@@ -227,6 +227,8 @@ struct hv_domain {
 	struct evtchn evtchn[EVTCHN_PORTS];
 	mfn_t grant_mfn[GRANT_MAX_FRAMES];  /* its grant table's frames (pv/grant.c) */
 	uint32_t grant_frames;      /* how many it has set up */
+	_Atomic bool crash_told;    /* its crash reported on the console (once: vCPUs on
+				     * other CPUs meet it too) */
 	bool shutting_down;         /* SCHEDOP_shutdown asked, with: */
 	unsigned shutdown_reason;
 	bool console_line_start;    /* console.c: the next byte starts a line */
@@ -385,18 +387,27 @@ _Noreturn void hv_shutdown(struct domain *d, unsigned reason);
 _Noreturn void hv_crash_guest(struct vcpu *v, const char *why);
 /* Run the audit and print its verdict "hv: audit (when): ..." */
 bool hv_audit(const char *when);
-/* Run the audit; if it fails, print why and stop (audit=each). */
+/* Run the audit with the other CPUs held still; if it fails, print why and
+ * stop. */
 void hv_audit_or_stop(void);
+/* On the way out of hv after (vector): audit if hv_audit_when asks for it
+ * now (main.c). */
+void hv_audit_point(unsigned vector);
 /* Report a refused request of vCPU (v) on the console, with core's reason
  * (the first 64 of each domain). */
 void hv_report(struct vcpu *v, const char *what, uint64_t which, long rc);
 
 /* --- main.c ------------------------------------------------------------ */
 
-/* "audit=each" on hv's command line: audit after every hypercall and
- * exception, and stop at the first one that breaks an invariant (slow: for
- * finding where a fuzzing run went wrong). */
-extern bool hv_audit_each;
+/* When hv audits besides at shutdown, from its command line, stopping at
+ * the first audit that fails: "audit=each" after every hypercall and
+ * exception of every vCPU (slow: for finding where a fuzzing run went
+ * wrong); "audit=periodic" every AUDIT_PERIOD_MS while the domain runs, at
+ * the end of a tick (a quiescent point: the other CPUs held still wherever
+ * they are outside hv's critical sections), for stress runs. */
+enum hv_audit_when { AUDIT_AT_END, AUDIT_EACH, AUDIT_PERIODIC };
+#define AUDIT_PERIOD_MS 100u
+extern enum hv_audit_when hv_audit_when;
 
 /* --- pv/traps.c --------------------------------------------------------- */
 

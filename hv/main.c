@@ -6,14 +6,14 @@
  * project's own guest reads its workload from it).  hv's options:
  * "pages=N", the guest's memory in 4 KiB pages; "vcpus=N" (default 1);
  * "initrd_offset=N initrd_size=N", where in the boot module the initrd
- * is (bytes; the kernel's ELF image comes first); "audit=each" and
- * "timer=off" (hv.h).  The boot module is the first (QEMU's -initrd).
+ * is (bytes; the kernel's ELF image comes first); "audit=each",
+ * "audit=periodic" and "timer=off" (hv.h).  The boot module is the first (QEMU's -initrd).
  */
 #include "hv.h"
 
 _Noreturn void hv_main(uint64_t start_info);
 
-bool hv_audit_each;
+enum hv_audit_when hv_audit_when;
 
 /* hv's options (the line up to " -- ") into (opts); the guest's command
  * line (after it, or the whole line without one). */
@@ -61,7 +61,9 @@ _Noreturn void hv_main(uint64_t start_info)
 	uint64_t vcpus = pc_arg_number(opts, "vcpus=", 1);
 	uint64_t initrd_offset = pc_arg_number(opts, "initrd_offset=", 0);
 	uint64_t initrd_size = pc_arg_number(opts, "initrd_size=", 0);
-	hv_audit_each = pc_arg_word(opts, "audit=each");
+	hv_audit_when = pc_arg_word(opts, "audit=each")       ? AUDIT_EACH
+			: pc_arg_word(opts, "audit=periodic") ? AUDIT_PERIODIC
+							      : AUDIT_AT_END;
 	sched_no_timer = pc_arg_word(opts, "timer=off");
 	if (initrd_offset == PC_ARG_BAD || initrd_size == PC_ARG_BAD) {
 		printk("hv: initrd_offset= and initrd_size= take numbers of bytes\n");

@@ -176,6 +176,21 @@ qemu_suite() {
 		if grep -q ', 0 not, 4 SKIPPED here; hv went on to a clean audit' $T/test.out; then ok
 		else bad "qemu: attacks on $n CPUs: none failed, 4 skipped"; fi
 	done
+	# stress: the hostile modes on vCPU 0 while a workload runs with no end
+	# on vCPUs 6 and 7 (each operation checking itself), hv auditing every
+	# 100 ms with the other CPUs held still, then the domain crashed under
+	# the running workload: hv crashes it and audits clean
+	for n in 2 4; do
+		expect 0 "qemu: stress on $n CPUs: every attack refused beside mixed, the domain crashed under it" \
+			"$bin" run --host qemu --cpus $n --attack all --workload mixed
+		if grep -q ', 0 not, 4 SKIPPED here$' $T/test.out &&
+			grep -q 'hv audited [1-9][0-9]* times while it ran; the domain crashed under it, and hv audited clean' \
+				$T/test.out && grep -q '^  | hv: d1 crashed: an exception its stack cannot take' $T/test.out
+		then ok; else bad "qemu: stress on $n CPUs: audited while it ran, crashed by hv, clean"; fi
+	done
+	expect 0 "qemu: stress on 2 CPUs beside fork-exit-2" "$bin" run --host qemu --cpus 2 --attack all --workload fork-exit-2
+	expect 2 "qemu: stress beside a workload that is not steady" "$bin" run --host qemu --attack all --workload fault-storm
+	expect 2 "qemu: stress beside the ABI rules" "$bin" run --host qemu --abi all --workload mixed
 	expect 0 "qemu: every ABI rule answered as Xen answers it, on 2 CPUs" "$bin" run --host qemu --cpus 2 --abi all
 	# the fuzzer's two vCPUs side by side, each on a CPU of its own: hostile
 	# hypercalls, stores and instructions at once, the domain crashed while

@@ -68,13 +68,21 @@ int qemu_run_workload(const struct qemu_opts *o, const struct workload *w, enum 
  * Xen answers its dom0 (the xen host; the console says why each differs). */
 struct attack_counts {
 	unsigned passed, failed, skipped, as_dom0;
+	uint64_t beside_hypercalls;  /* stress: what the workload beside made meanwhile */
+	uint64_t audits;             /* stress: hv's audits while the domain ran */
 };
 
 /* Boot the guest in hostile mode (name) (guest/xen/attacks.h, or "all"),
  * or with (abi) run the ABI group (name) (guest/xen/abi.c): 0 if every
  * attempt got Xen's answer and the hypervisor finished (hv: with a clean
- * audit), 1 if not, -1 if QEMU could not be run; (c) counts the attempts. */
-int qemu_attacks(const struct qemu_opts *o, bool abi, const char *name, struct attack_counts *c);
+ * audit), 1 if not, -1 if QEMU could not be run; (c) counts the attempts.
+ * With (beside) (hv only), workload (beside) runs on vCPUs 6 and up
+ * meanwhile (guest/xen/stress.c) and hv audits periodically; at the end
+ * the guest crashes the domain with the workload running, and the run
+ * passes only if hv crashed it, audited clean throughout, and the workload
+ * ran beside the modes. */
+int qemu_attacks(const struct qemu_opts *o, bool abi, const char *name, const char *beside,
+		 struct attack_counts *c);
 
 /* Run scenario (sc) through real hypercalls by one guest, on hv or on Xen
  * as (o) says (sprog.c), and print how many of its statements ran, how

@@ -228,21 +228,21 @@ static void mixed_run(unsigned vcpu, unsigned ops)
 }
 
 const struct workload workloads[] = {
-	{ "fork-exit", "fork + exit", 1, 200, fork_setup, fork_exit_run, exit_parent },
+	{ "fork-exit", "fork + exit", 1, 200, fork_setup, fork_exit_run, exit_parent, true },
 	{ "fork-exit-2", "fork + exit, on 2 vCPUs at once (each its own parent)", WORKERS, 200, fork_pair_setup,
-	  fork_pair_run, fork_pair_teardown },
-	{ "fork-exec-exit", "fork + exec + exit", 1, 200, fork_setup, fork_exec_exit_run, exit_parent },
-	{ "fault-storm", "demand-zero page fault", 1, 8192, fault_setup, fault_run, exit_parent },
-	{ "mmap-64m", "mmap + touch + munmap of 64 MiB", 1, 4, plain_setup, mmap_run, exit_parent },
-	{ "mprotect-64m", "mprotect of 64 MiB", 1, 16, mprotect_setup, mprotect_run, exit_parent },
+	  fork_pair_run, fork_pair_teardown, true },
+	{ "fork-exec-exit", "fork + exec + exit", 1, 200, fork_setup, fork_exec_exit_run, exit_parent, true },
+	{ "fault-storm", "demand-zero page fault", 1, 8192, fault_setup, fault_run, exit_parent, false },
+	{ "mmap-64m", "mmap + touch + munmap of 64 MiB", 1, 4, plain_setup, mmap_run, exit_parent, false },
+	{ "mprotect-64m", "mprotect of 64 MiB", 1, 16, mprotect_setup, mprotect_run, exit_parent, false },
 	{ "invlpg", "TLB flush of one page (PV: one hypercall)", 1, 20000, plain_setup, invlpg_run,
-	  exit_parent },
-	{ "ctxsw-2", "switch between 2 spaces", 1, 20000, ctxsw2_setup, ctxsw_run, ctxsw_teardown },
-	{ "ctxsw-4", "switch between 4 spaces", 1, 20000, ctxsw4_setup, ctxsw_run, ctxsw_teardown },
-	{ "ctxsw-8", "switch between 8 spaces", 1, 20000, ctxsw8_setup, ctxsw_run, ctxsw_teardown },
-	{ "ctxsw-16", "switch between 16 spaces", 1, 20000, ctxsw16_setup, ctxsw_run, ctxsw_teardown },
+	  exit_parent, true },
+	{ "ctxsw-2", "switch between 2 spaces", 1, 20000, ctxsw2_setup, ctxsw_run, ctxsw_teardown, true },
+	{ "ctxsw-4", "switch between 4 spaces", 1, 20000, ctxsw4_setup, ctxsw_run, ctxsw_teardown, true },
+	{ "ctxsw-8", "switch between 8 spaces", 1, 20000, ctxsw8_setup, ctxsw_run, ctxsw_teardown, true },
+	{ "ctxsw-16", "switch between 16 spaces", 1, 20000, ctxsw16_setup, ctxsw_run, ctxsw_teardown, true },
 	{ "mixed", "turn of a migrating process (touch 16 pages; fork+exit every 4th)", 2, 2000,
-	  mixed_setup, mixed_run, ctxsw_teardown },
+	  mixed_setup, mixed_run, ctxsw_teardown, true },
 };
 const unsigned nr_workloads = sizeof(workloads) / sizeof(workloads[0]);
 

@@ -18,6 +18,8 @@ struct workload {
 	void (*setup)(unsigned ops);          /* vCPU 0 */
 	void (*run)(unsigned vcpu, unsigned ops); /* every vCPU, measured */
 	void (*teardown)(void);               /* vCPU 0 */
+	bool steady;                /* any number of operations runs in the memory of a
+				     * few: a stress run may run it with no end */
 };
 
 extern const struct workload workloads[];

@@ -8,7 +8,7 @@
  */
 #include "x86.h"
 
-uint64_t x86_fixups;
+uint64_t x86_fixups[MAX_GUEST_VCPUS];
 
 /* "1:" may fault; its fixup sets (err) and continues after it. */
 #define EXTABLE(insn, err)                                                  \
@@ -28,7 +28,7 @@ bool x86_fixup(uint64_t *rip)
 	for (const struct extable_entry *e = __start_extable; e < __stop_extable; e++) {
 		if (e->insn == *rip) {
 			*rip = e->fixup;
-			x86_fixups++;
+			x86_fixups[hostif_vcpu()]++;
 			return true;
 		}
 	}

@@ -120,12 +120,12 @@ static void run_everywhere(const struct workload *w, unsigned ops)
 		__builtin_ia32_pause();
 }
 
-static const struct workload *find(const char *name)
+const struct workload *x86_workload(const char *name)
 {
 	for (unsigned i = 0; name && i < nr_workloads; i++)
 		if (x86_word_is(name, workloads[i].name))
 			return &workloads[i];
-	hostif_panic("no such workload (workload=NAME on the command line)");
+	return NULL;
 }
 
 static const char *mode_of(const char *mode, bool native)
@@ -159,7 +159,9 @@ static void print_result(const struct workload *w, const char *mode, unsigned op
 
 void x86_run_workload(const struct start_info *si, const char *cmdline, bool native)
 {
-	const struct workload *w = find(x86_arg(cmdline, "workload="));
+	const struct workload *w = x86_workload(x86_arg(cmdline, "workload="));
+	if (!w)
+		hostif_panic("no such workload (workload=NAME on the command line)");
 	const char *mode = mode_of(x86_arg(cmdline, "mode="), native);
 	if (w->vcpus > si->nr_vcpus) {
 		x86_puts("pvmmu-result workload=");

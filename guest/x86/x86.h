@@ -44,8 +44,9 @@ extern void (*x86_secondary_main)(void);
 
 /* --- access.c ---------------------------------------------------------- */
 
-/* Faults absorbed by the exception table so far. */
-extern uint64_t x86_fixups;
+/* Faults absorbed by the exception table so far, and by a recovery slot
+ * (xen.h), per vCPU: another vCPU's faults never count in a vCPU's. */
+extern uint64_t x86_fixups[MAX_GUEST_VCPUS];
 /* Set once a second vCPU runs: hostif_vcpu() asks rdtscp from then on. */
 extern bool x86_smp;
 /* If (*rip) is an access that may fault, move it to its fixup, count the
@@ -64,6 +65,10 @@ uint64_t x86_arg_number(const char *cmdline, const char *key, uint64_t dflt);
 /* "vcpus=N" on (cmdline): 1 .. MAX_GUEST_VCPUS, default 1; 0 if it is
  * out of that range. */
 unsigned x86_vcpus(const char *cmdline);
+/* The workload the command-line word at (name) names, or NULL (none, or
+ * (name) is NULL). */
+struct workload;
+const struct workload *x86_workload(const char *name);
 /* Does the command-line word at (p) (ended by a space or the end) equal (w)? */
 static inline bool x86_word_is(const char *p, const char *w)
 {

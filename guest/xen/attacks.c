@@ -54,7 +54,7 @@ void expect_skip(const char *what, const char *why)
 	skipped++;
 }
 
-unsigned attack_cpus = 1;
+unsigned attack_cpus = 1, attack_vcpus = 1;
 
 bool turns_seen(const char *what)
 {
@@ -107,6 +107,7 @@ gva_t l1_entry_of(uint64_t va)
 pfn_t map_page_at(uint64_t va)
 {
 	pfn_t f = palloc();
+	hostif_zero_page(pfn_to_virt(f));       /* a page others used holds what they left */
 	if (!gva_x(vm_entry(&kernel_mm, va, true)))
 		hostif_panic("no table for a page of the attacks");
 	uint64_t pte = make_pte((pfn_x(f) << PAGE_SHIFT) | PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D);
@@ -220,10 +221,10 @@ static void touch_hypervisor(void)
 {
 	uint64_t v;
 	expect("a load from the hypervisor's direct map faults", hostif_load(_gva(HV_DMAP + 0x100000), &v), 1);
-	uint64_t faults = x86_fixups;
+	uint64_t faults = x86_fixups[hostif_vcpu()];
 	__asm__ volatile(RECOVER_ARM "jmp *%[to]" RECOVER_END
 			 :: [to] "r"(HV_TEXT + 0x1000), [slot] "r"(&recovery()->rip) : "r11", "memory");
-	expect("a jump into the hypervisor's text faults", (long)(x86_fixups - faults), 1);
+	expect("a jump into the hypervisor's text faults", (long)(x86_fixups[hostif_vcpu()] - faults), 1);
 	expect("and the fault was at the hypervisor's address", xen_last_cr2() == HV_TEXT + 0x1000, 1);
 }
 
@@ -236,14 +237,14 @@ static void touch_hypervisor(void)
  * leaves it.  Returns the faults it took (0 or 1). */
 static uint64_t cmpxchg_at(uint64_t va, uint64_t *rax, uint64_t val, bool *zf)
 {
-	uint64_t faults = x86_fixups;
+	uint64_t faults = x86_fixups[hostif_vcpu()];
 	uint8_t z = 0;
 	__asm__ volatile(RECOVER_ARM "lock cmpxchgq %[val], (%[va])" RECOVER_END "\n\tsete %[z]"
 			 : "+a"(*rax), [z] "=q"(z)
 			 : [va] "r"(va), [val] "r"(val), [slot] "r"(&recovery()->rip)
 			 : "r11", "cc", "memory");
 	*zf = z;
-	return x86_fixups - faults;
+	return x86_fixups[hostif_vcpu()] - faults;
 }
 
 /* cmpxchg on an entry of our pinned L1, as Linux updates entries: hv
@@ -279,7 +280,7 @@ static void syscall_at_the_hole(void)
 	pfn_t f = map_page_at(TOP_PAGE);
 	expect("writing syscall into its last two bytes (allowed)",
 	       hostif_store(_gva(page + PAGE_SIZE - 8), 0x050f000000000000ull), 0);
-	uint64_t faults = x86_fixups;
+	uint64_t faults = x86_fixups[hostif_vcpu()];
 	__asm__ volatile(RECOVER_ARM
 			 "mov %[nr], %%eax\n\t"
 			 "xor %%edi, %%edi\n\t"
@@ -289,7 +290,7 @@ static void syscall_at_the_hole(void)
 			 :: [to] "r"(page + PAGE_SIZE - 2), [nr] "i"(HYPERVISOR_console_io),
 			    [slot] "r"(&recovery()->rip)
 			 : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory");
-	expect("a hypercall returning beyond the canonical hole gets #GP", (long)(x86_fixups - faults), 1);
+	expect("a hypercall returning beyond the canonical hole gets #GP", (long)(x86_fixups[hostif_vcpu()] - faults), 1);
 	unmap_page_at(TOP_PAGE, f);
 }
 
@@ -404,6 +405,8 @@ static _Atomic unsigned job_posted, job_finished;
 void attack_secondary_main(void)
 {
 	unsigned seen = 0;
+	if (xen_stress_vcpu())
+		return;
 	for (;;) {
 		while (atomic_load(&job_posted) == seen)
 			xen_hypercall(HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0, 0);
@@ -440,14 +443,17 @@ static bool run_modes(const struct attack_mode *m, unsigned n, const char *name)
 	return any;
 }
 
-int xen_attacks(const char *name, const struct start_info *si, bool abi, unsigned cpus)
+int xen_attacks(const char *name, const struct start_info *si, bool abi, unsigned cpus, const char *beside)
 {
 	attack_cpus = cpus;
+	attack_vcpus = si->nr_vcpus;
 	if (si->nr_vcpus >= 2) {
-		x86_smp = true;
+		x86_smp = true;         /* before any vCPU but 0 runs */
 		x86_secondary_main = attack_secondary_main;
 		x86_start_vcpus(2, pfn_to_mfn(kernel_mm.pgd));
 	}
+	if (beside && xen_stress_start(beside, si))
+		return -1;
 	bool any = false;
 	if (abi) {
 		any = run_modes(abi_modes, nr_abi_modes, name);
@@ -463,5 +469,7 @@ int xen_attacks(const char *name, const struct start_info *si, bool abi, unsigne
 	x86_put_kv("skipped", skipped);
 	x86_put_kv("as_dom0", as_dom0);
 	x86_puts("\n");
+	if (beside)
+		xen_stress_crash();
 	return 0;
 }

@@ -36,6 +36,8 @@ void expect_skip(const char *what, const char *why);
 /* The physical CPUs the machine has ("cpus=N" on the command line, which
  * the pvmmu tool passes; default 1). */
 extern unsigned attack_cpus;
+/* The domain's vCPUs (start_info): the first number it lacks. */
+extern unsigned attack_vcpus;
 /* Can this run see its vCPUs take turns on one CPU (one physical CPU)?
  * If not, (what) is reported skipped, and false. */
 bool turns_seen(const char *what);
@@ -50,7 +52,8 @@ long mmuext(unsigned cmd, uint64_t mfn);
 long vcpu_op(unsigned cmd, uint64_t id, const void *arg);
 /* The L1 entry that maps (va) in the kernel's tables: its kernel address. */
 gva_t l1_entry_of(uint64_t va);
-/* Map a fresh frame of ours at (va), writable and executable; unmap it. */
+/* Map a fresh frame of ours at (va), zeroed, writable and executable;
+ * unmap it. */
 pfn_t map_page_at(uint64_t va);
 void unmap_page_at(uint64_t va, pfn_t f);
 

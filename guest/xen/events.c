@@ -28,7 +28,7 @@
 #define STAT_INTERDOMAIN 2
 #define VIRQ_DEBUG   1u
 #define VIRQ_CONSOLE 2u
-#define NO_VCPU      6u             /* attack runs have vcpus=6 */
+#define NO_VCPU      attack_vcpus   /* the first it lacks */
 #define DOWN_VCPU    2u             /* never brought up by this mode */
 
 static uint32_t ev[6];

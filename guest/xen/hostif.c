@@ -97,25 +97,29 @@ bool x86_hv_counts(uint64_t v[6], unsigned n)
 #define VCPU_STACK 32768
 static uint8_t vcpu_stacks[MAX_GUEST_VCPUS][VCPU_STACK] __attribute__((aligned(16)));
 
-void x86_start_vcpus(unsigned n, mfn_t root)
+void xen_start_vcpu(unsigned k, mfn_t root)
 {
 	extern void xen_secondary_entry(void);
 	static struct vcpu_guest_context c;     /* zero but for what we set */
-	for (unsigned k = 1; k < n; k++) {
-		c.user_regs.rip = (uint64_t)(uintptr_t)xen_secondary_entry;
-		c.user_regs.rsp = (uint64_t)(uintptr_t)vcpu_stacks[k] + VCPU_STACK;
-		c.user_regs.rdi = k;            /* its number, for TSC_AUX (entry.S) */
-		c.user_regs.cs = FLAT_KERNEL_CS64;
-		c.user_regs.ss = FLAT_KERNEL_SS64;
-		c.user_regs.rflags = 0x202;     /* IF */
-		for (unsigned i = 0; xen_trap_table[i].address; i++)
-			c.trap_ctxt[xen_trap_table[i].vector] = xen_trap_table[i];
-		c.ctrlreg[3] = mfn_x(root) << PAGE_SHIFT;
-		c.flags = VGCF_in_kernel;
-		if (xen_hypercall(HYPERVISOR_vcpu_op, VCPUOP_initialise, k, (uint64_t)(uintptr_t)&c, 0, 0) ||
-		    xen_hypercall(HYPERVISOR_vcpu_op, VCPUOP_up, k, 0, 0, 0))
-			hostif_panic("a vCPU did not come up");
-	}
+	c.user_regs.rip = (uint64_t)(uintptr_t)xen_secondary_entry;
+	c.user_regs.rsp = (uint64_t)(uintptr_t)vcpu_stacks[k] + VCPU_STACK;
+	c.user_regs.rdi = k;            /* its number, for TSC_AUX (entry.S) */
+	c.user_regs.cs = FLAT_KERNEL_CS64;
+	c.user_regs.ss = FLAT_KERNEL_SS64;
+	c.user_regs.rflags = 0x202;     /* IF */
+	for (unsigned i = 0; xen_trap_table[i].address; i++)
+		c.trap_ctxt[xen_trap_table[i].vector] = xen_trap_table[i];
+	c.ctrlreg[3] = mfn_x(root) << PAGE_SHIFT;
+	c.flags = VGCF_in_kernel;
+	if (xen_hypercall(HYPERVISOR_vcpu_op, VCPUOP_initialise, k, (uint64_t)(uintptr_t)&c, 0, 0) ||
+	    xen_hypercall(HYPERVISOR_vcpu_op, VCPUOP_up, k, 0, 0, 0))
+		hostif_panic("a vCPU did not come up");
+}
+
+void x86_start_vcpus(unsigned n, mfn_t root)
+{
+	for (unsigned k = 1; k < n; k++)
+		xen_start_vcpu(k, root);
 }
 
 _Noreturn void x86_vcpu_down(void)
@@ -187,7 +191,7 @@ void xen_trap(unsigned vec, uint64_t *frame)
 			frame[4] = r->rsp;
 		frame[5] = FLAT_KERNEL_SS64;
 		r->rip = r->rsp = 0;
-		x86_fixups++;
+		x86_fixups[hostif_vcpu()]++;
 		return;
 	}
 	if (vec == 14 && x86_fixup(&frame[1]))

@@ -5,7 +5,8 @@
  * run what the command line asks:
  *
  *   workload=NAME [mode=pv|nobatch] [ops=N]   one workload (../x86/run.c)
- *   attack=NAME                               a hostile mode (attacks.h)
+ *   attack=NAME [beside=WORKLOAD]             a hostile mode (attacks.h), with a
+ *                                             workload beside it (stress.c)
  *   abi=NAME                                  ABI rules, one group (abi.c)
  *   scenario=1                                the scenario program in our image (scenario.c)
  *   fuzz=SEED [ops=N]                         hv fuzzed from inside (fuzz.c)
@@ -61,8 +62,9 @@ void xen_start(const struct xen_start_info *xsi)
 	if (attack || abi) {
 		kernel_boot(&si, &pv_mmu_ops, true);
 		unsigned cpus = (unsigned)x86_arg_number(cmdline, "cpus=", 1);
-		if (xen_attacks(attack ? attack : abi, &si, !attack, cpus))
-			hostif_panic(attack ? "no such attack mode" : "no such ABI group");
+		if (xen_attacks(attack ? attack : abi, &si, !attack, cpus, x86_arg(cmdline, "beside=")))
+			hostif_panic(attack ? "no such attack mode, or beside= names no workload this domain's "
+					      "vCPUs can run beside it" : "no such ABI group");
 		xen_shutdown(SHUTDOWN_poweroff);
 	}
 	x86_run_workload(&si, cmdline, false);

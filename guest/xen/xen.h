@@ -57,9 +57,25 @@ extern bool xen_dom0;
 extern uint64_t xen_console_mfn;
 
 /* Run the hostile mode (name), or with (abi) the ABI group (name) (abi.c),
- * or all of them ("all"), on a machine of (cpus) physical CPUs: 0, with a
- * line per attempt and a summary, or -1 if the name is unknown. */
-int xen_attacks(const char *name, const struct start_info *si, bool abi, unsigned cpus);
+ * or all of them ("all"), on a machine of (cpus) physical CPUs, with
+ * workload (beside) running on other vCPUs if it is not NULL (stress.c):
+ * 0, with a line per attempt and a summary (then, with (beside), the domain
+ * crashes), or -1 if a name is unknown or the domain has too few vCPUs. */
+int xen_attacks(const char *name, const struct start_info *si, bool abi, unsigned cpus, const char *beside);
+
+/* Start vCPU (k) in x86_secondary on a stack of its own, on root (root). */
+void xen_start_vcpu(unsigned k, mfn_t root);
+
+/* Stress (stress.c): set workload (name) up and start it on vCPUs 6 and
+ * up: 0, or -1 if there is no such workload, it is not steady
+ * (workloads.h), or the domain has too few vCPUs for it. */
+int xen_stress_start(const char *name, const struct start_info *si);
+/* On a vCPU the stress started: run the workload (never returns); on any
+ * other, or with no stress, false. */
+bool xen_stress_vcpu(void);
+/* Report what the workload did while the modes ran, wait until it is seen
+ * running again, and crash the domain under it. */
+_Noreturn void xen_stress_crash(void);
 
 /* Run the scenario program the tool wrote into our image (scenario.c): 0,
  * or -1 if there is none or it needs more vCPUs than we have. */

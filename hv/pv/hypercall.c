@@ -170,6 +170,26 @@ void hv_audit_or_stop(void)
 	smp_release_others();
 }
 
+/* audit=periodic: when the next audit is due (a machine-wide deadline any
+ * CPU's tick may meet; ~0 while one CPU audits) and how many ran. */
+static _Atomic uint64_t audit_due;
+static _Atomic uint64_t audits_periodic;
+
+void hv_audit_point(unsigned vector)
+{
+	if (hv_audit_when == AUDIT_EACH) {
+		if (vector < 32 || vector == VEC_SYSCALL)
+			hv_audit_or_stop();     /* not after a tick or an IPI: they would never end */
+		return;
+	}
+	uint64_t now = time_now(), due = atomic_load(&audit_due);
+	if (vector != PC_TIMER_VECTOR || now < due || !atomic_compare_exchange_strong(&audit_due, &due, ~0ull))
+		return;
+	hv_audit_or_stop();
+	atomic_fetch_add(&audits_periodic, 1);
+	atomic_store(&audit_due, time_now() + AUDIT_PERIOD_MS * 1000000ull);
+}
+
 bool hv_audit(const char *when)
 {
 	char msg[256];
@@ -183,6 +203,9 @@ _Noreturn void hv_shutdown(struct domain *d, unsigned reason)
 	static const char *const why[] = { "poweroff", "reboot", "suspend", "crash" };
 	smp_hold_others();      /* for good: the domain's other vCPUs stop where they are */
 	printk("hv: d%u shut down: %s\n", d->domid, reason < 4 ? why[reason] : "unknown reason");
+	if (hv_audit_when == AUDIT_PERIODIC)
+		printk("hv: audits while the domain ran, every %u ms at a quiescent point: %lu, all ok\n",
+		       AUDIT_PERIOD_MS, (unsigned long)atomic_load(&audits_periodic));
 	bool ok = hv_audit("at shutdown");
 	mem_load_root(hv_l4);
 	cpu_load_guest_gdt(NULL, 0);
@@ -196,8 +219,8 @@ _Noreturn void hv_shutdown(struct domain *d, unsigned reason)
 
 _Noreturn void hv_crash_guest(struct vcpu *v, const char *why)
 {
-	printk("hv: d%u crashed: %s\n", v->d->domid, why ? why : "no reason given");
-	if (!v->d->crashed)
-		domain_crash(v->d, why);
+	if (!atomic_exchange(&hv_domain(v->d)->crash_told, true))
+		printk("hv: d%u crashed: %s\n", v->d->domid, why ? why : "no reason given");
+	domain_crash(v->d, why);
 	hv_shutdown(v->d, SHUTDOWN_crash);
 }

@@ -308,8 +308,8 @@ static int64_t check_selectors(const struct regs *r)
 
 void hv_exit(struct regs *r)
 {
-	if (hv_audit_each && (r->vector < 32 || r->vector == VEC_SYSCALL))
-		hv_audit_or_stop();     /* not after a tick or an IPI: they would never end */
+	if (hv_audit_when)
+		hv_audit_point(r->vector);
 	/* The common case in few branches (under TCG each ends a block). */
 	struct pcpu *c = this_cpu();
 	c->spin_since = 0;              /* the watchdog (x86/smp.c): out of hv, no spin */

@@ -11,7 +11,7 @@
 static void nothing(unsigned ops) { (void)ops; }
 static void nothing_after(void) {}
 
-static struct workload probe = { "probe", "checks", 1, 1, nothing, NULL, nothing_after };
+static struct workload probe = { "probe", "checks", 1, 1, nothing, NULL, nothing_after, false };
 
 static void run_probe(void (*fn)(unsigned, unsigned), enum guest_mode mode)
 {
