@@ -110,6 +110,7 @@ HV += hv/x86/apic.c
 HV += hv/dom/builder.c
 HV += hv/dom/elf.c
 HV += hv/dom/memory.c
+HV += hv/dom/exchange.c
 HV += hv/pv/callback.c
 HV += hv/pv/cpuid.c
 HV += hv/pv/debugreg.c
@@ -183,6 +184,7 @@ X86_GUEST += guest/x86/run.c
 
 XEN_GUEST += guest/xen/entry.S
 XEN_GUEST += guest/xen/abi.c
+XEN_GUEST += guest/xen/abi_memory.c
 XEN_GUEST += guest/xen/attacks.c
 XEN_GUEST += guest/xen/events.c
 XEN_GUEST += guest/xen/scenario.c

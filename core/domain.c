@@ -131,10 +131,15 @@ long dom_hold_writable(struct vcpu *v, mfn_t mfn)
 	return rc;
 }
 
+bool domain_check_remove(const struct domain *d, mfn_t mfn)
+{
+	return frame_valid(d->m, mfn) && removable(d, frame_word(d->m, mfn));
+}
+
 long domain_remove_frame(struct vcpu *v, mfn_t mfn)
 {
 	struct machine *m = vcpu_machine(v);
-	if (!frame_valid(m, mfn) || !removable(v->d, frame_word(m, mfn)))
+	if (!domain_check_remove(v->d, mfn))
 		return refuse(v, XEN_EINVAL, "a frame to give back is not the domain's, or is in use");
 	scrub(mfn);     /* nothing references it: the domain loses only its contents */
 	uint64_t x = frame_word(m, mfn);

@@ -31,6 +31,9 @@ bool domain_add_frame(struct domain *d, mfn_t mfn, pfn_t pfn);
  * TLBs since the frame's last mapping went, so no translation outlives
  * it. */
 long domain_remove_frame(struct vcpu *v, mfn_t mfn);
+/* Could domain_remove_frame take (mfn) from (d) now?  Pure; the answer may
+ * change as soon as it is given if another vCPU maps the frame. */
+bool domain_check_remove(const struct domain *d, mfn_t mfn);
 
 /* Destroy (d): drop every vCPU's roots and every pin, which devalidates
  * every table, then take back every frame, scrubbed, so the next owner sees

@@ -19,6 +19,7 @@
  *   dom/elf.c        the image as Xen's loader reads it (pure)
  *   dom/builder.c    the domain laid out as Xen's builder lays it out
  *   dom/memory.c     memory_op
+ *   dom/exchange.c   memory_op's XENMEM_exchange
  *   pv/hypercall.c   the one hypercall table (core's and hv's) and the
  *                    syscall entry; shutdown and crash
  *   pv/traps.c       bounce frames, int $n, the checks on every way back
@@ -598,6 +599,27 @@ long do_xen_version(struct vcpu *v, const uint64_t a[6]);
 long do_grant_table_op(struct vcpu *v, const uint64_t a[6]);
 long do_xenpmu_op(struct vcpu *v, const uint64_t a[6]);
 long do_memory_op(struct vcpu *v, const uint64_t a[6]);
+
+/* --- dom/memory.c, dom/exchange.c ---------------------------------------- */
+
+#define DOMU_MAX_ORDER 9u           /* Xen's CONFIG_DOMU_MAX_ORDER */
+struct xen_memory_reservation {
+	uint64_t extent_start;      /* a guest array of nr_extents pfns or mfns, 0: none */
+	uint64_t nr_extents;
+	uint32_t extent_order;
+	uint32_t mem_flags;         /* bits 0-7: the highest address bit + 1 a frame may have */
+	uint16_t domid;
+};
+/* A free, aligned run of 2^(order) frames below frame (top), given to
+ * (v)'s domain with its m2p entries invalid, which may take the domain
+ * (credit) frames past its maximum reservation: its first frame, or
+ * INVALID_MFN.  The domain's lock is held. */
+mfn_t mem_alloc_run(struct vcpu *v, unsigned order, uint64_t top, uint64_t credit);
+/* The frame limit the address bits in (mem_flags) ask for (bits 0-7: the
+ * highest address bit + 1; 0: none), at most (top). */
+uint64_t mem_frame_limit(uint32_t mem_flags, uint64_t top);
+/* XENMEM_exchange with the struct at guest (arg) (dom/exchange.c). */
+long mem_exchange(struct vcpu *v, uint64_t arg);
 long do_set_timer_op(struct vcpu *v, const uint64_t a[6]);
 long do_event_channel_op(struct vcpu *v, const uint64_t a[6]);
 long do_callback_op(struct vcpu *v, const uint64_t a[6]);

@@ -64,8 +64,9 @@ static const char run_usage[] =
 	"                   clean\n"
 	"  --abi NAME       qemu, xen: run the ABI rules instead, one group per\n"
 	"                   hypercall: mmu-update, mmuext, update-va-mapping,\n"
-	"                   multicall, misc, platform; or all.  Every call must get Xen's\n"
-	"                   answer (as dom0 on Xen, where one differs, it says why)\n"
+	"                   multicall, misc, platform, memory; or all.  Every call\n"
+	"                   must get Xen's answer (as dom0 on Xen, where one\n"
+	"                   differs, it says why)\n"
 	"\n"
 	"Exit status: 0 if every run finished with a clean audit and no frame\n"
 	"leaked; 1 if one did not; 2 for a bad command line.\n";

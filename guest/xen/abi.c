@@ -274,51 +274,6 @@ static long hc(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2)
 	return xen_hypercall(nr, a0, a1, a2, 0, 0);
 }
 
-struct reservation {
-	uint64_t extent_start, nr_extents;
-	uint32_t extent_order, mem_flags;
-	uint16_t domid;
-};
-
-static long reserve(unsigned op, struct reservation *r)
-{
-	return hc(HYPERVISOR_memory_op, op, (uintptr_t)r, 0);
-}
-
-/* A frame given back and populated anew, as a balloon does: its direct
- * mapping gone first, then the reservation one less, then one more, the
- * new frame's m2p entry the pfn asked for. */
-static void abi_balloon(void)
-{
-	static uint64_t list[1];
-	struct reservation r = { (uintptr_t)list, 1, 0, 0, DOMID_SELF };
-	uint16_t self = DOMID_SELF;
-	long pages = hc(HYPERVISOR_memory_op, 3, (uintptr_t)&self, 0);
-	pfn_t f = palloc();
-	list[0] = mfn_of(f);
-	r.extent_order = 19;
-	expect("decrease_reservation of order 19 (a domU's limit is 9, dom0's 18): none done",
-	       reserve(1, &r), 0);
-	r.extent_order = 0, r.domid = 7;
-	expect("decrease_reservation of another domain: none done", reserve(1, &r), 0);
-	r.domid = DOMID_SELF, r.nr_extents = 0;
-	expect("decrease_reservation of no extents", reserve(1, &r), 0);
-	r.nr_extents = 1, r.extent_start = HV_DMAP;
-	expect("populate_physmap with a list in the hypervisor's area: none done", reserve(6, &r), 0);
-	r.extent_start = (uintptr_t)list;
-	expect("our frame unmapped", update_va(gva_x(pfn_to_virt(f)), 0), 0);
-	expect("decrease_reservation of it", reserve(1, &r), 1);
-	expect("... the reservation one less", hc(HYPERVISOR_memory_op, 3, (uintptr_t)&self, 0), pages - 1);
-	expect("decrease_reservation of it again: gone", reserve(1, &r), 0);
-	list[0] = pfn_x(f);
-	expect("populate_physmap of its pfn", reserve(6, &r), 1);
-	expect("... the reservation back", hc(HYPERVISOR_memory_op, 3, (uintptr_t)&self, 0), pages);
-	expect("... the new frame's m2p entry is the pfn", pfn_x(mfn_to_pfn(_mfn(list[0]))) == pfn_x(f), 1);
-	p2m_set(f, _mfn(list[0]));
-	expect("mapped back", update_va(gva_x(pfn_to_virt(f)), make_pte((pfn_x(f) << PAGE_SHIFT) | KERNEL_RW)), 0);
-	pput(f);
-}
-
 static void abi_platform(void)
 {
 	static uint32_t feat[2], ev[6];
@@ -362,7 +317,6 @@ static void abi_platform(void)
 	expect("memory_op: machphys_mapping", hc(HYPERVISOR_memory_op, 12, (uintptr_t)arg, 0), 0);
 	expect("... starts at 0xffff800000000000", (long)(arg[0] >> 32), 0xffff8000);
 	expect("memory_op: command 63", hc(HYPERVISOR_memory_op, 63, 0, 0), -XEN_ENOSYS);
-	abi_balloon();
 	expect("set_timer_op(0)", hc(HYPERVISOR_set_timer_op, 0, 0, 0), 0);
 }
 
@@ -373,5 +327,6 @@ const struct attack_mode abi_modes[] = {
 	{ "multicall", abi_multicall },
 	{ "misc", abi_misc },
 	{ "platform", abi_platform },
+	{ "memory", abi_memory },
 };
 const unsigned nr_abi_modes = sizeof(abi_modes) / sizeof(abi_modes[0]);

@@ -62,6 +62,8 @@ void xstate(void);
 void evtchn_mode(void);
 void timers_mode(void);
 void runstate_mode(void);
+/* The memory_op rules (abi_memory.c). */
+void abi_memory(void);
 
 /* vCPU 1's loop: run the jobs vCPU 0 posts, one at a time. */
 void attack_secondary_main(void);

@@ -31,7 +31,8 @@
  *                           use too, freeing it when its last reference
  *                           goes, which core does not do.  The domain's
  *                           TLBs are flushed before any frame goes back.
- * Everything else is -ENOSYS (exchange among them).
+ *   exchange                dom/exchange.c
+ * Everything else is -ENOSYS.
  */
 #include "../../core/domain.h"
 #include "../../core/frame.h"
@@ -44,7 +45,6 @@
 #define XENMEM_increase_reservation 0
 #define XENMEM_decrease_reservation 1
 #define XENMEM_populate_physmap     6
-#define DOMU_MAX_ORDER              9       /* Xen's CONFIG_DOMU_MAX_ORDER */
 #define MEMOP_EXTENT_SHIFT          6
 
 #define XENMEM_maximum_ram_page     2
@@ -54,6 +54,7 @@
 #define XENMEM_machphys_mapping     12
 #define XENMEM_maximum_gpfn         14
 #define XENMEM_get_vnumainfo        26
+#define XENMEM_exchange             11
 #define MEMOP_CMD_MASK              0x3f
 
 #define MACH2PHYS_VIRT_START 0xffff800000000000ull
@@ -82,27 +83,17 @@ static long reservation(struct vcpu *v, unsigned op, uint64_t start, uint64_t ar
 	return (long)((max_pfn ? max_pfn : 1) - 1);
 }
 
-struct xen_memory_reservation {
-	uint64_t extent_start;      /* a guest array of nr_extents pfns or mfns, 0: none */
-	uint64_t nr_extents;
-	uint32_t extent_order;
-	uint32_t mem_flags;         /* bits 0-7: the highest address bit + 1 a frame may have */
-	uint16_t domid;
-};
-
 struct balloon {
 	struct xen_memory_reservation r;
 	unsigned op;
 	uint64_t limit;             /* frames below this (address bits), or all */
 };
 
-/* A free, aligned run of 2^order frames below (b->limit), given to (v)'s
- * domain with its m2p entries invalid: its first frame, or INVALID_MFN. */
-static mfn_t alloc_extent(struct vcpu *v, const struct balloon *b)
+mfn_t mem_alloc_run(struct vcpu *v, unsigned order, uint64_t top, uint64_t credit)
 {
 	struct hv_domain *hd = hv_domain(v->d);
-	uint64_t n = 1ull << b->r.extent_order, top = b->limit;
-	if (hd->nr_pages + n > hd->max_pages)
+	uint64_t n = 1ull << order;
+	if (hd->nr_pages + n > hd->max_pages + credit)
 		return INVALID_MFN;
 	for (uint64_t k = 0, at = hd->alloc_hint & ~(n - 1); k < top; k += n, at += n) {
 		if (at + n > top)
@@ -135,7 +126,7 @@ static bool one_extent(struct vcpu *v, const struct balloon *b, uint64_t i)
 		}
 		return true;
 	}
-	mfn_t m = alloc_extent(v, b);
+	mfn_t m = mem_alloc_run(v, b->r.extent_order, b->limit, 0);
 	if (mfn_eq(m, INVALID_MFN))
 		return false;
 	if (b->op == XENMEM_populate_physmap)
@@ -144,6 +135,15 @@ static bool one_extent(struct vcpu *v, const struct balloon *b, uint64_t i)
 	uint64_t mfn = mfn_x(m);
 	return (b->op == XENMEM_increase_reservation && !b->r.extent_start) ||
 	       !env_copy_to_guest(v, slot, &mfn, 8);
+}
+
+uint64_t mem_frame_limit(uint32_t mem_flags, uint64_t top)
+{
+	unsigned bits = mem_flags & 0xff;
+	if (!bits || bits - PAGE_SHIFT >= 64)
+		return top;
+	uint64_t lim = bits > PAGE_SHIFT ? 1ull << (bits - PAGE_SHIFT) : 0;
+	return lim < top ? lim : top;
 }
 
 /* The three balloon operations, as Xen's do_memory_op: the extents done. */
@@ -156,8 +156,7 @@ static long balloon(struct vcpu *v, unsigned op, uint64_t start, uint64_t arg)
 	unsigned bits = b.r.mem_flags & 0xff;
 	if (bits && bits <= PAGE_SHIFT)
 		return (long)start;
-	if (bits && bits - PAGE_SHIFT < 64 && (1ull << (bits - PAGE_SHIFT)) < b.limit)
-		b.limit = 1ull << (bits - PAGE_SHIFT);
+	b.limit = mem_frame_limit(b.r.mem_flags, b.limit);
 	uint64_t last = b.r.extent_start + (b.r.nr_extents - 1) * 8 + 7;
 	bool list_ok = va_guest(b.r.extent_start) && va_guest(last) && last > b.r.extent_start;
 	if (b.r.extent_order > DOMU_MAX_ORDER || ((op != XENMEM_increase_reservation || b.r.extent_start) && !list_ok))
@@ -196,6 +195,8 @@ long do_memory_op(struct vcpu *v, const uint64_t a[6])
 	}
 	case XENMEM_get_vnumainfo:
 		return -XEN_EOPNOTSUPP;
+	case XENMEM_exchange:
+		return start ? -XEN_EINVAL : mem_exchange(v, a[1]);
 	default:
 		return -XEN_ENOSYS;
 	}
