@@ -57,6 +57,16 @@ void hostif_native_load_cr3(mfn_t root);
 void hostif_native_invlpg(uint64_t va);
 void hostif_native_flush(void);
 
+/* Cross-vCPU calls (the kernel's drop of a dying address space, os/proc.c).
+ * hostif_kick: wake vCPU (vcpu) if it waits in hostif_wait_kick, or make
+ * its next wait return at once (a kick is never lost).  hostif_wait_kick:
+ * wait until this vCPU is kicked (or spuriously); where vCPUs cannot be
+ * woken (the sim's threads, the native kernel's contexts, a run that has
+ * not set kicks up), the kick does nothing and the wait is a pause, so the
+ * caller's loop spins. */
+void hostif_kick(unsigned vcpu);
+void hostif_wait_kick(void);
+
 /* A monotonic clock, for rates. */
 uint64_t hostif_now_ns(void);
 

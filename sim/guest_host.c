@@ -11,6 +11,7 @@
  *   pinned and loaded on every vCPU (pv), or loaded as cr3 (native, with
  *   the m2p mapped at slot 256 as for a pv guest, since the kernel reads it).
  */
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,17 @@ void hostif_native_invlpg(uint64_t va)
 void hostif_native_flush(void)
 {
 	env_flush_tlb(cur->v);
+}
+
+/* The vCPUs are threads that cannot be woken: the waits spin. */
+void hostif_kick(unsigned vcpu)
+{
+	(void)vcpu;
+}
+
+void hostif_wait_kick(void)
+{
+	sched_yield();
 }
 
 uint64_t hostif_now_ns(void)

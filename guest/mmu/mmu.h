@@ -107,7 +107,7 @@ void lazy_set_batching(bool on);
  * teardown visit them without walking 512 entries per table. */
 #define MM_MAX_TABLES 4096
 struct mm {
-	pfn_t pgd;
+	_Alignas(16) pfn_t pgd;     /* aligned: a drop request packs a vCPU below its address */
 	bool pinned;
 	_Atomic uint32_t active;    /* vCPUs that have it loaded (bit per vCPU) */
 	unsigned nr_tables;

@@ -29,6 +29,17 @@ void hostif_native_flush(void)
 	write_cr3(read_cr3());
 }
 
+/* Contexts switched by the timer, not woken: the waits spin. */
+void hostif_kick(unsigned vcpu)
+{
+	(void)vcpu;
+}
+
+void hostif_wait_kick(void)
+{
+	__builtin_ia32_pause();
+}
+
 _Noreturn void hostif_panic(const char *why)
 {
 	printk("guest panic: %s\n", why);

@@ -3,14 +3,21 @@
  * Processes: the table, fork (copy-on-write), exec, exit and switching.
  * Each vCPU keeps the space it last loaded (lazily, after its process has
  * left it); a vCPU tearing down a space asks the others holding it to switch
- * to the kernel's own tables, and serves such requests itself while it waits.
+ * to the kernel's own tables (Linux's drop_mm_ref): a request in the
+ * target's slot, then a kick (an IPI, hostif.h) that wakes the target if it
+ * waits; the target serves it at its next wait or loop point and kicks the
+ * asker back, which waits for that, serving requests to itself meanwhile.
  */
 #include "kernel.h"
 
 static struct proc procs[MAX_PROCS];
 static atomic_flag procs_lock = ATOMIC_FLAG_INIT;
 static struct mm *loaded[MAX_GUEST_VCPUS];
-static _Atomic(struct mm *) drop_request[MAX_GUEST_VCPUS];
+/* Per vCPU: the space it is asked to drop, with the asker's number in the
+ * low bits (struct mm is 16-byte aligned), or 0. */
+static _Atomic uint64_t drop_request[MAX_GUEST_VCPUS];
+#define ASKER_MASK 15u
+_Static_assert(MAX_GUEST_VCPUS <= ASKER_MASK + 1, "a vCPU's number fits below a request's address");
 
 struct mm *current_mm(void)
 {
@@ -27,23 +34,28 @@ static void load(struct mm *next)
 void proc_serve_drops(void)
 {
 	unsigned me = hostif_vcpu();
-	struct mm *m = atomic_load(&drop_request[me]);
-	if (!m)
+	uint64_t req = atomic_load(&drop_request[me]);
+	if (!req)
 		return;
+	struct mm *m = (struct mm *)(uintptr_t)(req & ~(uint64_t)ASKER_MASK);
 	if (current_mm() == m)
 		load(&kernel_mm);
-	atomic_store(&drop_request[me], NULL);
+	atomic_store(&drop_request[me], 0);
+	hostif_kick((unsigned)(req & ASKER_MASK));
 }
 
 static void ask_drop(unsigned vcpu, struct mm *mm)
 {
-	struct mm *none = NULL;
-	while (!atomic_compare_exchange_weak(&drop_request[vcpu], &none, mm)) {
-		none = NULL;
-		proc_serve_drops();
+	uint64_t none = 0, req = (uint64_t)(uintptr_t)mm | hostif_vcpu();
+	while (!atomic_compare_exchange_weak(&drop_request[vcpu], &none, req)) {
+		none = 0;
+		proc_serve_drops();     /* its slot is taken: a moment, serving ours */
 	}
-	while (atomic_load(&mm->active) & (1u << vcpu))
+	hostif_kick(vcpu);
+	while (atomic_load(&mm->active) & (1u << vcpu)) {
 		proc_serve_drops();
+		hostif_wait_kick();
+	}
 }
 
 static void procs_take(void)
@@ -150,14 +162,18 @@ void proc_exit(struct proc *p)
 	procs_give();
 }
 
+/* A vCPU that lets go of a space on its own may leave an asker waiting for
+ * a kick (it saw our bit set before we cleared it): answer after loading. */
 void proc_switch(struct proc *p)
 {
 	load(&p->mm);
+	proc_serve_drops();
 }
 
 void proc_idle(void)
 {
 	load(&kernel_mm);
+	proc_serve_drops();
 }
 
 void proc_init(void)
@@ -166,6 +182,6 @@ void proc_init(void)
 		procs[i].used = false;
 	for (unsigned k = 0; k < MAX_GUEST_VCPUS; k++) {
 		loaded[k] = &kernel_mm;
-		atomic_store(&drop_request[k], NULL);
+		atomic_store(&drop_request[k], 0);
 	}
 }

@@ -173,7 +173,9 @@ static void ctxsw8_setup(unsigned ops) { (void)ops; ctxsw_setup_n(8); }
 static void ctxsw16_setup(unsigned ops) { (void)ops; ctxsw_setup_n(16); }
 
 /* Mixed, on 2 vCPUs: processes taken from a shared ring, so they migrate;
- * each turn touches pages, every fourth forks and exits a child. */
+ * each turn touches pages, every fourth forks and exits a child, every
+ * sixteenth begins with an exec (its space torn down while the other vCPU
+ * may still hold it: a cross-vCPU drop, os/proc.c). */
 #define MIXED_PROCS 8
 static _Atomic int mixed_busy[MIXED_PROCS];
 static _Atomic unsigned mixed_next, mixed_done;
@@ -209,6 +211,10 @@ static void mixed_run(unsigned vcpu, unsigned ops)
 	for (unsigned i = 0; i < ops; i++) {
 		unsigned slot;
 		struct proc *p = mixed_take(&slot);
+		if (i % 16 == 15) {
+			proc_exec(p, TEXT_PAGES);
+			vm_mmap(p, USER_MMAP + PAGE_SIZE, 16 * PAGE_SIZE, true, false);
+		}
 		proc_switch(p);
 		for (unsigned k = 0; k < 16; k++)
 			if (vm_touch(p, USER_MMAP + PAGE_SIZE * (1 + k), i, true))
@@ -241,7 +247,7 @@ const struct workload workloads[] = {
 	{ "ctxsw-4", "switch between 4 spaces", 1, 20000, ctxsw4_setup, ctxsw_run, ctxsw_teardown, true },
 	{ "ctxsw-8", "switch between 8 spaces", 1, 20000, ctxsw8_setup, ctxsw_run, ctxsw_teardown, true },
 	{ "ctxsw-16", "switch between 16 spaces", 1, 20000, ctxsw16_setup, ctxsw_run, ctxsw_teardown, true },
-	{ "mixed", "turn of a migrating process (touch 16 pages; fork+exit every 4th)", 2, 2000,
+	{ "mixed", "turn of a migrating process (touch 16 pages; fork+exit every 4th, exec every 16th)", 2, 2000,
 	  mixed_setup, mixed_run, ctxsw_teardown, true },
 };
 const unsigned nr_workloads = sizeof(workloads) / sizeof(workloads[0]);

@@ -175,6 +175,7 @@ void x86_run_workload(const struct start_info *si, const char *cmdline, bool nat
 	w->setup(ops);
 	if (w->vcpus > 1) {
 		x86_smp = true;
+		x86_kicks_start(w->vcpus);
 		x86_start_vcpus(w->vcpus, pfn_to_mfn(kernel_mm.pgd));
 	}
 	uint64_t before[NR_COUNTS], after[NR_COUNTS];

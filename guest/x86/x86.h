@@ -32,6 +32,9 @@ bool x86_hv_counts(uint64_t v[6], unsigned n);
 /* Start vCPUs 1 .. (n)-1 in x86_secondary, each on a stack of its own, on
  * the root (root). */
 void x86_start_vcpus(unsigned n, mfn_t root);
+/* Set kicks up (hostif.h) for vCPUs 0 .. (n)-1, before they start (the
+ * native kernel has none: a no-op). */
+void x86_kicks_start(unsigned n);
 /* Take this vCPU (not the first) off the CPU for good. */
 _Noreturn void x86_vcpu_down(void);
 

@@ -92,6 +92,68 @@ bool x86_hv_counts(uint64_t v[6], unsigned n)
 	return true;
 }
 
+/* --- kicks: an IPI port per vCPU (hostif.h) -------------------------------- */
+
+static uint32_t kick_port[MAX_GUEST_VCPUS];     /* 0: none set up */
+
+static long evtchn_op(unsigned cmd, void *arg)
+{
+	return xen_hypercall(HYPERVISOR_event_channel_op, cmd, (uint64_t)(uintptr_t)arg, 0, 0, 0);
+}
+
+void x86_kicks_start(unsigned n)
+{
+	static uint32_t ipi[2], unmask[1];      /* evtchn_bind_ipi, evtchn_unmask */
+	struct { uint16_t type, flags; uint32_t pad; uint64_t address; } cb = { 0, 0, 0,
+		(uint64_t)(uintptr_t)xen_upcall };        /* CALLBACKTYPE_event, for vCPU 0 */
+	if (xen_hypercall(HYPERVISOR_callback_op, 0, (uint64_t)(uintptr_t)&cb, 0, 0, 0))
+		hostif_panic("the event callback was refused");
+	for (unsigned k = 0; k < n; k++) {
+		ipi[0] = k;
+		if (evtchn_op(EVTCHNOP_bind_ipi, ipi))
+			hostif_panic("bind_ipi refused");
+		unmask[0] = ipi[1];
+		if (evtchn_op(EVTCHNOP_unmask, unmask))
+			hostif_panic("unmask of an IPI port refused");
+		kick_port[k] = ipi[1];
+	}
+}
+
+void hostif_kick(unsigned vcpu)
+{
+	static uint32_t send[MAX_GUEST_VCPUS][1];
+	uint32_t *s = send[hostif_vcpu()];
+	if (!kick_port[vcpu])
+		return;
+	s[0] = kick_port[vcpu];
+	if (evtchn_op(EVTCHNOP_send, s))
+		hostif_panic("a kick was refused");
+}
+
+/* Events stay masked but here: unmasked by SCHEDOP_block, which returns
+ * once one is pending, its upcall taken on the way out. */
+void hostif_wait_kick(void)
+{
+	if (!kick_port[hostif_vcpu()]) {
+		__builtin_ia32_pause();
+		return;
+	}
+	xen_hypercall(HYPERVISOR_sched_op, SCHEDOP_block, 0, 0, 0, 0);
+	xen_shared_info()->vcpu_info[hostif_vcpu()].evtchn_upcall_mask = 1;
+}
+
+void xen_upcall_taken(void)
+{
+	unsigned me = hostif_vcpu();
+	volatile struct shared_info *s = xen_shared_info();
+	xen_upcalls[me]++;
+	s->vcpu_info[me].evtchn_upcall_pending = 0;
+	__atomic_store_n(&s->vcpu_info[me].evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
+	uint32_t p = kick_port[me];
+	if (p)
+		__atomic_fetch_and(&s->evtchn_pending[p / 64], ~(1ull << (p % 64)), __ATOMIC_SEQ_CST);
+}
+
 /* --- more vCPUs ----------------------------------------------------------- */
 
 #define VCPU_STACK 32768
@@ -110,6 +172,7 @@ void xen_start_vcpu(unsigned k, mfn_t root)
 	for (unsigned i = 0; xen_trap_table[i].address; i++)
 		c.trap_ctxt[xen_trap_table[i].vector] = xen_trap_table[i];
 	c.ctrlreg[3] = mfn_x(root) << PAGE_SHIFT;
+	c.event_callback_eip = (uint64_t)(uintptr_t)xen_upcall;    /* masked until it waits for a kick */
 	c.flags = VGCF_in_kernel;
 	if (xen_hypercall(HYPERVISOR_vcpu_op, VCPUOP_initialise, k, (uint64_t)(uintptr_t)&c, 0, 0) ||
 	    xen_hypercall(HYPERVISOR_vcpu_op, VCPUOP_up, k, 0, 0, 0))
@@ -174,8 +237,7 @@ void xen_trap(unsigned vec, uint64_t *frame)
 {
 	struct xen_recover *r = &xen_recover[hostif_vcpu()];
 	if (vec == XEN_UPCALL) {
-		xen_upcalls[hostif_vcpu()]++;
-		xen_shared_info()->vcpu_info[hostif_vcpu()].evtchn_upcall_pending = 0;
+		xen_upcall_taken();
 		return;
 	}
 	if (r->rip) {

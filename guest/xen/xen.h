@@ -40,11 +40,13 @@ extern struct xen_recover xen_recover[MAX_GUEST_VCPUS];
 void xen_failsafe(void);
 extern uint64_t xen_failsafe_segs[4];
 
-/* The event callback (entry.S), taken as a trap of vector XEN_UPCALL: it
- * counts the upcall in xen_upcalls[vCPU] and clears the vCPU's
- * evtchn_upcall_pending, nothing else (no port is looked at). */
+/* The event callback (entry.S), taken as a trap of vector XEN_UPCALL, where
+ * xen_upcall_taken counts the upcall in xen_upcalls[vCPU] and clears the
+ * vCPU's evtchn_upcall_pending, its pending_sel and its kick port's pending
+ * bit (hostif.c); the kick's waiter looks at what it waited for itself. */
 #define XEN_UPCALL 254u
 void xen_upcall(void);
+void xen_upcall_taken(void);
 extern uint64_t xen_upcalls[MAX_GUEST_VCPUS];
 
 /* Our trap handlers (entry.S), ended by a zero address: what
