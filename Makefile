@@ -186,6 +186,7 @@ XEN_GUEST += guest/xen/entry.S
 XEN_GUEST += guest/xen/abi.c
 XEN_GUEST += guest/xen/abi_memory.c
 XEN_GUEST += guest/xen/attacks.c
+XEN_GUEST += guest/xen/churn.c
 XEN_GUEST += guest/xen/events.c
 XEN_GUEST += guest/xen/scenario.c
 XEN_GUEST += guest/xen/fuzz.c

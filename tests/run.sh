@@ -243,7 +243,7 @@ qemu_suite() {
 	expect 0 "qemu: every ABI rule answered as Xen answers it, hv goes on to a clean audit" \
 		"$bin" run --host qemu --abi all
 	# Hostile modes: every attempt refused as Xen refuses it, hv goes on.
-	for a in writable-pt written-frames foreign-frame reserved-slots bad-root bad-store hv-area sysret-hole bad-buffer vcpu-op cmpxchg-pt \
+	for a in writable-pt written-frames foreign-frame reserved-slots bad-root bad-store hv-area sysret-hole bad-buffer vcpu-op vcpu-churn cmpxchg-pt \
 		 flags-entry exit-checks compat-cs iret-rax ptwr-insns int-n trap-table umip long-work vm86-iret mov-ss \
 		 stale-tlb gdt ldt xstate evtchn timers runstate; do
 		expect 0 "qemu: attack $a refused, hv goes on to a clean audit" "$bin" run --host qemu --attack $a

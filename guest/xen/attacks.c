@@ -393,6 +393,7 @@ const struct attack_mode attack_modes_mmu[] = {
 	{ "sysret-hole", syscall_at_the_hole },
 	{ "bad-buffer", bad_buffers },
 	{ "vcpu-op", bad_vcpu_ops },
+	{ "vcpu-churn", vcpu_churn },
 	{ "cmpxchg-pt", cmpxchg_entries },
 };
 const unsigned nr_attack_modes_mmu = sizeof(attack_modes_mmu) / sizeof(attack_modes_mmu[0]);

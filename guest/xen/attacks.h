@@ -62,6 +62,8 @@ void xstate(void);
 void evtchn_mode(void);
 void timers_mode(void);
 void runstate_mode(void);
+/* vcpu-churn (churn.c). */
+void vcpu_churn(void);
 /* The memory_op rules (abi_memory.c). */
 void abi_memory(void);
 

@@ -281,11 +281,15 @@ void sched_up(struct vcpu *v)
 {
 	struct hv_vcpu *h = hv_vcpu(v);
 	spin_lock(&sched_lock);
-	if (!h->up && atomic_load(&h->on_cpu) < 0) {
+	if (!h->up) {
 		h->up = true;
-		h->cpu = v->id % smp_cpus_up;
-		sched_runstate(v, RUNSTATE_runnable);
-		tickle(v, false);
+		/* one taken down but not yet let go by its CPU runs on there, or
+		 * is queued again by release() once it is let go */
+		if (atomic_load(&h->on_cpu) < 0) {
+			h->cpu = v->id % smp_cpus_up;
+			sched_runstate(v, RUNSTATE_runnable);
+			tickle(v, false);
+		}
 	}
 	spin_unlock(&sched_lock);
 	sched_tick_start();
