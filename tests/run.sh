@@ -425,6 +425,12 @@ linux_suite() {
 		--cpus 4 --timeout 600
 	if grep -q "$LINUX_PASSED" $T/test.out && grep -q 'smp: Brought up 1 node, 4 CPUs' $T/test.out
 	then ok; else bad "linux: 4 vCPUs up on 4 CPUs and every self-check passed"; fi
+	# the Linux benchmark with a fork loop per CPU, natively and on hv
+	"$bin" bench linux --cpus 2 --reps 1 --json --kernel $k --initrd $i >$T/bench.json 2>$T/bench.log
+	if grep -q '"op":"forks"' $T/bench.json && grep -q '"scaling":{"cpus":2,"native":{"median":' $T/bench.json &&
+		grep -qE '"scaling":.*"hv":\{"median":(0\.[0-9]|[1-9])' $T/bench.json
+	then ok; else bad "linux: bench linux --cpus 2 gives the forks row and both sides' scaling"; tail -3 $T/bench.log; fi
+	expect 2 "linux: bench linux --cpus 9" "$bin" bench linux --cpus 9
 	# the same from an xl-style config file
 	printf 'kernel = "%s"\nramdisk = "%s"\nextra = "console=hvc0 pvmmu.test"\nmemory = 192\nvcpus = 1\nname = "t"\n' \
 		$k $i >$T/guest.cfg

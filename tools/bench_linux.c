@@ -25,8 +25,9 @@
 #define MAX_REPS 20
 
 static const char bench_linux_usage[] =
-	"usage: pvmmu bench linux [--host qemu|all] [--reps N] [--kernel FILE] [--initrd FILE]\n"
-	"                         [--memory MiB] [--timeout S] [--accel tcg|kvm] [--json]\n"
+	"usage: pvmmu bench linux [--host qemu|all] [--reps N] [--cpus N] [--kernel FILE]\n"
+	"                         [--initrd FILE] [--memory MiB] [--timeout S] [--accel tcg|kvm]\n"
+	"                         [--json]\n"
 	"\n"
 	"Boot the same Linux kernel and initramfs natively, on hv and (--host all)\n"
 	"on Xen 4.17, in turns, run the benchmark inside (pvmmu-linux bench) and\n"
@@ -35,6 +36,9 @@ static const char bench_linux_usage[] =
 	"default to build/linux/ (make linux).\n"
 	"\n"
 	"  --reps N     runs per side (default 3, 1..20)\n"
+	"  --cpus N     physical CPUs, and the guest's vCPUs, on every side (default\n"
+	"               1, 1..8); forks then runs a fork loop on each at once, and\n"
+	"               a line gives how many times one loop's rate that is\n"
 	"  --memory MiB guest memory (default 256)\n"
 	"  --timeout S  per run (default 600)\n"
 	"  --json       one JSON object: every figure, its spread and the machine\n";
@@ -49,6 +53,7 @@ static const struct op {
 } ops[] = {
 	{ "boot", "boot to /init", 2.0 },
 	{ "fork", "lat_proc fork", 1.5 },
+	{ "forks", "fork, every CPU", 0 },
 	{ "exec", "lat_proc exec", 1.4 },
 	{ "sh", "lat_proc shell", 1.3 },
 	{ "fault", "lat_pagefault", 1.6 },
@@ -58,6 +63,7 @@ static const struct op {
 	{ "syscall", "lat_syscall null", 0 },
 };
 #define NR_OPS (sizeof(ops) / sizeof(ops[0]))
+enum { OP_FORK = 1, OP_FORKS = 2 };
 
 struct run {
 	double start, us[NR_OPS];
@@ -147,6 +153,26 @@ static struct op_summary summarise(const struct opts *o, double t[NR_SIDES][NR_O
 	return m;
 }
 
+/* forks against fork, run by run: how many times one fork loop's rate the
+ * loops on every CPU reach together, on side (s). */
+static struct spread scaling(const struct opts *o, double t[NR_SIDES][NR_OPS][MAX_REPS], enum side s)
+{
+	return spread_of_ratios(t[s][OP_FORK], t[s][OP_FORKS], o->reps);
+}
+
+static void print_scaling(const struct opts *o, double t[NR_SIDES][NR_OPS][MAX_REPS])
+{
+	printf("a fork loop on each of the %u CPUs at once: ", o->q.cpus ? o->q.cpus : 1);
+	for (unsigned s = 0; s < NR_SIDES; s++) {
+		if (!o->side[s])
+			continue;
+		struct spread m = scaling(o, t, s);
+		printf("%s%.2fx (%.2f-%.2f) one loop's rate %s", s ? ", " : "", m.median, m.lo, m.hi,
+		       s == NATIVE ? "natively" : s == HV ? "on hv" : "on Xen");
+	}
+	printf("\n");
+}
+
 static void print_table(const struct opts *o, double t[NR_SIDES][NR_OPS][MAX_REPS], const struct run *hv)
 {
 	printf("%-8s %-17s", "op", "lmbench");
@@ -176,6 +202,7 @@ static void print_table(const struct opts *o, double t[NR_SIDES][NR_OPS][MAX_REP
 				 m.ratio[HV].median <= ops[i].target ? "met" : "MISSED");
 		printf(" %-12s %s\n", goal, hv->counts[i]);
 	}
+	print_scaling(o, t);
 	printf("(us: microseconds per operation inside the guest, boot: ms of the host's time to /init;\n"
 	       "medians of %u runs per side in turns; a/nat: the median of the ratios of each run to the\n"
 	       "native run of its round, spread: the lowest and highest of them; hv's work: counts per\n"
@@ -208,7 +235,13 @@ static void print_json(const struct opts *o, double t[NR_SIDES][NR_OPS][MAX_REPS
 		json_string(stdout, hv->counts[i]);
 		putchar('}');
 	}
-	printf("]}\n");
+	printf("],\"scaling\":{\"cpus\":%u", o->q.cpus ? o->q.cpus : 1);
+	for (unsigned s = 0; s < NR_SIDES; s++) {
+		struct spread m = scaling(o, t, s);
+		if (o->side[s])
+			json_spread(stdout, side_names[s], &m);
+	}
+	printf("}}\n");
 }
 
 static void add_rows(const struct opts *o, double t[NR_SIDES][NR_OPS][MAX_REPS], const struct run *hv,
@@ -266,6 +299,11 @@ static int parse(int argc, char **argv, struct opts *o)
 			if (strcmp(v, "tcg") && strcmp(v, "kvm"))
 				return cli_usage(bench_linux_usage, "--accel is tcg or kvm");
 			o->q.accel = v;
+		} else if (!strcmp(a, "--cpus")) {
+			if (!cli_number(v, &n) || n < 1 || n > QEMU_MAX_CPUS)
+				return cli_usage(bench_linux_usage, "--cpus needs a number from 1 to 8");
+			o->q.cpus = (unsigned)n;
+			o->lx.vcpus = n;
 		} else {
 			return cli_usage(bench_linux_usage, "unknown option");
 		}

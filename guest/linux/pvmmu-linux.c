@@ -18,7 +18,11 @@
  *   pvmmu-linux bench [OP]  what lmbench measures (OP alone, if named), per
  *                      operation in µs, one line each:
  *                      "pvmmu-linux-bench op=NAME us=X iters=N".
- *                        fork      fork + exit + wait (lat_proc fork)
+ *                        fork      fork + exit + wait (lat_proc fork), the
+ *                                  process and its children kept on CPU 0
+ *                        forks     the same on every CPU at once, each loop
+ *                                  kept on its CPU, per fork of them all (the
+ *                                  throughput of N workers)
  *                        exec      fork + execve of this program + wait (lat_proc exec)
  *                        sh        fork + /bin/sh -c 'exit' + wait (lat_proc shell)
  *                        fault     a page fault on a mapped file's page (lat_pagefault)
@@ -37,6 +41,7 @@
 #define _GNU_SOURCE
 #include <asm/ldt.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -104,17 +109,32 @@ static int fork_codes(unsigned n)
 	return ok;
 }
 
-/* A fork loop on every CPU the kernel has, at once (their page tables
- * pinned and unpinned side by side): each worker sees its (n) children's
- * exit codes, and the parent sees every worker's. */
+/* Keep this process, and the children it forks from now on, on CPU (cpu)
+ * (or, with -1, let them run on any). */
+static void pin_to(long cpu)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	for (long k = 0; k < CPU_SETSIZE; k++)
+		if (cpu < 0 ? k < sysconf(_SC_NPROCESSORS_ONLN) : k == cpu)
+			CPU_SET(k, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* A fork loop on every CPU the kernel has, at once, each worker and its
+ * children kept on a CPU of its own (their page tables pinned and unpinned
+ * side by side): each worker sees its (n) children's exit codes, and the
+ * parent sees every worker's. */
 static int parallel_forks(unsigned n)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	int ok = cpus >= 1;
 	for (long k = 0; k < cpus; k++) {
 		pid_t p = fork();
-		if (p == 0)
+		if (p == 0) {
+			pin_to(k);
 			_exit(fork_codes(n) ? 0 : 1);
+		}
 		ok &= p > 0;
 	}
 	for (long k = 0; k < cpus; k++) {
@@ -427,10 +447,19 @@ static void bench_proc(const char *self)
 	unsigned n = 300;
 	double t;
 	if (want("fork")) {
+		pin_to(0);              /* one CPU's loop: no child woken on another */
 		start_counts();
 		t = now_us();
 		fork_codes(n);
 		report("fork", (now_us() - t) / n, n);
+		pin_to(-1);
+	}
+	if (want("forks")) {
+		unsigned cpus = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+		start_counts();
+		t = now_us();
+		parallel_forks(n);
+		report("forks", (now_us() - t) / (n * cpus), n * cpus);
 	}
 	if (want("exec")) {
 		n = 150;
@@ -534,14 +563,15 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "test"))
 		return test(argv[0]);
 	if (argc > 1 && !strcmp(argv[1], "bench")) {
-		static const char *const ops[] = { "fork", "exec", "sh", "fault", "mmap", "ctx2", "ctx16", "syscall" };
+		static const char *const ops[] = { "fork", "forks", "exec", "sh", "fault", "mmap", "ctx2", "ctx16",
+						   "syscall" };
 		only = argc > 2 ? argv[2] : NULL;
 		bool known = !only;
 		for (unsigned i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
 			known |= only && !strcmp(only, ops[i]);
 		if (!known) {
-			fprintf(stderr, "pvmmu-linux: no benchmark operation '%s' (fork exec sh fault mmap ctx2 ctx16 syscall)\n",
-				only);
+			fprintf(stderr, "pvmmu-linux: no benchmark operation '%s' (fork forks exec sh fault mmap ctx2 ctx16 "
+					"syscall)\n", only);
 			return 2;
 		}
 		bench(argv[0]);
