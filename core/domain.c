@@ -60,7 +60,6 @@ struct domain *domain_create(struct machine *m, unsigned nr_vcpus)
 			v->in_multicall = false;
 			v->reason = NULL;
 			atomic_store(&v->shared, 0);
-			atomic_store(&v->last_drop, 0);
 			/* nothing cached yet: flushed as of now, which a drop
 			 * at this same tick still compares equal to (tlb.h) */
 			atomic_store(&v->flush_time, atomic_load(&m->tlb_clock));

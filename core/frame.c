@@ -114,7 +114,7 @@ static long get_type_first(struct vcpu *v, mfn_t mfn, uint64_t x, unsigned type,
 		n |= FW_VALIDATED;
 	atomic_store_explicit(w, n, memory_order_relaxed);
 	if (fw_type(x) != type)
-		tlb_before_type_change(v);
+		tlb_before_type_change(v, mfn);
 	if (type == FT_SEG_DESC && desc_validate_page(v, mfn)) {
 		atomic_store_explicit(w, x, memory_order_relaxed);
 		return -XEN_EINVAL;
@@ -221,7 +221,7 @@ void frame_put_type(struct vcpu *v, mfn_t mfn, bool ref)
 				put_type_last(v, mfn, x, ref);
 				break;
 			}
-			tlb_note_drop(v);
+			tlb_note_drop(vcpu_machine(v), mfn);
 		}
 		if (fw_update(v, w, &x, x - 1 - (ref ? FW_COUNT_ONE : 0)))
 			break;

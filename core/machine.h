@@ -89,7 +89,6 @@ struct vcpu {
 	/* Read by other vCPUs: atomics, on a line of their own. */
 	_Alignas(64) _Atomic uint32_t shared;   /* in shared count mode */
 	_Atomic uint64_t flush_time;            /* tlb clock at this vCPU's last full flush */
-	_Atomic uint64_t last_drop;             /* tlb clock at this vCPU's latest type-count drop */
 };
 
 struct domain {
@@ -123,6 +122,8 @@ struct machine {
 	uint16_t *progress;         /* per frame: entries of a partial or demoting table that
 				     * hold references (exclusive mode only) */
 	uint32_t *queue_next;       /* per frame: the devalidation queue's links, mfn + 1 */
+	_Atomic uint64_t *drop_time; /* per frame: tlb clock at its last type count drop to
+				      * zero (core/tlb.h) */
 	uint64_t preempt_budget;    /* entries of work per hypercall slice; 0: the default */
 	mfn_t m2p_start;            /* the m2p: contiguous hypervisor frames */
 	uint64_t m2p_frames;

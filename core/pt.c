@@ -169,13 +169,15 @@ static bool l1_get_excl(const struct machine *m, unsigned owner, uint64_t e)
 }
 
 /* The demote twin: drop an L1 entry's references when no pagetable
- * devalidation can follow (a writable frame, or a general reference).  The
- * caller has noted the drop for the TLB rule. */
-static void l1_put_excl(const struct machine *m, uint64_t e)
+ * devalidation can follow (a writable frame, or a general reference),
+ * noting a writable count's drop to zero for the TLB rule. */
+static void l1_put_excl(struct machine *m, uint64_t e)
 {
 	_Atomic uint64_t *w = &m->ft[mfn_x(pte_mfn(e))];
 	uint64_t x = atomic_load_explicit(w, memory_order_relaxed);
 	ASSERT(fw_count(x) >= 2 && (!(e & PTE_RW) || (fw_type(x) == FT_WRITABLE && fw_tc(x))));
+	if ((e & PTE_RW) && fw_tc(x) == 1)
+		tlb_note_drop(m, pte_mfn(e));
 	atomic_store_explicit(w, x - FW_COUNT_ONE - ((e & PTE_RW) ? 1 : 0), memory_order_relaxed);
 }
 
@@ -445,14 +447,12 @@ bool pt_demote_run(struct vcpu *v)
 		mfn_t mfn = queue_pop(v);
 		uint64_t x = frame_word(m, mfn);
 		ASSERT((x & FW_DEMOTING) && fw_tc(x) == 1);
-		if (fw_type(x) == FT_L1)
-			tlb_note_drop(v);
 		if (!demote_some(v, mfn, fw_type(x))) {
 			queue_push(v, mfn);
 			break;
 		}
 		/* the queue's type reference goes last */
-		tlb_note_drop(v);
+		tlb_note_drop(m, mfn);
 		x = frame_word(m, mfn);
 		atomic_store_explicit(&m->ft[mfn_x(mfn)], (x & ~FW_DEMOTING) - 1, memory_order_release);
 	}

@@ -3,14 +3,25 @@
 #include "env.h"
 #include "tlb.h"
 
+/* Tick before flushing: a drop that reads the clock before the tick is
+ * covered by the flush, one that reads it after compares equal and is
+ * flushed again, conservatively.  Two flushes of one vCPU that end in the
+ * other order leave the earlier tick: conservative too. */
+uint64_t tlb_tick(struct vcpu *u)
+{
+	return atomic_fetch_add(&vcpu_machine(u)->tlb_clock, 1) + 1;
+}
+
+void tlb_flushed(struct vcpu *u, uint64_t tick)
+{
+	atomic_store(&u->flush_time, tick);
+}
+
 void tlb_flush_vcpu(struct vcpu *u)
 {
-	/* Tick before flushing: a drop that reads the clock before the tick
-	 * is covered by this flush, one that reads it after compares equal
-	 * and is flushed again, conservatively. */
-	uint64_t t = atomic_fetch_add(&vcpu_machine(u)->tlb_clock, 1) + 1;
+	uint64_t t = tlb_tick(u);
 	env_flush_tlb(u);
-	atomic_store(&u->flush_time, t);
+	tlb_flushed(u, t);
 }
 
 void tlb_flush_for(struct vcpu *v, struct vcpu *u)
@@ -34,25 +45,20 @@ void tlb_invlpg_mask(struct domain *d, uint64_t mask, uint64_t va)
 			env_invlpg(&d->vcpus[k], va);
 }
 
-void tlb_note_drop(struct vcpu *v)
+void tlb_note_drop(struct machine *m, mfn_t mfn)
 {
 	/* A release store is enough: the count update that follows (a CAS in
 	 * shared mode, the release of exclusive mode) publishes it before
 	 * anyone can see the count at zero. */
-	uint64_t t = atomic_load_explicit(&vcpu_machine(v)->tlb_clock, memory_order_acquire);
-	if (atomic_load_explicit(&v->last_drop, memory_order_relaxed) != t)
-		atomic_store_explicit(&v->last_drop, t, memory_order_release);
+	uint64_t t = atomic_load_explicit(&m->tlb_clock, memory_order_acquire);
+	atomic_store_explicit(&m->drop_time[mfn_x(mfn)], t, memory_order_release);
 }
 
-void tlb_before_type_change(struct vcpu *v)
+void tlb_before_type_change(struct vcpu *v, mfn_t mfn)
 {
 	struct domain *d = v->d;
-	uint64_t need = 0;
+	uint64_t need = atomic_load_explicit(&vcpu_machine(v)->drop_time[mfn_x(mfn)], memory_order_acquire);
 
-	for (unsigned k = 0; k < d->nr_vcpus; k++) {
-		uint64_t t = atomic_load(&d->vcpus[k].last_drop);
-		need = t > need ? t : need;
-	}
 	for (unsigned k = 0; k < d->nr_vcpus; k++)
 		if (atomic_load(&d->vcpus[k].flush_time) <= need)
 			tlb_flush_for(v, &d->vcpus[k]);

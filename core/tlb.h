@@ -7,16 +7,19 @@
  * type; it becomes ours when the frame changes type, above all when a frame
  * once mapped writable becomes a pagetable.
  *
- * The rule (Xen's tlbflush clock, kept per vCPU instead of per frame): a
- * global clock ticks at every full flush; each vCPU records the tick of its
- * last full flush (flush_time).  Whoever drops a type count to zero first
- * records the clock in its own vCPU's last_drop, after the mappings are gone
- * and before the count reaches zero.  Before a frame changes type, every
- * vCPU of the domain whose flush_time is not later than the latest last_drop
- * of any vCPU of the domain is flushed.  Every translation of the frame that
- * could survive was made before its count dropped, hence before that
- * last_drop, hence is gone after the flush.  Only vCPUs that have not
- * flushed since are flushed.
+ * The rule (Xen's tlbflush clock and page timestamps): a global clock
+ * ticks at every full flush; each vCPU records the tick of its last full
+ * flush (flush_time), core's flushes and its host's own (a root loaded
+ * into cr3).  Whoever drops a frame's type count to zero records the clock
+ * in the frame's drop_time, after the mappings are gone and before the
+ * count reaches zero.  Before a frame changes type, every vCPU of the
+ * domain whose flush_time is not later than that frame's drop_time is
+ * flushed.  Every translation of the frame that could survive was made
+ * before its count dropped, hence before that drop_time, hence is gone
+ * after the flush.  Only vCPUs that have not flushed since that frame's
+ * drop are flushed: drops of other frames do not count.  Two drops to zero
+ * of one frame are ordered by the count rising in between, so the later
+ * one's tick is the one left.
  */
 #ifndef CORE_TLB_H
 #define CORE_TLB_H
@@ -25,6 +28,13 @@
 
 /* Flush every translation of vCPU (u) and advance its flush_time. */
 void tlb_flush_vcpu(struct vcpu *u);
+
+/* A flush of all of (u)'s TLB that its host makes on its own (hv loading a
+ * root into cr3, with no global translations): tlb_tick before it, then
+ * tlb_flushed with what tlb_tick gave once it is done, so that drops
+ * before it need not flush (u) again. */
+uint64_t tlb_tick(struct vcpu *u);
+void tlb_flushed(struct vcpu *u, uint64_t tick);
 
 /* The same, on behalf of vCPU (v), counted in v's statistics. */
 void tlb_flush_for(struct vcpu *v, struct vcpu *u);
@@ -36,12 +46,12 @@ void tlb_flush_mask(struct vcpu *v, uint64_t mask);
 /* Drop the translation of (va) on every vCPU of (d) in (mask). */
 void tlb_invlpg_mask(struct domain *d, uint64_t mask, uint64_t va);
 
-/* Record that (v) is about to drop a type count to zero. */
-void tlb_note_drop(struct vcpu *v);
+/* Record that the type count of frame (mfn) is about to drop to zero. */
+void tlb_note_drop(struct machine *m, mfn_t mfn);
 
-/* A frame of (v)'s domain is about to change type: flush every vCPU that
- * may still hold a translation from before the frame's last drop. */
-void tlb_before_type_change(struct vcpu *v);
+/* Frame (mfn) of (v)'s domain is about to change type: flush every vCPU
+ * that may still hold a translation from before the frame's last drop. */
+void tlb_before_type_change(struct vcpu *v, mfn_t mfn);
 
 /* All vCPUs of (d), as a mask. */
 static inline uint64_t tlb_all(const struct domain *d)

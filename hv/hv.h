@@ -356,6 +356,10 @@ uint64_t mem_direct_top(void);
 uint64_t *mem_hv_pte(uint64_t va);
 /* Load (root) as cr3 (flushing the TLB). */
 static inline void mem_load_root(mfn_t root) { write_cr3(mfn_x(root) << PAGE_SHIFT); }
+/* Load (root) of vCPU (v), running here, into cr3: a flush of all of v's
+ * TLB (no global pages), which core's flush clock is told of, so that it
+ * need not flush v again for what was dropped before (x86/mem.c). */
+void mem_load_guest_root(struct vcpu *v, mfn_t root);
 /* Where guest address (va) lands for vCPU (v), walking its current tables
  * as the MMU would for a ring-3 access: 0 and the machine address, or
  * -XEN_EFAULT if not present, not user, or (write) and not writable. */

@@ -219,6 +219,7 @@ struct sim *sim_create(const struct sim_options *o)
 	s->m->linear = host_table(o->frames * sizeof(*s->m->linear));
 	s->m->progress = host_table(o->frames * sizeof(*s->m->progress));
 	s->m->queue_next = host_table(o->frames * sizeof(*s->m->queue_next));
+	s->m->drop_time = host_table(o->frames * sizeof(*s->m->drop_time));
 	s->audit_scratch = malloc(audit_scratch_size(s->m));
 	s->mem = sim_mem = mem;
 	s->nr_hv = hv;
@@ -245,6 +246,7 @@ void sim_destroy(struct sim *s)
 	host_table_free(s->m->linear, s->m->nr_frames * sizeof(*s->m->linear));
 	host_table_free(s->m->progress, s->m->nr_frames * sizeof(*s->m->progress));
 	host_table_free(s->m->queue_next, s->m->nr_frames * sizeof(*s->m->queue_next));
+	host_table_free(s->m->drop_time, s->m->nr_frames * sizeof(*s->m->drop_time));
 	free(s->m);
 	free(s->audit_scratch);
 	free(s);

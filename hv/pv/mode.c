@@ -56,7 +56,7 @@ void pv_toggle_mode(struct vcpu *v)
 		wrmsr(MSR_KERNEL_GS, h->seg.gs_base_user);
 	}
 	h->user_mode = !h->user_mode;
-	mem_load_root(pv_root(v));
+	mem_load_guest_root(v, pv_root(v));
 	if (!h->user_mode && h->runstate_pending)
 		sched_runstate_copy(v);
 }

@@ -292,7 +292,7 @@ static void load_root(struct vcpu *v)
 	if (read_cr3() >> PAGE_SHIFT != mfn_x(root)) {     /* never INVALID_MFN */
 		if (mfn_eq(root, INVALID_MFN))
 			hv_crash_guest(v, "no pagetable loaded");
-		mem_load_root(root);
+		mem_load_guest_root(v, root);
 	}
 }
 

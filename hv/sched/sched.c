@@ -138,7 +138,7 @@ static void load(struct vcpu *v, struct regs *r)
 	bool segs_ok = pv_seg_load(v, asked);
 	pv_debugreg_load(v);
 	pc_set_tsc_aux(hv_vcpu(v)->tsc_aux);
-	mem_load_root(pv_root(v));
+	mem_load_guest_root(v, pv_root(v));
 	sched_runstate(v, RUNSTATE_running);
 	time_update_vcpu(v);
 	if (!segs_ok)

@@ -21,6 +21,7 @@
 #include "../../core/domain.h"
 #include "../../core/frame.h"
 #include "../../core/m2p.h"
+#include "../../core/tlb.h"
 #include "../hv.h"
 
 struct machine machine;
@@ -165,6 +166,7 @@ void mem_init(const struct hvm_start_info *si)
 	m->linear = table(m->nr_frames * sizeof(*m->linear));
 	m->progress = table(m->nr_frames * sizeof(*m->progress));
 	m->queue_next = table(m->nr_frames * sizeof(*m->queue_next));
+	m->drop_time = table(m->nr_frames * sizeof(*m->drop_time));
 	audit_scratch = table(audit_scratch_size(m));
 	mem_p2m_index_size = m->nr_frames / PT_ENTRIES + 1;
 	mem_p2m_index = table(mem_p2m_index_size * sizeof(mfn_t));
@@ -356,6 +358,13 @@ static void flush_remote(struct vcpu *v)
 	int on = runs_elsewhere(v);
 	if (on >= 0 && smp_flush((unsigned)on) && this_vcpu())
 		this_vcpu()->stats.flush_ipis++;
+}
+
+void mem_load_guest_root(struct vcpu *v, mfn_t root)
+{
+	uint64_t tick = tlb_tick(v);
+	mem_load_root(root);
+	tlb_flushed(v, tick);
 }
 
 /* At once, never on the way out: the old root must leave cr3 before the

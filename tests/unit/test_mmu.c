@@ -169,6 +169,27 @@ static void type_change_flushes_only_whom_it_must(void)
 	sim_destroy(s);
 }
 
+/* The flush clock is kept per frame, as Xen's page timestamps: a type
+ * change flushes a vCPU only for its own frame's last drop, not for a later
+ * drop of another frame. */
+static void type_change_flushes_only_for_its_frame(void)
+{
+	struct sim_domain *a;
+	struct sim *s = test_tree(32, &a);
+	struct vcpu *v0 = a->vcpus[0].v, *v1 = a->vcpus[1].v;
+	CHECK(hc_update(v1, a->p2m[3], 2, pte_make(a->p2m[9], PTE_P | PTE_RW | PTE_US)) == 0);
+	CHECK(hc_update(v0, a->p2m[3], 0, 0) == 0);        /* drop: frame 8's writable count 0 */
+	CHECK(hc_ext(v1, MMUEXT_NEW_BASEPTR, mfn_x(a->p2m[0])) == 0); /* v1 flushes after it */
+	CHECK(hc_update(v0, a->p2m[3], 2, 0) == 0);        /* a later drop, of frame 9 */
+	uint64_t t1 = atomic_load(&v1->flush_time);
+	CHECK(hc_ext(v0, MMUEXT_PIN_L1_TABLE, mfn_x(a->p2m[8])) == 0); /* frame 8 changes type */
+	CHECK(atomic_load(&v1->flush_time) == t1);
+	CHECK(hc_ext(v0, MMUEXT_PIN_L1_TABLE, mfn_x(a->p2m[9])) == 0); /* frame 9 does */
+	CHECK(atomic_load(&v1->flush_time) > t1);
+	check_audit(s, __func__);
+	sim_destroy(s);
+}
+
 static void fmt_formats(void)
 {
 	char buf[64];
@@ -188,5 +209,6 @@ void test_mmu(void)
 	nx_forbids_fetch();
 	multi_flushes_only_the_mask();
 	type_change_flushes_only_whom_it_must();
+	type_change_flushes_only_for_its_frame();
 	fmt_formats();
 }
