@@ -8,7 +8,8 @@
  *                 arguments from a pool of the interesting (our sandbox's
  *                 frames and entries, the kernel's root, frame 0, frames
  *                 beyond memory, hv's area, non-canonical and unmapped
- *                 addresses, read-only buffers, huge and preempted counts)
+ *                 addresses, read-only buffers, huge and preempted counts;
+ *                 memory_op's reservations and exchange built from them)
  *   stores        into the sandbox's tables through our read-only view of
  *                 them, in every form hv emulates
  *   instructions  privileged and odd ones, and random bytes, run with
@@ -295,10 +296,36 @@ static void vcpu_ops(struct rng *r, uint8_t *buf)
 	call(HYPERVISOR_vcpu_op, cmd, id, any_buffer(r, (uintptr_t)buf), 0);
 }
 
+/* memory_op's balloon and exchange: reservations (an exchange's two and
+ * its nr_exchanged) whose lists hold our frames (every one mapped, so none
+ * can go), frames not ours and addresses hv must refuse, orders past the
+ * limit, counts that do not match, other domains, address bits and NUMA
+ * nodes, and continuations' start extents. */
+static void memory_ops(struct rng *r, uint8_t *buf)
+{
+	static const unsigned cmds[] = { 0, 1, 6, 11 };    /* increase, decrease, populate, exchange */
+	struct reservation {
+		uint64_t start, nr;
+		uint32_t order, flags;
+		uint16_t domid, pad[3];
+	} *res = (void *)buf;
+	uint64_t *list = (uint64_t *)(uintptr_t)(buf + 1024);
+	for (unsigned i = 0; i < 64; i++)
+		list[i] = any_mfn(r);
+	for (unsigned k = 0; k < 2; k++)
+		res[k] = (struct reservation){ any_list(r, (uintptr_t)list), one_in(r, 2) ? below(r, 8) : any_count(r),
+					       (uint32_t)(one_in(r, 4) ? below(r, 24) : below(r, 3)),
+					       (uint32_t)(one_in(r, 4) ? next(r) : below(r, 48)),
+					       (uint16_t)(one_in(r, 8) ? next(r) : DOMID_SELF), { 0 } };
+	((uint64_t *)buf)[8] = one_in(r, 2) ? below(r, 3) : any_count(r);      /* nr_exchanged */
+	uint64_t cmd = cmds[below(r, 4)] | (one_in(r, 8) ? below(r, 4) << 6 : 0);
+	call(HYPERVISOR_memory_op, cmd, one_in(r, 8) ? any_buffer(r, (uintptr_t)buf) : (uintptr_t)buf, 0, 0);
+}
+
 static void other_calls(struct rng *r, uint8_t *buf)
 {
 	fill_random(r, buf, 256);
-	switch (below(r, 6)) {
+	switch (below(r, 7)) {
 	case 0:
 		/* what is written must be printable: the console is read */
 		call(HYPERVISOR_console_io, one_in(r, 2) ? CONSOLEIO_write : below(r, 4), below(r, 2),
@@ -325,6 +352,9 @@ static void other_calls(struct rng *r, uint8_t *buf)
 		     0, 0);
 		break;
 	}
+	case 5:
+		memory_ops(r, buf);
+		break;
 	default: {
 		uint64_t nr = below(r, 128);
 		/* not what could take the fuzzer's own state away: its frame,
