@@ -27,8 +27,9 @@
  *   and pae_extended_cr3 (the feature bit); the others are recorded.
  *
  * physdev_op(cmd, arg): set_iopl (0-3, else -EINVAL) sets the vCPU's
- *   virtual IOPL; set_iobitmap records the bitmap (at most 65536 ports,
- *   else -EINVAL), which hv does not consult: only the virtual IOPL opens
+ *   virtual IOPL; set_iobitmap takes a bitmap that starts where a guest
+ *   handle may and at most 65536 ports (else -EINVAL), which hv does not
+ *   consult: only the virtual IOPL opens
  *   ports, and no port is the domain's.  Everything else is -ENOSYS: hv
  *   has no physical IRQs (Xen takes pirq_eoi_gmfn from any domain, and
  *   answers irq_status_query for its pirqs).
@@ -55,8 +56,6 @@
 #define XENFEAT_direct_mapped              16
 
 #define VMASST_VALID    0x10000003full  /* types 0-5 and 32 (m2p_strict) */
-#define PHYSDEVOP_set_iopl     6
-#define PHYSDEVOP_set_iobitmap 7
 
 /* Copy the string (s) out as a zero-filled field of (len) bytes. */
 static long put_string(struct vcpu *v, uint64_t to, const char *s, size_t len)
@@ -151,8 +150,8 @@ long do_physdev_op(struct vcpu *v, const uint64_t a[6])
 		struct { uint64_t bitmap; uint32_t nr_ports; } b;
 		if (env_copy_from_guest(v, &b, a[1], 12))
 			return -XEN_EFAULT;
-		if (b.nr_ports > 65536 || !canonical(b.bitmap))
-			return -XEN_EINVAL;
+		if (!guest_addr_ok(b.bitmap) || b.nr_ports > 65536)
+			return -XEN_EINVAL;     /* Xen's guest_handle_okay: where it starts */
 		return 0;
 	}
 	default:

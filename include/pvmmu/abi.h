@@ -242,6 +242,11 @@ struct iret_context {
 #define EVTCHNOP_bind_vcpu        8
 #define EVTCHNOP_unmask           9
 
+/* physdev_op (arg: struct physdev_set_iopl { uint32 iopl }, struct
+ * physdev_set_iobitmap { uint64 bitmap; uint32 nr_ports }) */
+#define PHYSDEVOP_set_iopl     6
+#define PHYSDEVOP_set_iobitmap 7
+
 /* A vCPU's registers as Xen's x86-64 ABI lays them out. */
 struct cpu_user_regs {
 	uint64_t r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8;
