@@ -96,10 +96,12 @@ UNIT += hv/x86/priv.c
 UNIT += hv/dom/elf.c
 UNIT += tools/kernel.c
 
+# the PC under both ring-0 images
+PC := pc/pc.c pc/tsc.c pc/acpi.c pc/smp.c pc/ap.S
+
 HV += hv/main.c
 HV += hv/x86/entry.S
 HV += hv/x86/copy.S
-HV += hv/x86/ap.S
 HV += hv/x86/cpu.c
 HV += hv/x86/insn.c
 HV += hv/x86/priv.c
@@ -221,7 +223,7 @@ build/$(1)/pc/pvh-native.o: pc/pvh.S $$(HEADERS)
 	@$$(if $$(Q),echo "  AS [$(1)] $$< for native.elf")
 	$$(Q)$(2) $$(KFLAGS) -DPVH_HIGH_L4=272 -DPVH_HIGH_L3=0 -DPVH_MAIN=native_main -c $$< -o $$@
 
-$(1)_HV_OBJ := $$(call kobj,$(1),$$(CORE) $$(HV) pc/pc.c pc/tsc.c pc/acpi.c) build/$(1)/pc/pvh-hv.o
+$(1)_HV_OBJ := $$(call kobj,$(1),$$(CORE) $$(HV) $$(PC)) build/$(1)/pc/pvh-hv.o
 build/$(1)/hv.elf: hv/hv.ld $$($(1)_HV_OBJ)
 	@$$(if $$(Q),echo "  LD [$(1)] $$@")
 	$$(Q)$$(KLD) -T hv/hv.ld -o $$@ $$($(1)_HV_OBJ)
@@ -231,7 +233,7 @@ build/$(1)/guest.elf: guest/xen/guest.ld $$($(1)_XEN_OBJ)
 	@$$(if $$(Q),echo "  LD [$(1)] $$@")
 	$$(Q)$$(KLD) -T guest/xen/guest.ld -o $$@ $$($(1)_XEN_OBJ)
 
-$(1)_NATIVE_OBJ := $$(call kobj,$(1),$$(GUEST) $$(X86_GUEST) $$(NATIVE_GUEST) pc/pc.c pc/tsc.c core/fmt.c) \
+$(1)_NATIVE_OBJ := $$(call kobj,$(1),$$(GUEST) $$(X86_GUEST) $$(NATIVE_GUEST) $$(PC) core/fmt.c) \
                    build/$(1)/pc/pvh-native.o
 build/$(1)/native.elf: guest/native/native.ld $$($(1)_NATIVE_OBJ)
 	@$$(if $$(Q),echo "  LD [$(1)] $$@")

@@ -304,6 +304,8 @@ void apic_timer_start(void);
 void apic_eoi(void);
 uint32_t apic_id(void);
 void apic_send(uint32_t apic_id, uint32_t icr);
+/* This CPU's local APIC as pc/smp.c takes it. */
+struct pc_lapic apic_this(void);
 void apic_delay_us(uint64_t us);
 /* Set up the CPU running this as CPU (id), entries from ring 3 landing on
  * (stack): what cpu_init does for CPU 0 (x86/cpu.c). */

@@ -9,6 +9,7 @@
 #define PC_PC_H
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -76,6 +77,29 @@ static inline void pc_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 #define MSR_TSC_AUX 0xc0000103u
 bool pc_has_rdtscp(void);
 void pc_set_tsc_aux(uint32_t v);
+
+/* Starting another CPU (pc/smp.c, pc/ap.S).  The caller copies ap.S's
+ * 16-bit start (ap_real_where: its physical address and size) to
+ * PC_AP_TRAMPOLINE, below 1 MiB, and leaves the new CPU's stack in
+ * ap_boot_stack; the CPU climbs to long mode on pvh.S's boot tables and
+ * calls the image's ap_start64 there, which counts itself in.  (regs): the
+ * local APIC's page as the caller maps it; (tsc_khz): the TSC's rate. */
+#define PC_AP_TRAMPOLINE 0x8000u
+struct pc_lapic {
+	volatile uint32_t *regs;
+	uint64_t tsc_khz;
+};
+extern const uint64_t ap_real_where[2];
+extern uint64_t ap_boot_stack;
+_Noreturn void ap_start64(void);
+/* The physical address of this CPU's local APIC page. */
+uint64_t pc_lapic_base(void);
+/* Busy-wait (us) microseconds. */
+void pc_delay_us(const struct pc_lapic *l, uint64_t us);
+/* Send (icr) to the CPU with (apic_id), waiting for the delivery. */
+void pc_lapic_send(const struct pc_lapic *l, uint32_t apic_id, uint32_t icr);
+/* INIT-SIPI-SIPI to (apic_id): true once it counted itself in (*arrived). */
+bool pc_start_cpu(const struct pc_lapic *l, uint32_t apic_id, _Atomic unsigned *arrived);
 
 /* Stop the machine: QEMU's isa-debug-exit reports (code << 1) | 1; where
  * the device is absent, halt. */

@@ -207,6 +207,13 @@ qemu_suite() {
 	else bad "qemu: one vCPU on 4 CPUs sends no flush IPI"; tail -3 $T/qemu.log; fi
 	expect 2 "qemu: --cpus out of range" "$bin" run --host qemu --cpus 9
 	expect 2 "--cpus on the sim host" "$bin" run --host sim --cpus 2
+	# the native kernel gives each vCPU a CPU of its own where there are enough
+	for w in fork-exit-2 mixed; do
+		expect 0 "qemu: native $w on 2 CPUs, a vCPU on each" "$bin" run --host qemu --cpus 2 --workload $w --mode native \
+			--ops 40 --pages 16384
+		if grep -q '| native: 2 CPUs for 2 vCPUs, one each' $T/test.out; then ok
+		else bad "qemu: native $w started a CPU for its second vCPU"; fi
+	done
 	expect 0 "qemu: the native image boots and runs fork-exit" "$bin" run --host qemu --workload fork-exit --mode native --ops 3 --pages 16384
 	if grep -q '| pvmmu native: booting (PVH)' $T/test.out && ! grep -q '| hv:' $T/test.out; then ok
 	else bad "qemu: the native run is native.elf alone, without hv"; fi
@@ -260,12 +267,13 @@ qemu_suite() {
 	expect 0 "qemu: bench guest runs PV and native" "$bin" bench guest --host qemu --workload fault-storm --reps 1 --ops 64 --pages 16384
 	if grep -q '^fault-storm *lat_pagefault .*x .*1.00$' $T/test.out && grep -q 'accelerator tcg' $T/test.out; then ok
 	else bad "qemu: bench guest prints the ratio, the accelerator and the work counts"; fi
-	expect 0 "qemu: bench smp runs the three ways" "$bin" bench smp --reps 1 --ops 20
-	if grep -q '^scaling, 2 workers on 2 CPUs over 1 worker on 1 CPU: [0-9.]*x' $T/test.out &&
+	expect 0 "qemu: bench smp runs the five ways" "$bin" bench smp --reps 1 --ops 20
+	if grep -q '^scaling, 2 workers on 2 CPUs over 1 worker on 1 CPU: [0-9.]*x .* on hv' $T/test.out &&
+	   grep -q '^  [0-9.]*x ([0-9.]*-[0-9.]*) natively' $T/test.out &&
 	   grep -q '^per operation on 2 CPUs: [0-9.]* TLB flushes' $T/test.out; then ok
-	else bad "qemu: bench smp prints the scaling and the flushes"; fi
+	else bad "qemu: bench smp prints the scaling on hv and natively, and the flushes"; fi
 	expect 0 "qemu: bench smp --json" "$bin" bench smp --reps 1 --ops 20 --json
-	if grep -q '^{"benchmark":"smp","accel":"tcg","reps":1,"one_worker":{"median":[0-9.]*,.*"scaling":{"median":[0-9.]*,.*"flush_ipis_per_op":[0-9.]*,"machine":{"cpu"' $T/test.out
+	if grep -q '^{"benchmark":"smp","accel":"tcg","reps":1,"one_worker":{"median":[0-9.]*,.*"scaling":{"median":[0-9.]*,.*"native_scaling":{"median":[0-9.]*,.*"flush_ipis_per_op":[0-9.]*,"machine":{"cpu"' $T/test.out
 	then ok; else bad "qemu: bench smp --json output"; fi
 	expect 2 "bench smp --reps 0" "$bin" bench smp --reps 0
 	# The images as clang builds them: the same counts, the same refusals.

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pvmmu bench smp: what a second physical CPU gives a PV guest on hv.  The
- * guest kernel's fork+exit loop runs three ways under QEMU, in turns, the
- * order reversed every other round: one worker on one CPU (fork-exit,
- * -smp 1), two workers taking turns on one CPU (fork-exit-2, -smp 1), and
- * two workers side by side on two CPUs (fork-exit-2, -smp 2).  The figure
- * is throughput: operations of all workers per second.  Scaling is the
- * two-CPU run over the one-worker run of its round, the median of the
- * rounds with their spread; beside it the TLB flushes and the flush IPIs
- * each operation cost on two CPUs.
+ * pvmmu bench smp: what a second physical CPU gives a PV guest on hv,
+ * against what it gives the same kernel natively.  The guest kernel's
+ * fork+exit loop runs five ways under QEMU, in turns, the order reversed
+ * every other round: on hv one worker on one CPU (fork-exit, -smp 1), two
+ * workers taking turns on one CPU (fork-exit-2, -smp 1) and two workers
+ * side by side on two CPUs (fork-exit-2, -smp 2); natively (native.elf)
+ * one worker on one CPU and two on two CPUs, each on a CPU of its own.
+ * The figure is throughput: operations of all workers per second.  Scaling
+ * is the two-CPU run over the one-worker run of its round, the median of
+ * the rounds with their spread, on hv and natively; beside it the TLB
+ * flushes and the flush IPIs each operation cost on hv on two CPUs.
  */
 #include <stdio.h>
 #include <string.h>
@@ -24,9 +26,11 @@ static const char bench_smp_usage[] =
 	"usage: pvmmu bench smp [--accel tcg|kvm] [--reps N] [--ops N] [--timeout S] [--json]\n"
 	"\n"
 	"Run the guest kernel's fork+exit loop on hv: one worker on one CPU, two\n"
-	"workers in turns on one CPU, two workers on two CPUs, in turns, and print\n"
-	"the throughput of each, the two-CPU run over the one-worker run (the\n"
-	"scaling) with its spread, and the flushes and flush IPIs per operation.\n"
+	"workers in turns on one CPU, two workers on two CPUs; and natively: one\n"
+	"worker on one CPU, two on two CPUs; in turns, and print the throughput\n"
+	"of each, the two-CPU run over the one-worker run (the scaling) on hv and\n"
+	"natively with their spreads, and hv's flushes and flush IPIs per\n"
+	"operation.\n"
 	"\n"
 	"  --accel A     QEMU's accelerator: tcg (default, multi-threaded with two\n"
 	"                CPUs) or kvm\n"
@@ -38,16 +42,20 @@ static const char bench_smp_usage[] =
 	"Exit status: 0 if every run finished cleanly (target met or not), 1 if\n"
 	"one did not, 2 for a bad command line.\n";
 
-/* The three ways, as workload and CPUs. */
+/* The five ways, as workload, mode and CPUs. */
 static const struct way {
 	const char *name, *workload, *json;
+	enum guest_mode mode;
 	unsigned cpus;
 } ways[] = {
-	{ "1 worker, 1 CPU", "fork-exit", "one_worker", 1 },
-	{ "2 workers in turns, 1 CPU", "fork-exit-2", "two_workers_one_cpu", 1 },
-	{ "2 workers, 2 CPUs", "fork-exit-2", "two_workers_two_cpus", 2 },
+	{ "1 worker, 1 CPU", "fork-exit", "one_worker", MODE_PV, 1 },
+	{ "2 workers in turns, 1 CPU", "fork-exit-2", "two_workers_one_cpu", MODE_PV, 1 },
+	{ "2 workers, 2 CPUs", "fork-exit-2", "two_workers_two_cpus", MODE_PV, 2 },
+	{ "native: 1 worker, 1 CPU", "fork-exit", "native_one_worker", MODE_NATIVE, 1 },
+	{ "native: 2 workers, 2 CPUs", "fork-exit-2", "native_two_workers_two_cpus", MODE_NATIVE, 2 },
 };
 #define NR_WAYS (sizeof(ways) / sizeof(ways[0]))
+enum { HV_ONE = 0, HV_TWO = 2, NATIVE_ONE = 3, NATIVE_TWO = 4 };
 
 struct runs {
 	double rate[NR_WAYS][MAX_REPS];
@@ -62,7 +70,7 @@ static int round_of(const struct qemu_opts *base, unsigned ops, unsigned k, stru
 		struct qemu_opts q = *base;
 		struct guest_result *r = &x->last[w];
 		q.cpus = ways[w].cpus;
-		if (qemu_run_workload(&q, workload_find(ways[w].workload), MODE_PV, 65536, ops, r) ||
+		if (qemu_run_workload(&q, workload_find(ways[w].workload), ways[w].mode, 65536, ops, r) ||
 		    r->seconds <= 0) {
 			fprintf(stderr, "pvmmu: bench smp: %s failed: %s\n", ways[w].name, r->audit_msg);
 			return 1;
@@ -79,8 +87,9 @@ static double per(uint64_t n, uint64_t ops)
 
 static void print(const struct qemu_opts *q, unsigned reps, bool json, const struct runs *x)
 {
-	const struct guest_result *two = &x->last[NR_WAYS - 1];
-	struct spread scale = spread_of_ratios(x->rate[NR_WAYS - 1], x->rate[0], reps);
+	const struct guest_result *two = &x->last[HV_TWO];
+	struct spread scale = spread_of_ratios(x->rate[HV_TWO], x->rate[HV_ONE], reps);
+	struct spread native = spread_of_ratios(x->rate[NATIVE_TWO], x->rate[NATIVE_ONE], reps);
 	if (json) {
 		printf("{\"benchmark\":\"smp\",\"accel\":\"%s\",\"reps\":%u", q->accel, reps);
 		for (unsigned w = 0; w < NR_WAYS; w++) {
@@ -88,20 +97,22 @@ static void print(const struct qemu_opts *q, unsigned reps, bool json, const str
 			json_spread(stdout, ways[w].json, &s);
 		}
 		json_spread(stdout, "scaling", &scale);
+		json_spread(stdout, "native_scaling", &native);
 		printf(",\"target\":%.1f,\"flushes_per_op\":%.3f,\"flush_ipis_per_op\":%.3f,\"machine\":",
 		       SCALING_TARGET, per(two->counts.flushes, two->ops), per(two->counts.flush_ipis, two->ops));
 		json_machine(stdout);
 		printf("}\n");
 		return;
 	}
-	printf("fork+exit on hv, operations per second of all workers (accelerator %s, %u rounds)\n",
+	printf("fork+exit on hv and natively, operations per second of all workers (accelerator %s, %u rounds)\n",
 	       q->accel, reps);
 	for (unsigned w = 0; w < NR_WAYS; w++) {
 		struct spread s = spread_of(x->rate[w], reps);
 		printf("  %-28s %8.0f  (%.0f-%.0f)\n", ways[w].name, s.median, s.lo, s.hi);
 	}
-	printf("scaling, 2 workers on 2 CPUs over 1 worker on 1 CPU: %.2fx (%.2f-%.2f), target %.1fx\n",
-	       scale.median, scale.lo, scale.hi, SCALING_TARGET);
+	printf("scaling, 2 workers on 2 CPUs over 1 worker on 1 CPU: %.2fx (%.2f-%.2f) on hv, target %.1fx;\n"
+	       "  %.2fx (%.2f-%.2f) natively\n",
+	       scale.median, scale.lo, scale.hi, SCALING_TARGET, native.median, native.lo, native.hi);
 	printf("per operation on 2 CPUs: %.2f TLB flushes, %.2f of them IPIs to the other CPU\n",
 	       per(two->counts.flushes, two->ops), per(two->counts.flush_ipis, two->ops));
 }

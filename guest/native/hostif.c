@@ -73,18 +73,24 @@ uint64_t native_trap(unsigned vec, uint64_t *frame, uint64_t rsp)
 }
 
 /* The GDT (flat ring-0 code and data) and the IDT (vectors 0-47, each an
- * interrupt gate to its stub in entry.S, 16 bytes apart). */
-void native_cpu_init(void)
+ * interrupt gate to its stub in entry.S, 16 bytes apart), one for every CPU. */
+static const uint64_t gdt[3] = { 0, 0x00af9a000000ffffull, 0x00cf92000000ffffull };
+static struct idt_gate idt[48] __attribute__((aligned(16)));
+
+void native_cpu_load(void)
 {
-	static const uint64_t gdt[3] = { 0, 0x00af9a000000ffffull, 0x00cf92000000ffffull };
-	static struct idt_gate idt[48] __attribute__((aligned(16)));
-	extern const char native_stubs[];
-	for (unsigned v = 0; v < 48; v++)
-		idt[v] = pc_idt_gate((uint64_t)(uintptr_t)native_stubs + 16 * v, KERNEL_CS, 0, 0);
 	struct {
 		uint16_t limit;
 		uint64_t base;
 	} __attribute__((packed)) i = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
 	pc_load_gdt(gdt, sizeof(gdt), KERNEL_CS, KERNEL_DS);
 	__asm__ volatile("lidt %0" :: "m"(i) : "memory");
+}
+
+void native_cpu_init(void)
+{
+	extern const char native_stubs[];
+	for (unsigned v = 0; v < 48; v++)
+		idt[v] = pc_idt_gate((uint64_t)(uintptr_t)native_stubs + 16 * v, KERNEL_CS, 0, 0);
+	native_cpu_load();
 }

@@ -6,7 +6,8 @@
  *
  *   start.c   the memory layout a domain builder would leave, then the run
  *   hostif.c  cr3, invlpg, the console, our GDT, IDT and exceptions
- *   vcpus.c   more vCPUs, as contexts on the one CPU, as hv runs them
+ *   vcpus.c   more vCPUs: each on a CPU of its own where the machine has
+ *             enough, else as contexts on the one CPU, as hv runs them
  *   entry.S   the exception and interrupt stubs
  */
 #ifndef GUEST_NATIVE_H
@@ -15,9 +16,15 @@
 #include "../../pc/pc.h"
 #include "../x86/x86.h"
 
-/* Load our own GDT and IDT (the boot ones live in identity-mapped memory
- * we are about to unmap). */
+/* Build our own GDT and IDT and load them (the boot ones live in
+ * identity-mapped memory we are about to unmap); load them on another CPU. */
 void native_cpu_init(void);
+void native_cpu_load(void);
+
+/* vcpus.c: with (vcpus) vCPUs asked for, start that many CPUs less one if
+ * the firmware lists enough (the RSDP at (rsdp)), each parked until its
+ * vCPU starts; while the boot tables still map the low 4 GiB. */
+void native_smp_boot(uint64_t rsdp, unsigned vcpus);
 
 #define KERNEL_CS 0x08u
 #define KERNEL_DS 0x10u

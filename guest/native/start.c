@@ -139,6 +139,7 @@ _Noreturn void native_main(uint64_t start_info)
 		pc_exit(1);
 	}
 	build(&l);
+	native_smp_boot(si->rsdp_paddr, x86_vcpus(cmdline));
 	native_cpu_init();
 	native_load_cr3(l.l4 << PAGE_SHIFT);
 	pc_set_tsc_aux(0);

@@ -1,6 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * More vCPUs without a hypervisor: contexts on the one CPU, run the way hv
+ * More vCPUs without a hypervisor.  Where the firmware lists a CPU for each
+ * (QEMU's -smp), each vCPU gets one: the CPUs are started at boot, while the
+ * boot tables still map the local APIC and the ACPI tables, and each parks
+ * (spinning) until x86_start_vcpus lets its vCPU go on the kernel's root,
+ * with our GDT and IDT, interrupts off, its number in TSC_AUX.  A kernel
+ * on several CPUs flushes only its own TLB: the workloads never change a
+ * space while another CPU runs in it (a process runs on one vCPU at a time,
+ * and a switch to it reloads cr3), as hv's guests do not need either.
+ *
+ * Otherwise contexts on the one CPU, run the way hv
  * runs its vCPUs (hv/sched.c), so that PV and native compare alike.  Each
  * context has a stack of its own; one not running is its stack pointer, at
  * a frame entry.S saved (registers, vector, error code, the CPU's frame).
@@ -10,6 +19,7 @@
  * starts; one preempted inside a spinlock leaves the others spinning until
  * the next tick, which is slow but correct.
  */
+#include "../../pc/acpi.h"
 #include "native.h"
 
 #define STACK 32768
@@ -23,10 +33,60 @@ static struct context ctx[MAX_GUEST_VCPUS];
 static uint8_t stacks[MAX_GUEST_VCPUS][STACK] __attribute__((aligned(16)));
 static unsigned nr = 1, cur;
 
+/* A CPU per vCPU: those parked, and what lets each go. */
+static bool smp;
+uint64_t ap_boot_stack;                 /* read by pc/ap.S */
+static unsigned ap_next;
+static _Atomic unsigned ap_arrived;
+static _Atomic uint64_t ap_root[MAX_GUEST_VCPUS];    /* 0 while parked */
+
 void native_load_cr3(uint64_t cr3)
 {
-	ctx[cur].cr3 = cr3;
+	if (!smp)
+		ctx[cur].cr3 = cr3;
 	write_cr3(cr3);
+}
+
+static const uint8_t *identity(uint64_t pa, size_t len)
+{
+	return pa && pa + len <= (4ull << 30) && pa + len > pa ? (const uint8_t *)(uintptr_t)pa : NULL;
+}
+
+void native_smp_boot(uint64_t rsdp, unsigned vcpus)
+{
+	static uint32_t ids[ACPI_MAX_CPUS];
+	unsigned n = vcpus > 1 ? acpi_find_cpus(rsdp, identity, ids) : 0;
+	if (n < vcpus || !pc_has_rdtscp())
+		return;                         /* contexts on the one CPU */
+	struct pc_lapic l = { (volatile uint32_t *)(uintptr_t)pc_lapic_base(), pc_tsc_khz() };
+	uint32_t self = l.regs[0x20 / 4] >> 24;
+	memcpy((void *)(uintptr_t)PC_AP_TRAMPOLINE, (const void *)(uintptr_t)ap_real_where[0], ap_real_where[1]);
+	unsigned up = 1;
+	for (unsigned i = 0; i < n && up < vcpus; i++) {
+		if (ids[i] == self)
+			continue;
+		ap_boot_stack = (uint64_t)(uintptr_t)(stacks[up] + STACK);
+		ap_next = up;
+		if (!pc_start_cpu(&l, ids[i], &ap_arrived))
+			break;
+		up++;
+	}
+	smp = up == vcpus;
+	printk("native: %u CPU%s for %u vCPUs%s\n", up, up == 1 ? "" : "s", vcpus,
+	       smp ? ", one each" : "; they take turns on the first");
+}
+
+_Noreturn void ap_start64(void)
+{
+	unsigned k = ap_next;
+	atomic_fetch_add(&ap_arrived, 1);
+	uint64_t root;
+	while (!(root = atomic_load(&ap_root[k])))
+		__asm__ volatile("pause");
+	native_cpu_load();
+	pc_set_tsc_aux(k);
+	write_cr3(root);
+	x86_secondary();
 }
 
 /* A new context's stack: what trap_common pops (15 registers, vector,
@@ -52,6 +112,11 @@ void x86_kicks_start(unsigned n)
 
 void x86_start_vcpus(unsigned n, mfn_t root)
 {
+	if (smp) {
+		for (unsigned k = 1; k < n; k++)
+			atomic_store(&ap_root[k], mfn_x(root) << PAGE_SHIFT);
+		return;
+	}
 	if (!pc_has_rdtscp())
 		hostif_panic("more vCPUs need rdtscp, to tell them apart");
 	ctx[0] = (struct context){ 0, read_cr3(), true };
@@ -80,7 +145,10 @@ uint64_t native_tick(uint64_t rsp)
 
 _Noreturn void x86_vcpu_down(void)
 {
+	if (smp)
+		for (;;)
+			__asm__ volatile("cli; hlt");
 	ctx[cur].up = false;
 	for (;;)
-		__asm__ volatile("hlt");
+		__asm__ volatile("hlt");        /* the tick takes us away */
 }

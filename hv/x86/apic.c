@@ -13,19 +13,15 @@
  */
 #include "../hv.h"
 
-#define LAPIC_BASE_MSR  0x1bu
 #define LAPIC_ID        0x020u
 #define LAPIC_TPR       0x080u
 #define LAPIC_EOI       0x0b0u
 #define LAPIC_SVR       0x0f0u
-#define LAPIC_ICR_LO    0x300u
-#define LAPIC_ICR_HI    0x310u
 #define LAPIC_LVT_TIMER 0x320u
 #define LAPIC_TIMER_ICR 0x380u
 #define LAPIC_TIMER_CCR 0x390u
 #define LAPIC_TIMER_DCR 0x3e0u
 #define SVR_ENABLE      (1u << 8)
-#define ICR_BUSY        (1u << 12)
 #define LVT_MASKED      (1u << 16)
 #define LVT_PERIODIC    (1u << 17)
 #define DCR_DIV16       0x3u
@@ -35,14 +31,18 @@ static uint32_t timer_per_tick;     /* APIC timer counts per tick: the same cloc
 
 static volatile uint32_t *reg(unsigned r)
 {
-	return (volatile uint32_t *)maddr_virt((rdmsr(LAPIC_BASE_MSR) & ~0xfffull & PTE_ADDR_MASK) + r);
+	return (volatile uint32_t *)maddr_virt(pc_lapic_base() + r);
+}
+
+struct pc_lapic apic_this(void)
+{
+	return (struct pc_lapic){ reg(0), time_tsc_khz() };
 }
 
 void apic_delay_us(uint64_t us)
 {
-	uint64_t end = rdtsc() + us * time_tsc_khz() / 1000;
-	while (rdtsc() < end)
-		__asm__ volatile("pause");
+	struct pc_lapic l = apic_this();
+	pc_delay_us(&l, us);
 }
 
 uint32_t apic_id(void)
@@ -52,10 +52,8 @@ uint32_t apic_id(void)
 
 void apic_send(uint32_t apic_id, uint32_t icr)
 {
-	*reg(LAPIC_ICR_HI) = apic_id << 24;
-	*reg(LAPIC_ICR_LO) = icr;
-	for (unsigned k = 0; k < 1000 && (*reg(LAPIC_ICR_LO) & ICR_BUSY); k++)
-		apic_delay_us(1);
+	struct pc_lapic l = apic_this();
+	pc_lapic_send(&l, apic_id, icr);
 }
 
 void apic_eoi(void)

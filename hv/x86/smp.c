@@ -5,8 +5,8 @@
  *
  * Starting them.  They are the enabled local APICs the firmware's MADT
  * lists (pc/acpi.c, read through the direct map).  Each other CPU is
- * started by INIT-SIPI-SIPI (x86/apic.c), one at a time: the 16-bit start
- * of x86/ap.S is copied to AP_TRAMPOLINE (the SIPI names its page), the
+ * started by INIT-SIPI-SIPI (pc/smp.c), one at a time: the 16-bit start
+ * of pc/ap.S is copied to PC_AP_TRAMPOLINE (the SIPI names its page), the
  * CPU climbs to long mode on the boot tables and enters ap_start64 on the
  * stack left in ap_boot_stack, sets itself up as cpu.c sets up the
  * bootstrap CPU (its own GDT, TSS, stacks, local APIC, gs on its struct
@@ -40,16 +40,11 @@
 #include "../../pc/acpi.h"
 #include "../hv.h"
 
-#define AP_TRAMPOLINE   0x8000u     /* below 1 MiB: the SIPI vector is its page */
 #define ICR_FIXED       0x00004000u /* fixed delivery, level assert, vector in bits 0-7 */
-#define ICR_INIT        0x00004500u /* INIT, level assert */
-#define ICR_STARTUP     0x00004600u /* start-up, vector in bits 0-7 */
-
-extern const uint64_t ap_real_where[2];     /* ap.S: its physical address, its size */
 
 static uint32_t cpu_apic_ids[ACPI_MAX_CPUS];
 unsigned smp_cpus_found, smp_cpus_up = 1;
-uint64_t ap_boot_stack;             /* read by ap.S: the next CPU's stack */
+uint64_t ap_boot_stack;             /* read by pc/ap.S: the next CPU's stack */
 static unsigned ap_next;            /* and its number */
 static _Atomic unsigned ap_arrived;
 static uint8_t ap_stacks[SMP_MAX_CPUS][16384] __attribute__((aligned(16)));
@@ -64,18 +59,10 @@ static const uint8_t *direct(uint64_t pa, size_t len)
 /* Start the CPU with (apic_id) as CPU (id): true when it said it is up. */
 static bool start_cpu(unsigned id, uint32_t apic_id)
 {
-	unsigned before = atomic_load(&ap_arrived);
+	struct pc_lapic l = apic_this();
 	ap_boot_stack = (uintptr_t)ap_stacks[id] + sizeof(ap_stacks[id]);
 	ap_next = id;
-	apic_send(apic_id, ICR_INIT);
-	apic_delay_us(10000);
-	for (unsigned k = 0; k < 2 && atomic_load(&ap_arrived) == before; k++) {
-		apic_send(apic_id, ICR_STARTUP | (AP_TRAMPOLINE >> 12));
-		apic_delay_us(200);
-	}
-	for (unsigned k = 0; k < 1000 && atomic_load(&ap_arrived) == before; k++)
-		apic_delay_us(100);              /* up to 100 ms */
-	return atomic_load(&ap_arrived) != before;
+	return pc_start_cpu(&l, apic_id, &ap_arrived);
 }
 
 /* This CPU is up as CPU (id). */
@@ -86,7 +73,6 @@ static void cpu_up(unsigned id)
 	pcpus[id].up = true;
 }
 
-_Noreturn void ap_start64(void);
 _Noreturn void ap_start64(void)
 {
 	unsigned id = ap_next;
@@ -109,7 +95,7 @@ void smp_init(uint64_t rsdp)
 	}
 	if (smp_cpus_found == 1)
 		return;
-	memcpy(maddr_virt(AP_TRAMPOLINE), maddr_virt(ap_real_where[0]), ap_real_where[1]);
+	memcpy(maddr_virt(PC_AP_TRAMPOLINE), maddr_virt(ap_real_where[0]), ap_real_where[1]);
 	uint32_t self = pcpus[0].apic_id;
 	for (unsigned i = 0, id = 1; i < smp_cpus_found; i++) {
 		if (cpu_apic_ids[i] == self)

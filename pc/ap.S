@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Where a CPU started by INIT-SIPI-SIPI begins (x86/smp.c).  The SIPI
+ * Where a CPU started by INIT-SIPI-SIPI begins (pc/smp.c).  The SIPI
  * vector names a page below 1 MiB: ap_real (16-bit, position-independent:
  * it finds itself through %cs) is copied there.  It loads a GDT of its own
  * page, enters protected mode and jumps to ap_prot32 in .boot.text (linked
  * and loaded at its physical address), which turns on long mode on the
- * boot tables pvh.S built (the first 4 GiB one to one, hv's text high) and
- * jumps high to ap_start64 on the stack smp.c left in ap_boot_stack.
+ * boot tables pvh.S built (the first 4 GiB one to one, the image high) and
+ * jumps high to the image's ap_start64 on the stack left in ap_boot_stack.
  */
 	.section .boot.text, "ax"
 	.code16
@@ -36,7 +36,7 @@ ap_gdtr:
 	.long 0
 ap_real_end:
 
-	/* for smp.c, linked high: where the 16-bit start is, and its size */
+	/* linked high: where the 16-bit start is, and its size (pc.h) */
 	.section .rodata
 	.p2align 3
 	.globl ap_real_where
