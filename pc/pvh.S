@@ -94,7 +94,7 @@ boot64:
 
 	.section .boot.data, "aw"
 	.p2align 12
-	.globl boot_pml4                /* the APs' way to long mode (hv/x86/ap.S) */
+	.globl boot_pml4                /* the APs' way to long mode (pc/ap.S) */
 boot_pml4:	.fill 512, 8, 0
 boot_pdpt:	.fill 512, 8, 0
 boot_pdpt_high:	.fill 512, 8, 0
