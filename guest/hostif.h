@@ -61,7 +61,7 @@ void hostif_native_flush(void);
  * hostif_kick: wake vCPU (vcpu) if it waits in hostif_wait_kick, or make
  * its next wait return at once (a kick is never lost).  hostif_wait_kick:
  * wait until this vCPU is kicked (or spuriously); where vCPUs cannot be
- * woken (the sim's threads, the native kernel's contexts, a run that has
+ * woken (the sim's threads, the native kernel's vCPUs, a run that has
  * not set kicks up), the kick does nothing and the wait is a pause, so the
  * caller's loop spins. */
 void hostif_kick(unsigned vcpu);

@@ -29,7 +29,7 @@ void hostif_native_flush(void)
 	write_cr3(read_cr3());
 }
 
-/* Contexts switched by the timer, not woken: the waits spin. */
+/* No event channels to wake a vCPU with (on its own CPU or a context): the waits spin. */
 void hostif_kick(unsigned vcpu)
 {
 	(void)vcpu;
