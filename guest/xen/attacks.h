@@ -67,11 +67,13 @@ void vcpu_churn(void);
 /* The memory_op rules (abi_memory.c). */
 void abi_memory(void);
 
-/* vCPU 1's loop: run the jobs vCPU 0 posts, one at a time. */
+/* vCPU 1's loop: run the jobs vCPU 0 posts, one at a time (on vCPUs a
+ * stress run started, its workload instead: stress.c). */
 void attack_secondary_main(void);
-/* Run (fn) on vCPU 1.  Attack runs have vcpus=6, and every mode runs in
- * one boot with --attack all: vCPU 1 takes jobs, the others stay down for
- * the modes that initialise one (2 vcpu-op, 3 long-work, 4 and 5 xstate). */
+/* Run (fn) on vCPU 1.  Attack runs have vcpus=6 (8 in a stress run), and
+ * every mode runs in one boot with --attack all: vCPU 1 takes jobs, 2 to 5
+ * stay down for the modes that initialise one (2 vcpu-op, 3 long-work, 4
+ * and 5 xstate), 6 and 7 run a stress run's workload. */
 void attack_on_secondary(void (*fn)(void));
 void attack_wait_secondary(void);
 
