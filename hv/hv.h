@@ -609,13 +609,6 @@ long do_memory_op(struct vcpu *v, const uint64_t a[6]);
 /* --- dom/memory.c, dom/exchange.c ---------------------------------------- */
 
 #define DOMU_MAX_ORDER 9u           /* Xen's CONFIG_DOMU_MAX_ORDER */
-struct xen_memory_reservation {
-	uint64_t extent_start;      /* a guest array of nr_extents pfns or mfns, 0: none */
-	uint64_t nr_extents;
-	uint32_t extent_order;
-	uint32_t mem_flags;         /* bits 0-7: the highest address bit + 1 a frame may have */
-	uint16_t domid;
-};
 /* A free, aligned run of 2^(order) frames below frame (top), given to
  * (v)'s domain with its m2p entries invalid, which may take the domain
  * (credit) frames past its maximum reservation: its first frame, or

@@ -94,6 +94,8 @@ extern uint64_t ap_boot_stack;
 _Noreturn void ap_start64(void);
 /* The physical address of this CPU's local APIC page. */
 uint64_t pc_lapic_base(void);
+/* The APIC ID of the CPU whose local APIC (l) is. */
+uint32_t pc_lapic_id(const struct pc_lapic *l);
 /* Busy-wait (us) microseconds. */
 void pc_delay_us(const struct pc_lapic *l, uint64_t us);
 /* Send (icr) to the CPU with (apic_id), waiting for the delivery. */

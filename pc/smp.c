@@ -22,6 +22,11 @@ uint64_t pc_lapic_base(void)
 	return (((uint64_t)hi << 32) | lo) & 0x000ffffffffff000ull;
 }
 
+uint32_t pc_lapic_id(const struct pc_lapic *l)
+{
+	return l->regs[0x20 / 4] >> 24;
+}
+
 void pc_delay_us(const struct pc_lapic *l, uint64_t us)
 {
 	uint64_t end = rdtsc() + us * l->tsc_khz / 1000;

@@ -59,7 +59,7 @@ void native_smp_boot(uint64_t rsdp, unsigned vcpus)
 	if (n < vcpus || !pc_has_rdtscp())
 		return;                         /* contexts on the one CPU */
 	struct pc_lapic l = { (volatile uint32_t *)(uintptr_t)pc_lapic_base(), pc_tsc_khz() };
-	uint32_t self = l.regs[0x20 / 4] >> 24;
+	uint32_t self = pc_lapic_id(&l);
 	memcpy((void *)(uintptr_t)PC_AP_TRAMPOLINE, (const void *)(uintptr_t)ap_real_where[0], ap_real_where[1]);
 	unsigned up = 1;
 	for (unsigned i = 0; i < n && up < vcpus; i++) {

@@ -8,24 +8,12 @@
  */
 #include "attacks.h"
 
-#define XENMEM_exchange 11
 #define ADDRESS_BITS(n) (n)                 /* XENMEMF_address_bits */
-#define EXACT_NODE(n)   (((n) + 1) << 8 | 1u << 17)     /* XENMEMF_node | exact_node_request */
-
-struct reservation {
-	uint64_t extent_start, nr_extents;
-	uint32_t extent_order, mem_flags;
-	uint16_t domid;
-};
+#define EXACT_NODE(n)   (((n) + 1) << 8 | XENMEMF_exact_node_request)       /* XENMEMF_node */
 
 static long memory_op(unsigned op, const void *arg)
 {
 	return xen_hypercall(HYPERVISOR_memory_op, op, (uintptr_t)arg, 0, 0, 0);
-}
-
-static long reserve(unsigned op, struct reservation *r)
-{
-	return memory_op(op, r);
 }
 
 /* A frame given back and populated anew, as a balloon does: its direct
@@ -34,40 +22,35 @@ static long reserve(unsigned op, struct reservation *r)
 static void abi_balloon(void)
 {
 	static uint64_t list[1];
-	struct reservation r = { (uintptr_t)list, 1, 0, 0, DOMID_SELF };
+	struct xen_memory_reservation r = { (uintptr_t)list, 1, 0, 0, DOMID_SELF };
 	uint16_t self = DOMID_SELF;
-	long pages = memory_op(3, &self);
+	long pages = memory_op(XENMEM_current_reservation, &self);
 	pfn_t f = palloc();
 	list[0] = mfn_of(f);
 	r.extent_order = 19;
 	expect("decrease_reservation of order 19 (a domU's limit is 9, dom0's 18): none done",
-	       reserve(1, &r), 0);
+	       memory_op(XENMEM_decrease_reservation, &r), 0);
 	r.extent_order = 0, r.domid = 7;
-	expect("decrease_reservation of another domain: none done", reserve(1, &r), 0);
+	expect("decrease_reservation of another domain: none done", memory_op(XENMEM_decrease_reservation, &r), 0);
 	r.domid = DOMID_SELF, r.nr_extents = 0;
-	expect("decrease_reservation of no extents", reserve(1, &r), 0);
+	expect("decrease_reservation of no extents", memory_op(XENMEM_decrease_reservation, &r), 0);
 	r.nr_extents = 1, r.extent_start = HV_DMAP;
-	expect("populate_physmap with a list in the hypervisor's area: none done", reserve(6, &r), 0);
+	expect("populate_physmap with a list in the hypervisor's area: none done", memory_op(XENMEM_populate_physmap, &r), 0);
 	r.extent_start = (uintptr_t)list;
 	expect("our frame unmapped", update_va(gva_x(pfn_to_virt(f)), 0), 0);
-	expect("decrease_reservation of it", reserve(1, &r), 1);
-	expect("... the reservation one less", memory_op(3, &self), pages - 1);
-	expect("decrease_reservation of it again: gone", reserve(1, &r), 0);
+	expect("decrease_reservation of it", memory_op(XENMEM_decrease_reservation, &r), 1);
+	expect("... the reservation one less", memory_op(XENMEM_current_reservation, &self), pages - 1);
+	expect("decrease_reservation of it again: gone", memory_op(XENMEM_decrease_reservation, &r), 0);
 	list[0] = pfn_x(f);
-	expect("populate_physmap of its pfn", reserve(6, &r), 1);
-	expect("... the reservation back", memory_op(3, &self), pages);
+	expect("populate_physmap of its pfn", memory_op(XENMEM_populate_physmap, &r), 1);
+	expect("... the reservation back", memory_op(XENMEM_current_reservation, &self), pages);
 	expect("... the new frame's m2p entry is the pfn", pfn_x(mfn_to_pfn(_mfn(list[0]))) == pfn_x(f), 1);
 	p2m_set(f, _mfn(list[0]));
 	expect("mapped back", update_va(gva_x(pfn_to_virt(f)), make_pte((pfn_x(f) << PAGE_SHIFT) | KERNEL_RW)), 0);
 	pput(f);
 }
 
-struct exchange {
-	struct reservation in, out;
-	uint64_t nr_exchanged;
-};
-
-static struct exchange x;
+static struct xen_memory_exchange x;
 static uint64_t in_list[2], out_list[2];
 
 /* Ask for an exchange of (n_in) extents of order (in_order) for (n_out) of
@@ -75,7 +58,7 @@ static uint64_t in_list[2], out_list[2];
  * request in x before calling exchange() to ask for something else. */
 static void prepare(uint64_t n_in, unsigned in_order, uint64_t n_out, unsigned out_order)
 {
-	x = (struct exchange){ { (uintptr_t)in_list, n_in, in_order, 0, DOMID_SELF },
+	x = (struct xen_memory_exchange){ { (uintptr_t)in_list, n_in, in_order, 0, DOMID_SELF },
 			       { (uintptr_t)out_list, n_out, out_order, 0, DOMID_SELF }, 0 };
 }
 
@@ -159,7 +142,7 @@ static void exchange_refused(pfn_t f)
 static void exchange_frames(pfn_t f, pfn_t g)
 {
 	uint16_t self = DOMID_SELF;
-	long pages = memory_op(3, &self);
+	long pages = memory_op(XENMEM_current_reservation, &self);
 	uint64_t old = mfn_of(f);
 	unmap(f);
 	in_list[0] = old, out_list[0] = pfn_x(f);
@@ -167,7 +150,7 @@ static void exchange_frames(pfn_t f, pfn_t g)
 	expect("... nr_exchanged 1", (long)x.nr_exchanged, 1);
 	expect("... a new frame, its m2p entry our pfn",
 	       out_list[0] != old && pfn_x(mfn_to_pfn(_mfn(out_list[0]))) == pfn_x(f), 1);
-	expect("... the reservation as it was", memory_op(3, &self), pages);
+	expect("... the reservation as it was", memory_op(XENMEM_current_reservation, &self), pages);
 	expect("the old frame again: not ours any more", exchange_of(1, 0, 1, 0), -XEN_EINVAL);
 	map_as(f, out_list[0]);
 	unmap(f), unmap(g);
@@ -184,7 +167,7 @@ static void exchange_frames(pfn_t f, pfn_t g)
 		       pfn_x(mfn_to_pfn(_mfn(out_list[1]))) == pfn_x(g), 1);
 	map_as(f, out_list[0]);
 	map_as(g, out_list[1]);
-	expect("... the reservation as it was", memory_op(3, &self), pages);
+	expect("... the reservation as it was", memory_op(XENMEM_current_reservation, &self), pages);
 }
 
 void abi_memory(void)

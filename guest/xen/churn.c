@@ -38,11 +38,6 @@ static long flush_multi(unsigned cmd, const uint64_t *mask)
 	return xen_hypercall(HYPERVISOR_mmuext_op, (uintptr_t)&op, 1, 0, DOMID_SELF, 0);
 }
 
-static long evtchn(unsigned cmd, uint32_t *arg)
-{
-	return xen_hypercall(HYPERVISOR_event_channel_op, cmd, (uintptr_t)arg, 0, 0, 0);
-}
-
 /* Events sent to vCPU 1 with its upcall masked: never taken. */
 static void unheard_events(void)
 {
@@ -50,15 +45,15 @@ static void unheard_events(void)
 	volatile struct vcpu_info *vi = &xen_shared_info()->vcpu_info[1];
 	vi->evtchn_upcall_mask = 1;
 	ipi[0] = 1;
-	expect("bind_ipi to vCPU 1", evtchn(EVTCHNOP_bind_ipi, ipi), 0);
+	expect("bind_ipi to vCPU 1", xen_evtchn_op(EVTCHNOP_bind_ipi, ipi), 0);
 	port[0] = ipi[1];
-	expect("unmask it", evtchn(EVTCHNOP_unmask, port), 0);
+	expect("unmask it", xen_evtchn_op(EVTCHNOP_unmask, port), 0);
 	long rc = 0;
 	for (unsigned i = 0; i < SENDS && !rc; i++)
-		rc = evtchn(EVTCHNOP_send, port);
+		rc = xen_evtchn_op(EVTCHNOP_send, port);
 	expect("10000 sends to vCPU 1, which never takes them: each answered 0", rc, 0);
 	expect("... its upcall pending, and it counts on", vi->evtchn_upcall_pending == 1 && counts_on(), 1);
-	expect("close the port", evtchn(EVTCHNOP_close, port), 0);
+	expect("close the port", xen_evtchn_op(EVTCHNOP_close, port), 0);
 	vi->evtchn_upcall_pending = 0;
 }
 

@@ -167,11 +167,8 @@ static long poll(uint64_t ports, uint32_t n, uint64_t timeout)
 static void poll_upcall_pending(void)
 {
 	static uint32_t bad = 0xffffffffu;
-	struct { uint16_t type, flags; uint32_t pad; uint64_t address; } cb = { 0, 0, 0,
-		(uint64_t)(uintptr_t)xen_upcall };        /* CALLBACKTYPE_event */
 	volatile struct vcpu_info *vi = &xen_shared_info()->vcpu_info[0];
-	expect("the event callback registered",
-	       xen_hypercall(HYPERVISOR_callback_op, 0, (uint64_t)(uintptr_t)&cb, 0, 0, 0), 0);
+	expect("the event callback registered", xen_register_callback(CALLBACKTYPE_event, xen_upcall), 0);
 	pollarg.ports = (uintptr_t)&bad, pollarg.nr_ports = 1, pollarg.timeout = 0;
 	uint64_t upcalls = xen_upcalls[0];
 	long rc;

@@ -303,22 +303,26 @@ static void vcpu_ops(struct rng *r, uint8_t *buf)
  * nodes, and continuations' start extents. */
 static void memory_ops(struct rng *r, uint8_t *buf)
 {
-	static const unsigned cmds[] = { 0, 1, 6, 11 };    /* increase, decrease, populate, exchange */
-	struct reservation {
-		uint64_t start, nr;
-		uint32_t order, flags;
-		uint16_t domid, pad[3];
-	} *res = (void *)buf;
+	static const unsigned cmds[] = { XENMEM_increase_reservation, XENMEM_decrease_reservation,
+					 XENMEM_populate_physmap, XENMEM_exchange };
+	struct xen_memory_exchange *x = (void *)buf;
+	struct xen_memory_reservation *res[2] = { &x->in, &x->out };
 	uint64_t *list = (uint64_t *)(uintptr_t)(buf + 1024);
 	for (unsigned i = 0; i < 64; i++)
 		list[i] = any_mfn(r);
-	for (unsigned k = 0; k < 2; k++)
-		res[k] = (struct reservation){ any_list(r, (uintptr_t)list), one_in(r, 2) ? below(r, 8) : any_count(r),
-					       (uint32_t)(one_in(r, 4) ? below(r, 24) : below(r, 3)),
-					       (uint32_t)(one_in(r, 4) ? next(r) : below(r, 48)),
-					       (uint16_t)(one_in(r, 8) ? next(r) : DOMID_SELF), { 0 } };
-	((uint64_t *)buf)[8] = one_in(r, 2) ? below(r, 3) : any_count(r);      /* nr_exchanged */
-	uint64_t cmd = cmds[below(r, 4)] | (one_in(r, 8) ? below(r, 4) << 6 : 0);
+	for (unsigned k = 0; k < 2; k++) {      /* one draw after another: a seed replays */
+		*res[k] = (struct xen_memory_reservation){ .domid = DOMID_SELF };
+		res[k]->extent_start = any_list(r, (uintptr_t)list);
+		res[k]->nr_extents = one_in(r, 2) ? below(r, 8) : any_count(r);
+		res[k]->extent_order = (uint32_t)(one_in(r, 4) ? below(r, 24) : below(r, 3));
+		res[k]->mem_flags = (uint32_t)(one_in(r, 4) ? next(r) : below(r, 48));
+		if (one_in(r, 8))
+			res[k]->domid = (uint16_t)next(r);
+	}
+	x->nr_exchanged = one_in(r, 2) ? below(r, 3) : any_count(r);
+	uint64_t cmd = cmds[below(r, 4)];
+	if (one_in(r, 8))
+		cmd |= below(r, 4) << MEMOP_EXTENT_SHIFT;
 	call(HYPERVISOR_memory_op, cmd, one_in(r, 8) ? any_buffer(r, (uintptr_t)buf) : (uintptr_t)buf, 0, 0);
 }
 

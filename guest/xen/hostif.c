@@ -96,24 +96,28 @@ bool x86_hv_counts(uint64_t v[6], unsigned n)
 
 static uint32_t kick_port[MAX_GUEST_VCPUS];     /* 0: none set up */
 
-static long evtchn_op(unsigned cmd, void *arg)
+long xen_evtchn_op(unsigned cmd, void *arg)
 {
 	return xen_hypercall(HYPERVISOR_event_channel_op, cmd, (uint64_t)(uintptr_t)arg, 0, 0, 0);
+}
+
+long xen_register_callback(unsigned type, void (*fn)(void))
+{
+	struct callback_register cb = { (uint16_t)type, 0, 0, (uint64_t)(uintptr_t)fn };
+	return xen_hypercall(HYPERVISOR_callback_op, CALLBACKOP_register, (uint64_t)(uintptr_t)&cb, 0, 0, 0);
 }
 
 void x86_kicks_start(unsigned n)
 {
 	static uint32_t ipi[2], unmask[1];      /* evtchn_bind_ipi, evtchn_unmask */
-	struct { uint16_t type, flags; uint32_t pad; uint64_t address; } cb = { 0, 0, 0,
-		(uint64_t)(uintptr_t)xen_upcall };        /* CALLBACKTYPE_event, for vCPU 0 */
-	if (xen_hypercall(HYPERVISOR_callback_op, 0, (uint64_t)(uintptr_t)&cb, 0, 0, 0))
+	if (xen_register_callback(CALLBACKTYPE_event, xen_upcall))      /* vCPU 0's */
 		hostif_panic("the event callback was refused");
 	for (unsigned k = 0; k < n; k++) {
 		ipi[0] = k;
-		if (evtchn_op(EVTCHNOP_bind_ipi, ipi))
+		if (xen_evtchn_op(EVTCHNOP_bind_ipi, ipi))
 			hostif_panic("bind_ipi refused");
 		unmask[0] = ipi[1];
-		if (evtchn_op(EVTCHNOP_unmask, unmask))
+		if (xen_evtchn_op(EVTCHNOP_unmask, unmask))
 			hostif_panic("unmask of an IPI port refused");
 		kick_port[k] = ipi[1];
 	}
@@ -126,7 +130,7 @@ void hostif_kick(unsigned vcpu)
 	if (!kick_port[vcpu])
 		return;
 	s[0] = kick_port[vcpu];
-	if (evtchn_op(EVTCHNOP_send, s))
+	if (xen_evtchn_op(EVTCHNOP_send, s))
 		hostif_panic("a kick was refused");
 }
 

@@ -730,10 +730,7 @@ static uint64_t load_fs(uint64_t sel, uint64_t *got, uint64_t *at)
 static void failsafe(uint64_t ro)
 {
 	static struct mmuext_op none = { .cmd = MMUEXT_SET_LDT };
-	struct { uint16_t type, flags; uint32_t pad; uint64_t address; } cb = { 1, 0, 0,
-		(uint64_t)(uintptr_t)xen_failsafe };        /* CALLBACKTYPE_failsafe */
-	expect("the failsafe callback registered",
-	       xen_hypercall(HYPERVISOR_callback_op, 0, (uint64_t)(uintptr_t)&cb, 0, 0, 0), 0);
+	expect("the failsafe callback registered", xen_register_callback(CALLBACKTYPE_failsafe, xen_failsafe), 0);
 	expect("the LDT read-only", update_va(LDT_PAGE, ro) | set_ldt(LDT_PAGE, 2), 0);
 	struct xen_recover *r = recovery();
 	uint64_t traps = r->traps, left = 200;

@@ -65,6 +65,12 @@ extern uint64_t xen_console_mfn;
  * crashes), or -1 if a name is unknown or the domain has too few vCPUs. */
 int xen_attacks(const char *name, const struct start_info *si, bool abi, unsigned cpus, const char *beside);
 
+/* event_channel_op(cmd, arg): its result. */
+long xen_evtchn_op(unsigned cmd, void *arg);
+/* Register (fn) as callback (type) (CALLBACKTYPE_*) of this vCPU: the
+ * callback_op's result. */
+long xen_register_callback(unsigned type, void (*fn)(void));
+
 /* Start vCPU (k) in x86_secondary on a stack of its own, on root (root). */
 void xen_start_vcpu(unsigned k, mfn_t root);
 

@@ -27,14 +27,6 @@
 #include "../../core/tlb.h"
 #include "../hv.h"
 
-#define XENMEM_exchange             11
-#define XENMEMF_exact_node_request  (1u << 17)
-
-struct xen_memory_exchange {
-	struct xen_memory_reservation in, out;
-	uint64_t nr_exchanged;      /* in-extents done so far: in and out */
-};
-
 #define CHUNK_MAX (1u << DOMU_MAX_ORDER)      /* frames, and in-extents, of a chunk */
 
 /* One chunk's in-extents and the pfns of its frames, per CPU: a chunk is

@@ -42,19 +42,12 @@
 #include "../../core/tlb.h"
 #include "../hv.h"
 
-#define XENMEM_increase_reservation 0
-#define XENMEM_decrease_reservation 1
-#define XENMEM_populate_physmap     6
-#define MEMOP_EXTENT_SHIFT          6
-
 #define XENMEM_maximum_ram_page     2
-#define XENMEM_current_reservation  3
 #define XENMEM_maximum_reservation  4
 #define XENMEM_memory_map           9
 #define XENMEM_machphys_mapping     12
 #define XENMEM_maximum_gpfn         14
 #define XENMEM_get_vnumainfo        26
-#define XENMEM_exchange             11
 #define MEMOP_CMD_MASK              0x3f
 
 #define MACH2PHYS_VIRT_START 0xffff800000000000ull

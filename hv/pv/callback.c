@@ -24,15 +24,6 @@
  */
 #include "../hv.h"
 
-#define CALLBACKOP_register   0
-#define CALLBACKOP_unregister 1
-#define CALLBACKTYPE_event     0
-#define CALLBACKTYPE_failsafe  1
-#define CALLBACKTYPE_syscall   2
-#define CALLBACKTYPE_sysenter  3
-#define CALLBACKTYPE_nmi       4
-#define CALLBACKTYPE_syscall32 7
-#define CALLBACKF_mask_events  1u
 
 static long register_callback(struct vcpu *v, uint32_t type, uint32_t flags, uint64_t address)
 {
@@ -61,7 +52,7 @@ static long register_callback(struct vcpu *v, uint32_t type, uint32_t flags, uin
 
 long do_callback_op(struct vcpu *v, const uint64_t a[6])
 {
-	struct { uint16_t type, flags; uint32_t pad; uint64_t address; } cb;
+	struct callback_register cb;
 	switch ((int)a[0]) {
 	case CALLBACKOP_register:
 		if (env_copy_from_guest(v, &cb, a[1], sizeof(cb)))

@@ -13,7 +13,6 @@
  */
 #include "../hv.h"
 
-#define LAPIC_ID        0x020u
 #define LAPIC_TPR       0x080u
 #define LAPIC_EOI       0x0b0u
 #define LAPIC_SVR       0x0f0u
@@ -47,7 +46,8 @@ void apic_delay_us(uint64_t us)
 
 uint32_t apic_id(void)
 {
-	return *reg(LAPIC_ID) >> 24;
+	struct pc_lapic l = apic_this();
+	return pc_lapic_id(&l);
 }
 
 void apic_send(uint32_t apic_id, uint32_t icr)

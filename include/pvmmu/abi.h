@@ -168,6 +168,47 @@ struct gnttab_setup_table {
 _Static_assert(__builtin_offsetof(struct gnttab_setup_table, status) == 8 &&
 	       __builtin_offsetof(struct gnttab_setup_table, frame_list) == 16, "Xen's layout");
 
+/* memory_op(cmd, arg): the operations hv serves that take a reservation
+ * or an exchange; cmd's bits above MEMOP_EXTENT_SHIFT carry a
+ * continuation's start extent */
+#define XENMEM_increase_reservation 0
+#define XENMEM_decrease_reservation 1
+#define XENMEM_current_reservation  3
+#define XENMEM_populate_physmap     6
+#define XENMEM_exchange             11
+#define MEMOP_EXTENT_SHIFT          6
+#define XENMEMF_exact_node_request  (1u << 17)
+struct xen_memory_reservation {
+	uint64_t extent_start;      /* a guest array of nr_extents pfns or mfns, 0: none */
+	uint64_t nr_extents;
+	uint32_t extent_order;
+	uint32_t mem_flags;         /* bits 0-7: the highest address bit + 1 a frame may have;
+				     * 8-15: NUMA node + 1; XENMEMF_exact_node_request */
+	uint16_t domid;
+};
+struct xen_memory_exchange {
+	struct xen_memory_reservation in, out;
+	uint64_t nr_exchanged;      /* in-extents done so far: in and out */
+};
+_Static_assert(sizeof(struct xen_memory_reservation) == 32 &&
+	       __builtin_offsetof(struct xen_memory_exchange, nr_exchanged) == 64, "Xen's layout");
+
+/* callback_op(cmd, struct callback_register *) */
+#define CALLBACKOP_register    0
+#define CALLBACKOP_unregister  1
+#define CALLBACKTYPE_event     0
+#define CALLBACKTYPE_failsafe  1
+#define CALLBACKTYPE_syscall   2
+#define CALLBACKTYPE_sysenter  3
+#define CALLBACKTYPE_nmi       4
+#define CALLBACKTYPE_syscall32 7
+#define CALLBACKF_mask_events  1u
+struct callback_register {
+	uint16_t type, flags;
+	uint32_t pad;
+	uint64_t address;
+};
+
 /* console_io(int cmd, int count, char *buffer) */
 #define CONSOLEIO_write 0
 #define CONSOLEIO_read  1
