@@ -7,7 +7,9 @@
  * another vCPU writes.  A reader sets its flag and then checks the domain's
  * exclusive word; a writer takes the word and then waits for every flag to
  * clear.  Both orders are sequentially consistent, so one side always sees
- * the other.  No one waits while holding shared mode, so a writer's wait ends.
+ * the other.  A vCPU in shared mode waits for nothing but another vCPU's
+ * validation, which never waits for exclusive mode (only solo domains and
+ * domain_destroy take it), so a writer's wait ends.
  */
 #include "desc.h"
 #include "domain.h"
@@ -42,7 +44,6 @@ struct domain *domain_create(struct machine *m, unsigned nr_vcpus)
 		d->crash_reason = NULL;
 		d->nr_vcpus = nr_vcpus;
 		atomic_store(&d->excl, 0);
-		atomic_store(&d->demoting, 0);
 		d->nr_held = 0;
 		for (unsigned k = 0; k < nr_vcpus; k++) {
 			struct vcpu *v = &d->vcpus[k];
@@ -57,6 +58,7 @@ struct domain *domain_create(struct machine *m, unsigned nr_vcpus)
 			for (unsigned p = 0; p < 16; p++)
 				v->ldt_frames[p] = INVALID_MFN;
 			v->excl = false;
+			v->claims = 0;
 			v->in_multicall = false;
 			v->reason = NULL;
 			atomic_store(&v->shared, 0);
@@ -64,6 +66,7 @@ struct domain *domain_create(struct machine *m, unsigned nr_vcpus)
 			 * at this same tick still compares equal to (tlb.h) */
 			atomic_store(&v->flush_time, atomic_load(&m->tlb_clock));
 			v->budget = PREEMPT_DEFAULT_BUDGET;
+			v->demoting = 0;
 		}
 		return d;
 	}
@@ -182,7 +185,10 @@ void domain_destroy(struct domain *d)
 			pt_demote_queue(ctx, _mfn(i), m->progress[i]);
 		}
 	}
-	ASSERT(pt_demote_run(ctx));
+	for (unsigned k = 0; k < d->nr_vcpus; k++) {
+		d->vcpus[k].budget = INT64_MAX;
+		ASSERT(pt_demote_run(&d->vcpus[k]));
+	}
 	/* Tables form no cycles (linear entries chain one level at most), so
 	 * with roots and pins gone every table has been devalidated and only
 	 * allocation references remain. */
@@ -212,6 +218,16 @@ void dom_shared_wait(struct vcpu *v)
 	}
 }
 
+/* Is a vCPU of (v)'s domain other than (v) in shared mode? */
+static bool others_shared(const struct vcpu *v)
+{
+	const struct domain *d = v->d;
+	for (unsigned k = 0; k < d->nr_vcpus; k++)
+		if (k != v->id && atomic_load(&d->vcpus[k].shared))
+			return true;
+	return false;
+}
+
 bool dom_excl_begin(struct vcpu *v)
 {
 	struct domain *d = v->d;
@@ -225,14 +241,34 @@ bool dom_excl_begin(struct vcpu *v)
 			break;
 		env_relax();
 	}
-	for (unsigned k = 0; k < d->nr_vcpus; k++) {
-		if (k == v->id)
-			continue;
-		while (atomic_load(&d->vcpus[k].shared))
-			env_relax();
-	}
+	while (others_shared(v))
+		env_relax();
 	v->excl = true;
 	return true;
+}
+
+bool dom_excl_enter(struct vcpu *v)
+{
+	struct domain *d = v->d;
+	if (v->excl || d->m->shared_validation)
+		return false;
+	if (d->nr_vcpus == 1)
+		return dom_excl_begin(v);
+	if (v->claims || others_shared(v))
+		return false;   /* busy: not worth a try */
+	v->excl_from_shared = atomic_load(&v->shared);
+	dom_shared_exit(v);
+	uint32_t free = 0;
+	if (atomic_compare_exchange_strong(&d->excl, &free, v->id + 1)) {
+		if (!others_shared(v)) {
+			v->excl = true;
+			return true;
+		}
+		atomic_store_explicit(&d->excl, 0, memory_order_release);
+	}
+	if (v->excl_from_shared)
+		dom_shared_enter(v);    /* waits out whoever took it instead */
+	return false;
 }
 
 void dom_excl_end(struct vcpu *v)

@@ -56,11 +56,14 @@ void domain_crash(struct domain *d, const char *reason);
 /* The domain with ABI id (domid), or NULL. */
 struct domain *domain_by_id(struct machine *m, domid_t domid);
 
-/* Count modes.  dom_shared_enter/exit bracket every hypercall.
- * dom_excl_begin switches (v) to exclusive mode, waiting until no other vCPU
- * of its domain is in shared mode; it returns false (and does nothing) if
- * (v) is already exclusive.  dom_excl_end undoes a begin that returned true
- * and puts (v) back in the mode it had before. */
+/* Count modes (core/machine.h).  dom_shared_enter/exit bracket every
+ * hypercall.  dom_excl_begin switches (v) to exclusive mode, waiting until no
+ * other vCPU of its domain is in shared mode; it returns false (and does
+ * nothing) if (v) is already exclusive.  dom_excl_end undoes a begin (or an
+ * enter) that returned true and puts (v) back in the mode it had before.
+ * Only a solo domain's vCPU and domain_destroy wait for exclusive mode: in a
+ * domain of several vCPUs one may wait in shared mode for another's
+ * validation to end, which therefore never waits for exclusive mode. */
 void dom_shared_wait(struct vcpu *v);
 static inline void dom_shared_enter(struct vcpu *v)
 {
@@ -74,5 +77,15 @@ static inline void dom_shared_exit(struct vcpu *v)
 }
 bool dom_excl_begin(struct vcpu *v);
 void dom_excl_end(struct vcpu *v);
+
+/* Take exclusive mode to validate or devalidate in, if (v) may: true if it
+ * did (end it with dom_excl_end).  A solo domain's vCPU (one vCPU: nothing
+ * contends) waits for it; a vCPU of a domain of several takes it only if no
+ * other vCPU of the domain is in shared mode and it has no validation of its
+ * own under way (core/frame.c: a vCPU that waits for that validation must
+ * not be kept waiting), and otherwise works in shared mode, side by side
+ * with the others.  Exclusive mode is the faster one (whole tables at
+ * memory speed, core/pt.c's bulk path), never needed for correctness. */
+bool dom_excl_enter(struct vcpu *v);
 
 #endif

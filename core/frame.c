@@ -4,10 +4,15 @@
  *
  * Every change is a read of the frame word, a decision on the snapshot, and
  * an update that succeeds only if the word is still the snapshot (shared
- * mode: CAS, retried on contention) or is known to be (exclusive mode).  A
- * transition that needs exclusive mode (first type reference of a pagetable,
- * a type change, last type reference of a pagetable) switches to it, reloads
- * the word and decides again, so no decision is ever made on a stale word.
+ * mode: CAS, retried on contention) or is known to be (exclusive mode), so
+ * no decision is ever made on a stale word.  In a solo domain a transition
+ * that validates or devalidates (first type reference of a pagetable, a type
+ * change, last type reference of a pagetable) switches to exclusive mode
+ * first, reloads the word and decides again.  In a domain of several vCPUs
+ * it happens in shared mode: the word that starts a validation is the claim
+ * (its type count is taken, not yet validated), and a vCPU that wants the
+ * same type of that frame waits for the outcome; one that wants another
+ * type is refused, as it would be once the table is live.
  */
 #include "desc.h"
 #include "frame.h"
@@ -38,7 +43,7 @@ static _Atomic uint64_t *lookup(struct vcpu *v, mfn_t mfn, uint64_t *x)
  * shared mode (on failure *x is the fresh word). */
 static bool fw_update(struct vcpu *v, _Atomic uint64_t *w, uint64_t *x, uint64_t n)
 {
-	if (v->excl && !vcpu_machine(v)->locked_counts) {
+	if (v->excl) {
 		atomic_store_explicit(w, n, memory_order_relaxed);
 		return true;
 	}
@@ -81,58 +86,87 @@ void frame_put(struct vcpu *v, mfn_t mfn)
 
 /* After pt_promote returned (rc): validated, partial, or undone.  With
  * (took_over), the caller's general reference comes on top of the partial
- * state's own, and one of the two goes. */
+ * state's own, and one of the two goes.  Others may have changed the
+ * general count meanwhile (shared mode), and promotion may have taken
+ * references on this very frame (an L1 mapping itself read-only): the
+ * change is applied to the word as it is now. */
 static long finish_validation(struct vcpu *v, mfn_t mfn, long rc, bool took_over)
 {
 	_Atomic uint64_t *w = word(v, mfn);
-	/* promotion may have taken references on this very frame (an L1
-	 * mapping itself read-only), so reload */
-	uint64_t x = atomic_load_explicit(w, memory_order_relaxed);
+	uint64_t x = atomic_load_explicit(w, memory_order_acquire), n;
 	uint64_t extra = took_over ? FW_COUNT_ONE : 0;
 
-	if (rc == 0)
-		x = (x | FW_VALIDATED) - extra;
-	else if (rc == -XEN_ERESTART)
-		x = (x | FW_PARTIAL) - extra;
-	else
-		x = x - 1 - FW_COUNT_ONE - extra;
-	atomic_store_explicit(w, x, memory_order_release);
+	do {
+		if (rc == 0)
+			n = (x | FW_VALIDATED) - extra;
+		else if (rc == -XEN_ERESTART)
+			n = (x | FW_PARTIAL) - extra;
+		else
+			n = x - 1 - FW_COUNT_ONE - extra;
+	} while (!fw_update(v, w, &x, n));
 	return rc;
 }
 
-/* First type reference, in exclusive mode: set the type, flush translations
- * a type change could leave stale, validate a pagetable.  An interrupted
- * validation leaves the frame partial, holding the references taken here. */
-static long get_type_first(struct vcpu *v, mfn_t mfn, uint64_t x, unsigned type, bool ref)
+/* The word a first type reference of (type) makes of (x): the type set,
+ * one type reference (and with (ref) a general one), validated at once
+ * unless the contents are to be checked first (a pagetable, a descriptor
+ * page): until then a vCPU that wants the same type waits. */
+static uint64_t first_word(uint64_t x, unsigned type, bool ref)
+{
+	uint64_t n = (x & ~(FW_TYPE_MASK | FW_VALIDATED)) + 1 + (ref ? FW_COUNT_ONE : 0);
+	n |= (uint64_t)type << FW_TYPE_SHIFT;
+	return type_is_pt(type) || type == FT_SEG_DESC ? n : n | FW_VALIDATED;
+}
+
+/* A descriptor page's contents, checked after its first type reference
+ * (taken from (old)): validated, or the reference given back and the old
+ * type restored. */
+static long validate_desc(struct vcpu *v, mfn_t mfn, uint64_t old, bool ref)
 {
 	_Atomic uint64_t *w = word(v, mfn);
-	uint64_t refs = 1 + (ref ? FW_COUNT_ONE : 0);
-	uint64_t n = (x & ~(FW_TYPE_MASK | FW_VALIDATED)) + refs;
+	long rc = desc_validate_page(v, mfn);
+	uint64_t x = atomic_load_explicit(w, memory_order_acquire), n;
+	uint64_t keep = FW_TYPE_MASK | FW_VALIDATED;
 
-	n |= (uint64_t)type << FW_TYPE_SHIFT;
-	if (!type_is_pt(type))
-		n |= FW_VALIDATED;
-	atomic_store_explicit(w, n, memory_order_relaxed);
-	if (fw_type(x) != type)
+	do {
+		n = rc ? ((x & ~keep) | (old & keep)) - 1 - (ref ? FW_COUNT_ONE : 0) : x | FW_VALIDATED;
+	} while (!fw_update(v, w, &x, n));
+	return rc ? -XEN_EINVAL : 0;
+}
+
+/* After the first type reference of (type) went into the word, which was
+ * (old): flush translations a type change could leave stale (the type is
+ * in the word first, so no writable reference can be taken after the
+ * flush), then check the contents. */
+static long after_first(struct vcpu *v, mfn_t mfn, uint64_t old, unsigned type, bool ref)
+{
+	if (fw_type(old) != type)
 		tlb_before_type_change(v, mfn);
-	if (type == FT_SEG_DESC && desc_validate_page(v, mfn)) {
-		atomic_store_explicit(w, x, memory_order_relaxed);
-		return -XEN_EINVAL;
-	}
+	if (type == FT_SEG_DESC)
+		return validate_desc(v, mfn, old, ref);
 	if (!type_is_pt(type))
 		return 0;
 	ASSERT(ref);
 	return finish_validation(v, mfn, pt_promote(v, mfn, type, 0), false);
 }
 
-/* Take over an interrupted validation, in exclusive mode: the caller's type
- * reference is the one the partial state held. */
-static long take_over(struct vcpu *v, mfn_t mfn, uint64_t x, bool ref)
+/* Take over an interrupted validation, whose partial state this vCPU has
+ * just claimed: the caller's type reference is the one the state held. */
+static long take_over(struct vcpu *v, mfn_t mfn, unsigned type)
 {
-	ASSERT(ref && fw_tc(x) == 1);
-	atomic_store_explicit(word(v, mfn), (x & ~FW_PARTIAL) + FW_COUNT_ONE, memory_order_relaxed);
 	unsigned start = vcpu_machine(v)->progress[mfn_x(mfn)];
-	return finish_validation(v, mfn, pt_promote(v, mfn, fw_type(x), start), true);
+	return finish_validation(v, mfn, pt_promote(v, mfn, type, start), true);
+}
+
+/* The word needs a decision that validates or devalidates: try exclusive
+ * mode for it (dom_excl_enter), and if this vCPU took it (*began), have the
+ * caller reload the word. */
+static bool go_exclusive(struct vcpu *v, bool *began)
+{
+	if (!dom_excl_enter(v))
+		return false;
+	*began = true;
+	return true;
 }
 
 long frame_get_type(struct vcpu *v, mfn_t mfn, unsigned type, bool ref)
@@ -150,12 +184,16 @@ long frame_get_type(struct vcpu *v, mfn_t mfn, unsigned type, bool ref)
 			break;
 		uint64_t tc = fw_tc(x);
 		if ((x & FW_PARTIAL) && fw_type(x) == type) {
-			if (!v->excl) {
-				began = dom_excl_begin(v);
+			if (go_exclusive(v, &began)) {
 				x = atomic_load_explicit(w, memory_order_acquire);
 				continue;
 			}
-			rc = take_over(v, mfn, x, ref);
+			ASSERT(ref && tc == 1);
+			if (!fw_update(v, w, &x, (x & ~FW_PARTIAL) + FW_COUNT_ONE))
+				continue;
+			v->claims++;
+			rc = take_over(v, mfn, type);
+			v->claims--;
 			break;
 		}
 		if (x & FW_DEMOTING) {
@@ -163,12 +201,16 @@ long frame_get_type(struct vcpu *v, mfn_t mfn, unsigned type, bool ref)
 			break;
 		}
 		if (tc == 0 && (type_is_pt(type) || fw_type(x) != type)) {
-			if (!v->excl) {
-				began = dom_excl_begin(v);
+			if (go_exclusive(v, &began)) {
 				x = atomic_load_explicit(w, memory_order_acquire);
 				continue;
 			}
-			rc = get_type_first(v, mfn, x, type, ref);
+			uint64_t old = x;
+			if (!fw_update(v, w, &x, first_word(x, type, ref)))
+				continue;
+			v->claims++;
+			rc = after_first(v, mfn, old, type, ref);
+			v->claims--;
 			break;
 		}
 		if (tc && fw_type(x) != type) {
@@ -176,8 +218,16 @@ long frame_get_type(struct vcpu *v, mfn_t mfn, unsigned type, bool ref)
 			break;
 		}
 		if (tc && !(x & FW_VALIDATED)) {
-			rc = refuse(v, XEN_EINVAL, "frame is being validated");
-			break;
+			/* another vCPU validates it (this one cannot be: what a
+			 * validation asks for is of a lower level, or a live
+			 * table): wait for the outcome, as Xen does */
+			if (v->excl) {
+				rc = refuse(v, XEN_EINVAL, "frame is being validated");
+				break;
+			}
+			env_relax();
+			x = atomic_load_explicit(w, memory_order_acquire);
+			continue;
 		}
 		if (tc == FW_TC_MASK) {
 			rc = refuse(v, XEN_EINVAL, "frame type count would overflow");
@@ -192,15 +242,12 @@ long frame_get_type(struct vcpu *v, mfn_t mfn, unsigned type, bool ref)
 	return rc;
 }
 
-/* Last type reference of a pagetable, in exclusive mode: the devalidation
- * queue takes it over, and runs as far as the budget allows. */
-static void put_type_last(struct vcpu *v, mfn_t mfn, uint64_t x, bool ref)
+/* The word that hands a pagetable's last type reference, in (x), to the
+ * devalidation queue (with (ref) the caller's general reference goes). */
+static uint64_t demoting_word(uint64_t x, bool ref)
 {
 	ASSERT(!(x & FW_PINNED) && (x & FW_VALIDATED));
-	atomic_store_explicit(word(v, mfn), ((x & ~FW_VALIDATED) | FW_DEMOTING) - (ref ? FW_COUNT_ONE : 0),
-			      memory_order_relaxed);
-	pt_demote_queue(v, mfn, PT_ENTRIES);
-	pt_demote_run(v);
+	return ((x & ~FW_VALIDATED) | FW_DEMOTING) - (ref ? FW_COUNT_ONE : 0);
 }
 
 void frame_put_type(struct vcpu *v, mfn_t mfn, bool ref)
@@ -211,18 +258,21 @@ void frame_put_type(struct vcpu *v, mfn_t mfn, bool ref)
 
 	for (;;) {
 		ASSERT(fw_tc(x) > 0 && (!ref || fw_count(x) >= 2));
-		if (fw_tc(x) == 1) {
-			if (type_is_pt(fw_type(x)) && !v->excl) {
-				began = dom_excl_begin(v);
+		if (fw_tc(x) == 1 && type_is_pt(fw_type(x))) {
+			if (go_exclusive(v, &began)) {
 				x = atomic_load_explicit(w, memory_order_acquire);
 				continue;
 			}
-			if (type_is_pt(fw_type(x))) {
-				put_type_last(v, mfn, x, ref);
-				break;
-			}
-			tlb_note_drop(vcpu_machine(v), mfn);
+			if (!fw_update(v, w, &x, demoting_word(x, ref)))
+				continue;
+			/* the queue holds the type reference, and runs as
+			 * far as the budget allows */
+			pt_demote_queue(v, mfn, PT_ENTRIES);
+			pt_demote_run(v);
+			break;
 		}
+		if (fw_tc(x) == 1)
+			tlb_note_drop(vcpu_machine(v), mfn);
 		if (fw_update(v, w, &x, x - 1 - (ref ? FW_COUNT_ONE : 0)))
 			break;
 	}
@@ -230,23 +280,37 @@ void frame_put_type(struct vcpu *v, mfn_t mfn, bool ref)
 		dom_excl_end(v);
 }
 
-long frame_get_live_table(struct vcpu *v, mfn_t mfn, unsigned *level)
+/* A type reference (with (ref) a general one too) on (mfn) if it is a live
+ * table of (v)'s domain, of level (want) unless that is 0; its level in
+ * (*level).  Never a validation, so it can be taken anywhere. */
+static long get_live(struct vcpu *v, mfn_t mfn, unsigned want, bool ref, unsigned *level)
 {
 	uint64_t x;
 	_Atomic uint64_t *w = lookup(v, mfn, &x);
 	if (!w)
 		return -XEN_EINVAL;
 	do {
-		long rc = check_owned(v, x, false);
+		long rc = check_owned(v, x, ref);
 		if (rc)
 			return rc;
-		if (!fw_live_table(x))
+		if (!fw_live_table(x) || (want && fw_type(x) != want))
 			return refuse(v, XEN_EINVAL, "frame is not a validated pagetable");
 		if (fw_tc(x) == FW_TC_MASK)
 			return refuse(v, XEN_EINVAL, "frame type count would overflow");
-	} while (!fw_update(v, w, &x, x + 1));
+	} while (!fw_update(v, w, &x, x + 1 + (ref ? FW_COUNT_ONE : 0)));
 	*level = fw_type(x);
 	return 0;
+}
+
+long frame_get_live_table(struct vcpu *v, mfn_t mfn, unsigned *level)
+{
+	return get_live(v, mfn, 0, false, level);
+}
+
+long frame_get_live(struct vcpu *v, mfn_t mfn, unsigned level)
+{
+	unsigned got;
+	return get_live(v, mfn, level, true, &got);
 }
 
 long frame_pin(struct vcpu *v, mfn_t mfn, unsigned type)

@@ -7,6 +7,9 @@
  *   bit  21     demoting              devalidation queued (the queue holds the type reference)
  *   bits 22-24  type                  none, L1..L4, descriptors, writable
  *   bit  25     validated             a pagetable type whose entries hold their references
+ *                                     (a descriptor page: its descriptors checked); a type
+ *                                     count without it, neither partial nor demoting: a
+ *                                     validation in progress
  *   bit  26     pinned                the pin holds one reference and one type reference
  *   bit  27     partial               validation interrupted (it holds one of each reference)
  *   bits 28-35  owner                 nobody, the hypervisor, or a domain
@@ -25,9 +28,10 @@
  *    pagetable can never be mapped writable.
  *
  * Count modes (core/machine.h): in shared mode each change is one CAS; in
- * exclusive mode a plain load and store.  Validation, devalidation and type
- * changes run only in exclusive mode; the functions below switch to it
- * themselves when they need to, and back.
+ * exclusive mode a plain load and store.  A solo domain validates,
+ * devalidates and changes types in exclusive mode, and the functions below
+ * switch to it themselves when they need to, and back; a domain of several
+ * vCPUs does all of it in shared mode.
  *
  * Long work is bounded (core/preempt.h): a validation that runs out of
  * budget leaves its table partial: entries below its progress hold their
@@ -35,8 +39,8 @@
  * and one general reference, so the guest can neither write nor retype it.
  * Whoever takes the type next resumes the validation and inherits the type
  * reference.  A table whose last type reference goes is queued for
- * devalidation (demoting); the queue holds the type reference until the
- * table's entries have dropped theirs.
+ * devalidation (demoting); the queue (the dropping vCPU's own) holds the
+ * type reference until the table's entries have dropped theirs.
  */
 #ifndef CORE_FRAME_H
 #define CORE_FRAME_H
@@ -118,6 +122,11 @@ void frame_put_type(struct vcpu *v, mfn_t mfn, bool ref);
  * it is a live table of (v)'s domain, so it stays one while an entry is
  * updated.  Returns 0 and its level in (*level), or -XEN_EINVAL. */
 long frame_get_live_table(struct vcpu *v, mfn_t mfn, unsigned *level);
+
+/* Take a reference and a type reference on (mfn) if it is a live table of
+ * (level) of (v)'s domain (a linear entry's target): 0, or -XEN_EINVAL.
+ * Never validates. */
+long frame_get_live(struct vcpu *v, mfn_t mfn, unsigned level);
 
 /* Pin (mfn) as a table of (type): take a reference and a type reference
  * that the pin owns.  -XEN_EINVAL if it cannot take the type or is pinned;

@@ -13,10 +13,14 @@
  * changes the counts of its domain's frames either in shared mode, with one
  * compare-and-swap per change, concurrently with the domain's other vCPUs, or
  * in exclusive mode, with plain loads and stores while every other vCPU of
- * the domain is outside shared mode.  Validation and devalidation (type count
- * 0 <-> 1 of a pagetable, and any type change) happen only in exclusive mode;
- * everything else happens in either.  A vCPU never waits while in shared
- * mode, which makes the scheme deadlock-free.
+ * the domain is outside shared mode.  Validation and devalidation (type
+ * count 0 <-> 1 of a pagetable) and type changes run in exclusive mode when
+ * it is to be had at once (a domain of one vCPU; otherwise when no other
+ * vCPU is in shared mode: core/domain.h, dom_excl_enter), at memory speed,
+ * and otherwise in shared mode, side by side, as Xen's run.  A vCPU in
+ * shared mode waits only for a frame another vCPU is validating, of a lower
+ * level than any it is validating itself, and never for exclusive mode
+ * while it validates; which makes the scheme deadlock-free.
  */
 #ifndef CORE_MACHINE_H
 #define CORE_MACHINE_H
@@ -75,12 +79,15 @@ struct vcpu {
 				     * writable type ref, or INVALID_MFN (the shared info page) */
 	bool excl;                  /* holds its domain's exclusive count mode */
 	bool excl_from_shared;      /* was in shared mode when it took exclusive */
+	unsigned claims;            /* validations under way on this vCPU (frame.c) */
 	bool in_multicall;
 	bool mc_stop;               /* a host hypercall replaced the vCPU's frame: a
 				     * multicall must not go on (Xen's mc_exit) */
 	const char *reason;         /* why the last refusal happened */
 	struct vcpu_stats stats;
 	int64_t budget;             /* work left in this hypercall slice (core/preempt.h) */
+	uint64_t demoting;          /* head of this vCPU's devalidation queue (core/pt.c):
+				     * mfn + 1, 0 if empty */
 	struct {
 		bool pending;       /* the last hypercall stopped: issue nr with a again */
 		uint64_t nr, a[6];  /* the hypercall to issue again */
@@ -101,8 +108,6 @@ struct domain {
 	const char *crash_reason;
 	unsigned nr_vcpus;
 	_Atomic uint32_t excl;      /* exclusive count mode is held */
-	_Atomic uint64_t demoting;  /* head of the devalidation queue: mfn + 1, 0 if empty;
-				     * changed only in exclusive mode */
 	mfn_t held[DOM_HELD_MAX];   /* frames the host writes by machine address for the
 				     * domain's life (core/domain.h, dom_hold_writable):
 				     * each a ref + a writable type ref */
@@ -120,7 +125,8 @@ struct machine {
 	_Atomic uint64_t *ft;       /* frame words, one per frame (core/frame.h) */
 	_Atomic int32_t *linear;    /* linear-pagetable count per frame (core/pt.c) */
 	uint16_t *progress;         /* per frame: entries of a partial or demoting table that
-				     * hold references (exclusive mode only) */
+				     * hold references (changed only by the vCPU whose
+				     * validation or queue holds the table) */
 	uint32_t *queue_next;       /* per frame: the devalidation queue's links, mfn + 1 */
 	_Atomic uint64_t *drop_time; /* per frame: tlb clock at its last type count drop to
 				      * zero (core/tlb.h) */
@@ -129,8 +135,9 @@ struct machine {
 	uint64_t m2p_frames;
 	uint64_t l4_template[HV_L4_NR_SLOTS]; /* what slots 256..271 hold */
 	uint64_t l1tf_safe_maddr;   /* not-present entries must point at or above this; 0: no check */
-	bool locked_counts;         /* for measurement only: every count change is a CAS,
-				     * even in exclusive mode, and no bulk path */
+	bool shared_validation;         /* every domain validates in shared mode, as one of
+				     * several vCPUs does (tests, and to measure what
+				     * exclusive mode buys) */
 	_Atomic uint64_t tlb_clock; /* core/tlb.c */
 	struct domain domains[MAX_DOMAINS];
 };

@@ -109,7 +109,7 @@ static long get_linear(struct vcpu *v, mfn_t table, mfn_t target, unsigned level
 		linear_drop(&m->linear[mfn_x(table)], 1);
 		return refuse(v, XEN_EINVAL, "linear target holds linear entries itself");
 	}
-	long rc = frame_get_type(v, target, level, true);
+	long rc = frame_get_live(v, target, level);
 	if (rc) {
 		linear_drop(&m->linear[mfn_x(target)], -1);
 		linear_drop(&m->linear[mfn_x(table)], 1);
@@ -242,9 +242,9 @@ static long get_entry_refs(struct vcpu *v, mfn_t table, unsigned level, uint64_t
 	}
 	if (!frame_valid(m, mfn))
 		return refuse(v, XEN_EINVAL, "entry points beyond machine memory");
-	/* A same-level target in use is a linear entry.  Its type count cannot
-	 * fall to zero before get_linear takes its reference: that needs
-	 * exclusive mode, which excludes this vCPU's shared mode. */
+	/* A same-level target in use is a linear entry; one that stops being
+	 * in use meanwhile (another vCPU's doing) is refused, as it would
+	 * have been a moment later. */
 	uint64_t x = frame_word(m, mfn);
 	if (mfn_eq(mfn, table) || (fw_type(x) == level && fw_tc(x)))
 		return get_linear(v, table, mfn, level, e);
@@ -308,7 +308,7 @@ long pt_promote(struct vcpu *v, mfn_t mfn, unsigned level, unsigned start)
 			rc = -XEN_ERESTART;
 			break;
 		}
-		if (level == 1 && !m->locked_counts) {
+		if (level == 1 && v->excl) {
 			int64_t room = v->budget > 0 ? v->budget : 1;
 			unsigned end = i + (unsigned)(room < PT_ENTRIES - i ? room : PT_ENTRIES - i);
 			unsigned j = l1_bulk_get(m, v->d->owner, t, i, end, &present);
@@ -368,27 +368,25 @@ long pt_promote(struct vcpu *v, mfn_t mfn, unsigned level, unsigned start)
 	return 0;
 }
 
-/* The devalidation queue: a stack of tables threaded through
- * m->queue_next, each holding the type reference of the table, each with
- * m->progress saying how many of its entries still hold references. */
+/* The devalidation queue, one per vCPU (only its vCPU touches it): a stack
+ * of tables threaded through m->queue_next, each holding the type reference
+ * of the table, each with m->progress saying how many of its entries still
+ * hold references. */
 static void queue_push(struct vcpu *v, mfn_t mfn)
 {
-	struct machine *m = vcpu_machine(v);
-	m->queue_next[mfn_x(mfn)] = (uint32_t)atomic_load_explicit(&v->d->demoting, memory_order_relaxed);
-	atomic_store_explicit(&v->d->demoting, mfn_x(mfn) + 1, memory_order_relaxed);
+	vcpu_machine(v)->queue_next[mfn_x(mfn)] = (uint32_t)v->demoting;
+	v->demoting = mfn_x(mfn) + 1;
 }
 
 static mfn_t queue_pop(struct vcpu *v)
 {
-	struct machine *m = vcpu_machine(v);
-	mfn_t mfn = _mfn(atomic_load_explicit(&v->d->demoting, memory_order_relaxed) - 1);
-	atomic_store_explicit(&v->d->demoting, m->queue_next[mfn_x(mfn)], memory_order_relaxed);
+	mfn_t mfn = _mfn(v->demoting - 1);
+	v->demoting = vcpu_machine(v)->queue_next[mfn_x(mfn)];
 	return mfn;
 }
 
 void pt_demote_queue(struct vcpu *v, mfn_t mfn, unsigned entries)
 {
-	ASSERT(v->excl);
 	vcpu_machine(v)->progress[mfn_x(mfn)] = (uint16_t)entries;
 	queue_push(v, mfn);
 }
@@ -400,7 +398,7 @@ static bool demote_some(struct vcpu *v, mfn_t mfn, unsigned level)
 	struct machine *m = vcpu_machine(v);
 	_Atomic uint64_t *t = pt_entries(m, mfn);
 	unsigned i = m->progress[mfn_x(mfn)];
-	bool bulk = level == 1 && !m->locked_counts;
+	bool bulk = level == 1 && v->excl;
 
 	bool first = true;
 	while (i > 0) {
@@ -440,10 +438,10 @@ bool pt_demote_run(struct vcpu *v)
 	struct machine *m = vcpu_machine(v);
 	bool began;
 
-	if (!atomic_load_explicit(&v->d->demoting, memory_order_relaxed))
+	if (!v->demoting)
 		return true;
-	began = dom_excl_begin(v);
-	while (atomic_load_explicit(&v->d->demoting, memory_order_relaxed)) {
+	began = dom_excl_enter(v);
+	while (v->demoting) {
 		mfn_t mfn = queue_pop(v);
 		uint64_t x = frame_word(m, mfn);
 		ASSERT((x & FW_DEMOTING) && fw_tc(x) == 1);
@@ -453,10 +451,14 @@ bool pt_demote_run(struct vcpu *v)
 		}
 		/* the queue's type reference goes last */
 		tlb_note_drop(m, mfn);
+		/* by CAS: in shared mode others may take and drop general
+		 * references on it meanwhile */
 		x = frame_word(m, mfn);
-		atomic_store_explicit(&m->ft[mfn_x(mfn)], (x & ~FW_DEMOTING) - 1, memory_order_release);
+		while (!atomic_compare_exchange_weak_explicit(&m->ft[mfn_x(mfn)], &x, (x & ~FW_DEMOTING) - 1,
+							     memory_order_acq_rel, memory_order_acquire))
+			;
 	}
-	bool empty = !atomic_load_explicit(&v->d->demoting, memory_order_relaxed);
+	bool empty = !v->demoting;
 	if (began)
 		dom_excl_end(v);
 	return empty;

@@ -47,20 +47,21 @@ _Atomic uint64_t *pt_entries(struct machine *m, mfn_t mfn);
  * (entries below (start) hold theirs already).  Returns 0; or -XEN_ERESTART
  * when the budget runs out, with m->progress[mfn] the entries that hold
  * references; or, on a refusal, drops everything the entries took and
- * returns a negative errno.  Exclusive mode. */
+ * returns a negative errno.  The caller has claimed the table (its type
+ * count taken, not validated, core/frame.c). */
 long pt_promote(struct vcpu *v, mfn_t mfn, unsigned level, unsigned start);
 
-/* Queue table (mfn), whose word already says demoting, for devalidation of
- * its first (entries) entries.  Exclusive mode. */
+/* Queue table (mfn), whose word already says demoting, on (v)'s queue for
+ * devalidation of its first (entries) entries. */
 void pt_demote_queue(struct vcpu *v, mfn_t mfn, unsigned entries);
 
-/* Devalidate queued tables of v's domain while the budget lasts (taking
- * exclusive mode if there is work).  Returns true if the queue is empty. */
+/* Devalidate the tables on (v)'s queue while the budget lasts (a solo
+ * domain's in exclusive mode).  Returns true if the queue is empty. */
 bool pt_demote_run(struct vcpu *v);
 /* Is there queued devalidation work (a hint: pt_demote_run decides)? */
 static inline bool pt_demote_pending(const struct vcpu *v)
 {
-	return atomic_load_explicit(&v->d->demoting, memory_order_relaxed) != 0;
+	return v->demoting != 0;
 }
 /* pt_demote_run, the empty queue (the usual case between a batch's
  * requests) answered without a call. */

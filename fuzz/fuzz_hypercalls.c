@@ -7,7 +7,8 @@
  * stores through the MMU (the writable-pagetable path), loads, and domain
  * destruction, with a work budget of a few entries per slice, so long work
  * is split, and some hypercalls abandoned after their first slice (partial
- * tables and queued devalidation then meet everything after them).  After
+ * tables and queued devalidation then meet everything after them), and
+ * validation in either count mode.  After
  * every step the audit must hold; a crashed domain is destroyed and built
  * again.  Any audit failure or crash is a finding.
  */
@@ -209,8 +210,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	s = sim_create(&(struct sim_options){ .frames = 1024, .seed = size, .l1tf = true });
 	sim_guest_region(&buf, sizeof(buf));
-	/* small budgets: long work is split, and left split when abandoned */
-	s->m->preempt_budget = 1 + byte(&in) % 64;
+	/* small budgets: long work is split, and left split when abandoned;
+	 * validation in exclusive mode (the bulk path) or in shared mode (a
+	 * CAS per count change, as beside another vCPU) */
+	uint8_t first = byte(&in);
+	s->m->preempt_budget = 1 + first % 64;
+	s->m->shared_validation = first & 64;
 	build(0);
 	build(1);
 	for (unsigned i = 0; in.n && i < 256; i++) {

@@ -184,7 +184,7 @@ static int bench_tree(struct tree_results *res, unsigned reps, bool locked, bool
 
 	if (!sd)
 		goto out;
-	s->m->locked_counts = locked;
+	s->m->shared_validation = locked;
 	s->m->preempt_budget = bench_budget;
 	struct vcpu *v = sd->vcpus[0].v;
 	build_tree(sd, TREE_L1S, PT_ENTRIES);

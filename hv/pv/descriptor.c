@@ -23,6 +23,7 @@
  * (a selector on the way back to the guest) takes its fixup instead.
  */
 #include "../../core/desc.h"
+#include "../../core/domain.h"
 #include "../hv.h"
 
 void pv_desc_load(const struct vcpu *v)
@@ -44,8 +45,17 @@ int pv_ldt_fault(struct vcpu *v, uint64_t cr2, uint64_t *guest_va)
 		return 0;
 	uint64_t va = v->ldt_base + offset, pa;
 	*guest_va = va;
-	if (offset / 8 >= v->ldt_ents || mem_translate(v, va, false, &pa) ||
-	    desc_map_ldt(v, offset / PAGE_SIZE, _mfn(pa >> PAGE_SHIFT)))
+	if (offset / 8 >= v->ldt_ents || mem_translate(v, va, false, &pa))
+		return -1;
+	/* counts change only in a count mode; a fault of hv's own may come
+	 * inside a hypercall, in shared mode already */
+	bool shared = atomic_load(&v->shared);
+	if (!shared)
+		dom_shared_enter(v);
+	long rc = desc_map_ldt(v, offset / PAGE_SIZE, _mfn(pa >> PAGE_SHIFT));
+	if (!shared)
+		dom_shared_exit(v);
+	if (rc)
 		return -1;
 	cpu_load_guest_ldt(v->ldt_frames, v->ldt_ents);
 	return 1;

@@ -37,11 +37,11 @@ static long do_pvmmu_stats(struct vcpu *v, const uint64_t a[6])
  * timers, other vCPUs, memory, the grant table, the console, vm_assist)
  * run under the domain's lock: a vCPU on another CPU may be in the same
  * family at once.  core's keep their own rules (core/machine.h); the
- * others touch only the caller's vCPU.  A holder of the lock may wait for
- * core's exclusive count mode (a root to validate, a frame to give back),
- * which waits for every other vCPU to leave shared mode, and core's rule is
- * that nobody waits in shared mode: so the lock is waited for outside it
- * (a multicall's entries run in shared mode). */
+ * others touch only the caller's vCPU.  A holder of the lock may wait in
+ * core (a solo domain's vCPU for exclusive count mode, another's for a frame
+ * a vCPU validates in shared mode), so the lock is waited for outside shared
+ * mode, where no one waits for the waiter (a multicall's entries run in
+ * shared mode). */
 static long locked(struct vcpu *v, hypercall_fn fn, const uint64_t a[6])
 {
 	struct spinlock *l = &hv_domain(v->d)->lock;

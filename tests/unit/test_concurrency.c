@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
+ * Validation side by side: a vCPU validates while another of its domain is
+ * in shared mode, and one that wants a frame another is validating waits
+ * for the outcome.
+ *
  * Concurrency stress, vCPUs as threads: two domains of four vCPUs each
  * hammer shared frames (map writable and read-only, unmap, pin and unpin
  * them as tables, update_va_mapping with every flush, stores and loads
@@ -10,6 +14,7 @@
  */
 #include <stdlib.h>
 #include <time.h>
+#include "../../core/domain.h"
 #include "../../core/frame.h"
 #include "../../core/hypercall.h"
 #include "check.h"
@@ -137,8 +142,86 @@ static uint64_t free_frames(struct sim *s)
 	return n;
 }
 
+/* A validation never waits for exclusive mode: with vCPU 1 parked in
+ * shared mode (inside a hypercall of its own), vCPU 0 pins and unpins a
+ * table in shared mode, side by side. */
+static void validation_runs_beside_shared_mode(void)
+{
+	struct sim_domain *sd;
+	struct sim *s = test_tree(32, &sd);
+	struct vcpu *v0 = sd->vcpus[0].v, *v1 = sd->vcpus[1].v;
+	mfn_t t = sd->p2m[9], data = sd->p2m[10];
+
+	raw_write(t, 0, pte_make(data, PTE_P | PTE_RW | PTE_US));
+	dom_shared_enter(v1);
+	CHECK(hc_ext(v0, MMUEXT_PIN_L1_TABLE, mfn_x(t)) == 0);
+	CHECK(fw_live_table(frame_word(s->m, t)) && fw_tc(frame_word(s->m, data)) == 1);
+	CHECK(hc_ext(v0, MMUEXT_UNPIN_TABLE, mfn_x(t)) == 0);
+	CHECK(fw_tc(frame_word(s->m, t)) == 0 && fw_tc(frame_word(s->m, data)) == 0);
+	dom_shared_exit(v1);
+	check_audit(s, __func__);
+	sim_destroy(s);
+}
+
+struct pinner {
+	struct vcpu *v;
+	mfn_t table;
+	long rc;
+	_Atomic bool done;
+};
+
+static void *pin_l1(void *arg)
+{
+	struct pinner *p = arg;
+	p->rc = hc_ext(p->v, MMUEXT_PIN_L1_TABLE, mfn_x(p->table));
+	atomic_store(&p->done, true);
+	return NULL;
+}
+
+/* vCPU 1 has claimed empty table (t) as an L1 (its type count taken, not
+ * yet validated): vCPU 0's pin of it waits, and ends when vCPU 1's
+ * validation does: with (fails), vCPU 1 gives the claim back and vCPU 0
+ * validates the table itself. */
+static void waits_for_outcome(bool fails)
+{
+	struct sim_domain *sd;
+	struct sim *s = test_tree(32, &sd);
+	struct vcpu *v1 = sd->vcpus[1].v;
+	mfn_t t = sd->p2m[9];
+	_Atomic uint64_t *w = &s->m->ft[mfn_x(t)];
+	uint64_t before = atomic_load(w);
+	struct pinner p = { .v = sd->vcpus[0].v, .table = t };
+
+	atomic_store(w, (before & ~(FW_TYPE_MASK | FW_VALIDATED)) + ((uint64_t)FT_L1 << FW_TYPE_SHIFT) + 1 +
+				FW_COUNT_ONE);
+	sim_vcpu_start(&sd->vcpus[0], pin_l1, &p);
+	sleep_ms(50);
+	CHECK(!atomic_load(&p.done));
+	if (fails) {
+		atomic_store(w, before);
+	} else {
+		atomic_store(w, atomic_load(w) | FW_VALIDATED);
+	}
+	sim_vcpu_join(&sd->vcpus[0]);
+	CHECK(p.rc == 0);
+	CHECK(fw_live_table(atomic_load(w)) && fw_tc(atomic_load(w)) == (fails ? 1u : 2u));
+	if (!fails) {
+		dom_shared_enter(v1);
+		frame_put_type(v1, t, true);
+		dom_shared_exit(v1);
+	}
+	CHECK(hc_ext(sd->vcpus[0].v, MMUEXT_UNPIN_TABLE, mfn_x(t)) == 0);
+	CHECK(atomic_load(w) == ((before & ~(FW_TYPE_MASK | FW_VALIDATED)) | ((uint64_t)FT_L1 << FW_TYPE_SHIFT)));
+	check_audit(s, fails ? "waits_for_outcome (it fails)" : "waits_for_outcome (it succeeds)");
+	sim_destroy(s);
+}
+
 void test_concurrency(void)
 {
+	validation_runs_beside_shared_mode();
+	waits_for_outcome(false);
+	waits_for_outcome(true);
+
 	struct sim_domain *sd[2];
 	struct sim *s = test_machine(8192, 64, VCPUS, &sd[0]);
 	struct worker *w = calloc(2 * VCPUS, sizeof(*w));
@@ -155,6 +238,9 @@ void test_concurrency(void)
 					.stop = i < VCPUS ? &stop_a : &stop_b };
 	/* phases with every vCPU of both domains running, audited in between */
 	for (unsigned phase = 0; phase < 3; phase++) {
+		/* the middle phase validates in shared mode only, the others
+		 * in exclusive mode whenever it is free */
+		s->m->shared_validation = phase == 1;
 		atomic_store(&stop_a, false);
 		atomic_store(&stop_b, false);
 		start(w, 2 * VCPUS);
@@ -164,6 +250,7 @@ void test_concurrency(void)
 		join(w, 2 * VCPUS);
 		check_audit(s, "quiescent point");
 	}
+	s->m->shared_validation = false;
 	/* domain B destroyed and built again while A runs */
 	atomic_store(&stop_a, false);
 	start(w, VCPUS);
