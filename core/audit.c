@@ -209,7 +209,10 @@ static bool derive(struct audit *a)
 			return fail(a, "free frame has a non-zero frame word", i, x, 0);
 		if (o != OWNER_NOBODY && o != OWNER_HV && !owner_is_domain(m, o))
 			return fail(a, "frame owned by a domain that does not exist", i, o, 0);
-		a->e[i] = (struct expect){ o != OWNER_NOBODY, 0, 0, 0, false };
+		if ((x & FW_GIVEN_BACK) && (!owner_is_domain(m, o) || (!fw_count(x) && !fw_tc(x))))
+			return fail(a, "frame given back outlived its last reference", i, x, 0);
+		/* an owned frame holds its allocation reference unless given back */
+		a->e[i] = (struct expect){ o != OWNER_NOBODY && !(x & FW_GIVEN_BACK), 0, 0, 0, false };
 	}
 	mark_guest_readable(a, pte_mfn(m->l4_template[0]), 3);
 	for (uint64_t i = 0; i < m->nr_frames; i++) {

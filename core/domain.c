@@ -44,6 +44,7 @@ struct domain *domain_create(struct machine *m, unsigned nr_vcpus)
 		d->crash_reason = NULL;
 		d->nr_vcpus = nr_vcpus;
 		atomic_store(&d->excl, 0);
+		atomic_store(&d->nr_given_back, 0);
 		d->nr_held = 0;
 		for (unsigned k = 0; k < nr_vcpus; k++) {
 			struct vcpu *v = &d->vcpus[k];
@@ -96,14 +97,6 @@ void domain_crash(struct domain *d, const char *reason)
 	d->crashed = true;
 }
 
-/* Nothing of a domain survives into the next owner of its frames. */
-static void scrub(mfn_t mfn)
-{
-	_Atomic uint64_t *p = env_frame(mfn);
-	for (unsigned i = 0; i < PT_ENTRIES; i++)
-		atomic_store_explicit(&p[i], 0, memory_order_relaxed);
-}
-
 /* Drop a vCPU's root, or another frame it holds a reference and a type
  * reference on. */
 static void drop_root(struct vcpu *ctx, mfn_t *root)
@@ -112,12 +105,6 @@ static void drop_root(struct vcpu *ctx, mfn_t *root)
 		return;
 	frame_put_type(ctx, *root, true);
 	*root = INVALID_MFN;
-}
-
-static bool removable(const struct domain *d, uint64_t x)
-{
-	return fw_owner(x) == d->owner && fw_count(x) == 1 && fw_tc(x) == 0 &&
-	       !(x & (FW_PINNED | FW_PARTIAL | FW_DEMOTING));
 }
 
 long dom_hold_writable(struct vcpu *v, mfn_t mfn)
@@ -133,23 +120,108 @@ long dom_hold_writable(struct vcpu *v, mfn_t mfn)
 	return rc;
 }
 
-bool domain_check_remove(const struct domain *d, mfn_t mfn)
+/* Nothing of a domain survives into the next owner of its frames: scrub
+ * (mfn), which nothing references (but for an allocation reference at
+ * teardown), make its m2p entry invalid and free it. */
+static void free_frame(struct machine *m, mfn_t mfn)
 {
-	return frame_valid(d->m, mfn) && removable(d, frame_word(d->m, mfn));
+	_Atomic uint64_t *p = env_frame(mfn);
+	for (unsigned i = 0; i < PT_ENTRIES; i++)
+		atomic_store_explicit(&p[i], 0, memory_order_relaxed);
+	m2p_set(m, mfn, M2P_INVALID);
+	atomic_store_explicit(&m->linear[mfn_x(mfn)], 0, memory_order_relaxed);
+	atomic_store_explicit(&m->ft[mfn_x(mfn)], 0, memory_order_release);
 }
 
-long domain_remove_frame(struct vcpu *v, mfn_t mfn)
+/* May (d) give frame word (x) back at all?  May it let the frame go now
+ * (nothing but the allocation references it)? */
+static bool givable(const struct domain *d, uint64_t x)
+{
+	return fw_owner(x) == d->owner && fw_count(x) && !(x & FW_GIVEN_BACK);
+}
+
+static bool takeable(const struct domain *d, uint64_t x)
+{
+	return givable(d, x) && fw_count(x) == 1 && fw_tc(x) == 0 &&
+	       !(x & (FW_PINNED | FW_PARTIAL | FW_DEMOTING));
+}
+
+/* Drop (mfn)'s allocation reference if (ok) holds for its word: the word
+ * left, or 0 (no word of an owned frame is). */
+static uint64_t drop_allocation(struct vcpu *v, mfn_t mfn, bool (*ok)(const struct domain *, uint64_t))
+{
+	_Atomic uint64_t *w = &vcpu_machine(v)->ft[mfn_x(mfn)];
+	uint64_t x = atomic_load_explicit(w, memory_order_acquire), n;
+	do {
+		if (!ok(v->d, x))
+			return 0;
+		n = (x | FW_GIVEN_BACK) - FW_COUNT_ONE;
+	} while (!atomic_compare_exchange_weak_explicit(w, &x, n, memory_order_acq_rel, memory_order_acquire));
+	return n;
+}
+
+long domain_give_back(struct vcpu *v, mfn_t mfn)
 {
 	struct machine *m = vcpu_machine(v);
-	if (!domain_check_remove(v->d, mfn))
-		return refuse(v, XEN_EINVAL, "a frame to give back is not the domain's, or is in use");
-	scrub(mfn);     /* nothing references it: the domain loses only its contents */
-	uint64_t x = frame_word(m, mfn);
-	if (!removable(v->d, x) || !atomic_compare_exchange_strong(&m->ft[mfn_x(mfn)], &x, 0))
-		return refuse(v, XEN_EINVAL, "a frame to give back was taken meanwhile");
-	atomic_store_explicit(&m->linear[mfn_x(mfn)], 0, memory_order_relaxed);
+	uint64_t x = frame_valid(m, mfn) ? frame_word(m, mfn) : 0;
+	if (fw_owner(x) != v->d->owner || !fw_count(x))
+		return refuse(v, XEN_EINVAL, "a frame to give back is not the domain's");
+	if (x & FW_PINNED)
+		frame_unpin(v, mfn);    /* as Xen's guest_remove_page */
+	/* counted first and the m2p entry changed first: once the allocation
+	 * reference is gone, any put may free the frame */
+	atomic_fetch_add(&v->d->nr_given_back, 1);
 	m2p_set(m, mfn, M2P_INVALID);
+	uint64_t n = drop_allocation(v, mfn, givable);
+	if (n && (fw_count(n) || fw_tc(n)))
+		return GAVE_BACK_LATER;
+	atomic_fetch_sub(&v->d->nr_given_back, 1);
+	if (!n)
+		return GAVE_BACK_AGAIN; /* still referenced: done again, as on Xen */
+	tlb_note_drop(m, mfn);
+	return GAVE_BACK_NOW;
+}
+
+bool domain_check_take(const struct domain *d, mfn_t mfn)
+{
+	return frame_valid(d->m, mfn) && takeable(d, frame_word(d->m, mfn));
+}
+
+long domain_take(struct vcpu *v, mfn_t mfn)
+{
+	if (!frame_valid(vcpu_machine(v), mfn) || !drop_allocation(v, mfn, takeable))
+		return refuse(v, XEN_EINVAL, "a frame to give back is not the domain's, or is in use");
+	tlb_note_drop(vcpu_machine(v), mfn);
 	return 0;
+}
+
+void domain_untake(struct vcpu *v, mfn_t mfn)
+{
+	_Atomic uint64_t *w = &vcpu_machine(v)->ft[mfn_x(mfn)];
+	uint64_t x = atomic_load_explicit(w, memory_order_acquire);
+	ASSERT((x & FW_GIVEN_BACK) && !fw_count(x) && !fw_tc(x));
+	atomic_store_explicit(w, (x & ~FW_GIVEN_BACK) + FW_COUNT_ONE, memory_order_release);
+}
+
+void domain_free_taken(struct vcpu *v, const mfn_t *mfns, unsigned n)
+{
+	struct machine *m = vcpu_machine(v);
+	if (!n)
+		return;
+	/* the drops were noted in order, the last is the latest */
+	tlb_before_type_change(v, mfns[n - 1]);
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t x = frame_word(m, mfns[i]);
+		ASSERT(fw_owner(x) == v->d->owner && (x & FW_GIVEN_BACK) && !fw_count(x) && !fw_tc(x));
+		free_frame(m, mfns[i]);
+	}
+}
+
+void domain_free_given_back(struct vcpu *v, mfn_t mfn)
+{
+	tlb_note_drop(vcpu_machine(v), mfn);
+	domain_free_taken(v, &mfn, 1);
+	atomic_fetch_sub(&v->d->nr_given_back, 1);
 }
 
 void domain_destroy(struct domain *d)
@@ -193,11 +265,11 @@ void domain_destroy(struct domain *d)
 	 * with roots and pins gone every table has been devalidated and only
 	 * allocation references remain. */
 	for (uint64_t i = 0; i < m->nr_frames; i++) {
-		if (fw_owner(frame_word(m, _mfn(i))) != d->owner)
+		uint64_t x = frame_word(m, _mfn(i));
+		if (fw_owner(x) != d->owner)
 			continue;
-		scrub(_mfn(i));
-		frame_release(m, _mfn(i));
-		m2p_set(m, _mfn(i), M2P_INVALID);
+		ASSERT(fw_count(x) == 1 && !fw_tc(x) && !(x & (FW_PINNED | FW_GIVEN_BACK)));
+		free_frame(m, _mfn(i));
 	}
 	for (unsigned k = 0; k < d->nr_vcpus; k++)
 		env_flush_tlb(&d->vcpus[k]);

@@ -24,16 +24,51 @@ struct domain *domain_create(struct machine *m, unsigned nr_vcpus);
  * record it in the m2p.  Returns false if the frame is not free. */
 bool domain_add_frame(struct domain *d, mfn_t mfn, pfn_t pfn);
 
-/* Take back frame (mfn) of (v)'s domain, scrubbed, its m2p entry
- * invalid: decrease_reservation.  Only a frame whose one reference is its
- * allocation goes (no mapping, pin, root or type reference): 0, or
- * -XEN_EINVAL with nothing changed.  The caller has flushed the domain's
- * TLBs since the frame's last mapping went, so no translation outlives
- * it. */
-long domain_remove_frame(struct vcpu *v, mfn_t mfn);
-/* Could domain_remove_frame take (mfn) from (d) now?  Pure; the answer may
- * change as soon as it is given if another vCPU maps the frame. */
-bool domain_check_remove(const struct domain *d, mfn_t mfn);
+/* Giving frames back (Xen's guest_remove_page and steal_page).  A frame
+ * leaves the domain by losing its allocation reference (frame.h, given
+ * back).  With no other reference left it is unreferenced for good (no
+ * reference can be taken at a zero count), and whoever made it so frees it:
+ * the vCPUs of the domain that may still hold a translation of it flush
+ * (core/tlb.h), and it is scrubbed, its m2p entry made invalid, and freed.
+ * The flush comes after the last reference went, so no translation made
+ * before it survives into the frame's next owner, however the domain's
+ * vCPUs race the giving back. */
+
+/* decrease_reservation: give (mfn) back from (v)'s domain, dropping a pin
+ * first, as Xen does; its m2p entry is invalid from now on.  Returns
+ * GAVE_BACK_NOW if nothing references it now: it is the caller's to free
+ * with domain_free_taken (one flush serves a batch); GAVE_BACK_LATER if
+ * something still does: it is freed at its last reference, and counts in
+ * domain_given_back_live until then; GAVE_BACK_AGAIN if it was given back
+ * already and is still referenced (its pin goes, if it has one; nothing
+ * else changes: Xen's answer is success); or -XEN_EINVAL with nothing
+ * changed (not the domain's, or free). */
+enum { GAVE_BACK_NOW = 1, GAVE_BACK_LATER, GAVE_BACK_AGAIN };
+long domain_give_back(struct vcpu *v, mfn_t mfn);
+
+/* XENMEM_exchange: take (mfn) from (v)'s domain if nothing but its
+ * allocation references it: 0, the frame the caller's to free with
+ * domain_free_taken or to give back to the domain, contents, m2p entry
+ * and all, with domain_untake; or -XEN_EINVAL with nothing changed.
+ * domain_check_take says (purely) whether it could now. */
+long domain_take(struct vcpu *v, mfn_t mfn);
+bool domain_check_take(const struct domain *d, mfn_t mfn);
+void domain_untake(struct vcpu *v, mfn_t mfn);
+
+/* Free (n) frames of (v)'s domain that domain_give_back or domain_take
+ * handed over: flush as the TLB rule asks, then scrub and free each. */
+void domain_free_taken(struct vcpu *v, const mfn_t *mfns, unsigned n);
+
+/* Free (mfn), given back earlier, whose last reference has just gone
+ * (core/frame.c's puts). */
+void domain_free_given_back(struct vcpu *v, mfn_t mfn);
+
+/* Frames given back while referenced and not yet freed: what Xen still
+ * counts in the domain's tot_pages. */
+static inline uint64_t domain_given_back_live(const struct domain *d)
+{
+	return atomic_load_explicit(&d->nr_given_back, memory_order_relaxed);
+}
 
 /* Destroy (d): drop every vCPU's roots and every pin, which devalidates
  * every table, then take back every frame, scrubbed, so the next owner sees

@@ -75,13 +75,30 @@ long frame_get(struct vcpu *v, mfn_t mfn)
 	}
 }
 
+/* A put left (mfn)'s word at (n).  If that was the last reference of a
+ * frame given back, nobody can take one now (check_owned refuses a zero
+ * count): it is freed (core/domain.c). */
+static void after_put(struct vcpu *v, mfn_t mfn, uint64_t n)
+{
+	if ((n & FW_GIVEN_BACK) && !fw_count(n) && !fw_tc(n))
+		domain_free_given_back(v, mfn);
+}
+
+/* A put of a general reference may take the last of a frame given back
+ * (no allocation reference), never an allocated frame's last. */
+static bool put_allowed(uint64_t x, uint64_t refs)
+{
+	return fw_count(x) > refs || ((x & FW_GIVEN_BACK) && fw_count(x) == refs);
+}
+
 void frame_put(struct vcpu *v, mfn_t mfn)
 {
 	_Atomic uint64_t *w = word(v, mfn);
 	uint64_t x = atomic_load_explicit(w, memory_order_acquire);
 	do {
-		ASSERT(fw_count(x) >= 2);
+		ASSERT(put_allowed(x, 1));
 	} while (!fw_update(v, w, &x, x - FW_COUNT_ONE));
+	after_put(v, mfn, x - FW_COUNT_ONE);
 }
 
 /* After pt_promote returned (rc): validated, partial, or undone.  With
@@ -104,6 +121,7 @@ static long finish_validation(struct vcpu *v, mfn_t mfn, long rc, bool took_over
 		else
 			n = x - 1 - FW_COUNT_ONE - extra;
 	} while (!fw_update(v, w, &x, n));
+	after_put(v, mfn, n);
 	return rc;
 }
 
@@ -131,6 +149,7 @@ static long validate_desc(struct vcpu *v, mfn_t mfn, uint64_t old, bool ref)
 	do {
 		n = rc ? ((x & ~keep) | (old & keep)) - 1 - (ref ? FW_COUNT_ONE : 0) : x | FW_VALIDATED;
 	} while (!fw_update(v, w, &x, n));
+	after_put(v, mfn, n);
 	return rc ? -XEN_EINVAL : 0;
 }
 
@@ -257,7 +276,7 @@ void frame_put_type(struct vcpu *v, mfn_t mfn, bool ref)
 	bool began = false;
 
 	for (;;) {
-		ASSERT(fw_tc(x) > 0 && (!ref || fw_count(x) >= 2));
+		ASSERT(fw_tc(x) > 0 && (!ref || put_allowed(x, 1)));
 		if (fw_tc(x) == 1 && type_is_pt(fw_type(x))) {
 			if (go_exclusive(v, &began)) {
 				x = atomic_load_explicit(w, memory_order_acquire);
@@ -273,8 +292,10 @@ void frame_put_type(struct vcpu *v, mfn_t mfn, bool ref)
 		}
 		if (fw_tc(x) == 1)
 			tlb_note_drop(vcpu_machine(v), mfn);
-		if (fw_update(v, w, &x, x - 1 - (ref ? FW_COUNT_ONE : 0)))
+		if (fw_update(v, w, &x, x - 1 - (ref ? FW_COUNT_ONE : 0))) {
+			after_put(v, mfn, x - 1 - (ref ? FW_COUNT_ONE : 0));
 			break;
+		}
 	}
 	if (began)
 		dom_excl_end(v);
@@ -346,6 +367,16 @@ long frame_unpin(struct vcpu *v, mfn_t mfn)
 	frame_put_type(v, mfn, true);
 	v->stats.unpins++;
 	return 0;
+}
+
+void frame_put_demoted(struct vcpu *v, mfn_t mfn)
+{
+	_Atomic uint64_t *w = word(v, mfn);
+	uint64_t x = atomic_load_explicit(w, memory_order_acquire);
+	do {
+		ASSERT((x & FW_DEMOTING) && fw_tc(x) == 1);
+	} while (!fw_update(v, w, &x, (x & ~FW_DEMOTING) - 1));
+	after_put(v, mfn, (x & ~FW_DEMOTING) - 1);
 }
 
 bool frame_assign(struct machine *m, mfn_t mfn, unsigned owner)

@@ -12,13 +12,19 @@
  *                                     validation in progress
  *   bit  26     pinned                the pin holds one reference and one type reference
  *   bit  27     partial               validation interrupted (it holds one of each reference)
- *   bits 28-35  owner                 nobody, the hypervisor, or a domain
+ *   bits 28-34  owner                 nobody, the hypervisor, or a domain
+ *   bit  35     given back            the domain gave it back while it was in use: no
+ *                                     allocation reference; freed at its last reference
  *   bits 36-63  general count         references of any kind, including the allocation
  *
  * The two counts (the vocabulary of core/README.md):
  *  - get/put: the general count.  An owned frame holds one reference for
  *    being allocated; every present entry of a validated table that points
- *    at it holds one more; so do a pin and a vCPU root.
+ *    at it holds one more; so do a pin and a vCPU root.  A frame the domain
+ *    gives back while it is still referenced loses the allocation reference
+ *    (Xen's PGC_allocated) and is freed, scrubbed, when its last reference
+ *    goes, after every vCPU of the domain that may hold a translation of it
+ *    has flushed.
  *  - get_type/put_type: the type count.  A frame's type may change only while
  *    its type count is zero.  Taking the first reference of a pagetable type
  *    validates the frame (core/pt.c promotes its entries); dropping the last
@@ -65,7 +71,8 @@ enum frame_type {
 #define FW_VALIDATED   (1ull << 25)
 #define FW_PINNED      (1ull << 26)
 #define FW_OWNER_SHIFT 28
-#define FW_OWNER_MASK  (0xffull << FW_OWNER_SHIFT)
+#define FW_OWNER_MASK  (0x7full << FW_OWNER_SHIFT)
+#define FW_GIVEN_BACK  (1ull << 35)
 #define FW_COUNT_SHIFT 36
 #define FW_COUNT_ONE   (1ull << FW_COUNT_SHIFT)
 #define FW_COUNT_MAX   ((1ull << 28) - 1)
@@ -100,7 +107,8 @@ static inline bool fw_live_table(uint64_t x)
 long frame_get(struct vcpu *v, mfn_t mfn);
 
 /* Drop a general reference taken by frame_get or with a type reference.
- * Never drops the allocation reference. */
+ * Never drops the allocation reference; frees a frame given back at its
+ * last. */
 void frame_put(struct vcpu *v, mfn_t mfn);
 
 /* Take a type reference of (type) on (mfn), and with (ref) a general
@@ -144,5 +152,9 @@ bool frame_assign(struct machine *m, mfn_t mfn, unsigned owner);
 /* Take back frame (mfn) whose only reference is its allocation; domain
  * teardown only. */
 void frame_release(struct machine *m, mfn_t mfn);
+
+/* The devalidation queue is done with demoting table (mfn): drop the type
+ * reference it held (core/pt.c); frees a table given back. */
+void frame_put_demoted(struct vcpu *v, mfn_t mfn);
 
 #endif

@@ -108,6 +108,7 @@ struct domain {
 	const char *crash_reason;
 	unsigned nr_vcpus;
 	_Atomic uint32_t excl;      /* exclusive count mode is held */
+	_Atomic uint64_t nr_given_back; /* frames given back, still referenced (domain.h) */
 	mfn_t held[DOM_HELD_MAX];   /* frames the host writes by machine address for the
 				     * domain's life (core/domain.h, dom_hold_writable):
 				     * each a ref + a writable type ref */

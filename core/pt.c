@@ -170,15 +170,20 @@ static bool l1_get_excl(const struct machine *m, unsigned owner, uint64_t e)
 
 /* The demote twin: drop an L1 entry's references when no pagetable
  * devalidation can follow (a writable frame, or a general reference),
- * noting a writable count's drop to zero for the TLB rule. */
-static void l1_put_excl(struct machine *m, uint64_t e)
+ * noting a writable count's drop to zero for the TLB rule; false, having
+ * done nothing, for a frame given back, whose last reference frees it
+ * (the general path's work). */
+static bool l1_put_excl(struct machine *m, uint64_t e)
 {
 	_Atomic uint64_t *w = &m->ft[mfn_x(pte_mfn(e))];
 	uint64_t x = atomic_load_explicit(w, memory_order_relaxed);
+	if (x & FW_GIVEN_BACK)
+		return false;
 	ASSERT(fw_count(x) >= 2 && (!(e & PTE_RW) || (fw_type(x) == FT_WRITABLE && fw_tc(x))));
 	if ((e & PTE_RW) && fw_tc(x) == 1)
 		tlb_note_drop(m, pte_mfn(e));
 	atomic_store_explicit(w, x - FW_COUNT_ONE - ((e & PTE_RW) ? 1 : 0), memory_order_relaxed);
+	return true;
 }
 
 /* Settle L1 entries from (i) on with the bulk fast path, in exclusive mode,
@@ -423,9 +428,7 @@ static bool demote_some(struct vcpu *v, mfn_t mfn, unsigned level)
 			uint64_t e = atomic_load_explicit(&t[i], memory_order_relaxed);
 			if (!pte_present(e))
 				continue;
-			if (bulk)
-				l1_put_excl(m, e);
-			else
+			if (!bulk || !l1_put_excl(m, e))
 				put_entry_refs(v, mfn, level, e);
 		}
 	}
@@ -451,12 +454,7 @@ bool pt_demote_run(struct vcpu *v)
 		}
 		/* the queue's type reference goes last */
 		tlb_note_drop(m, mfn);
-		/* by CAS: in shared mode others may take and drop general
-		 * references on it meanwhile */
-		x = frame_word(m, mfn);
-		while (!atomic_compare_exchange_weak_explicit(&m->ft[mfn_x(mfn)], &x, (x & ~FW_DEMOTING) - 1,
-							     memory_order_acq_rel, memory_order_acquire))
-			;
+		frame_put_demoted(v, mfn);
 	}
 	bool empty = !v->demoting;
 	if (began)

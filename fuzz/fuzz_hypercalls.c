@@ -4,7 +4,8 @@
  * with two vCPUs each, on a fresh machine per input: mmu_update (entries
  * built from own, foreign, hypervisor, free and out-of-range frames and any
  * flags), mmuext_op (every command), update_va_mapping, multicalls of those,
- * stores through the MMU (the writable-pagetable path), loads, and domain
+ * stores through the MMU (the writable-pagetable path), loads, frames given
+ * back (decrease_reservation's core, mapped or not), and domain
  * destruction, with a work budget of a few entries per slice, so long work
  * is split, and some hypercalls abandoned after their first slice (partial
  * tables and queued devalidation then meet everything after them), and
@@ -17,6 +18,7 @@
 #include <string.h>
 #include "../core/domain.h"
 #include "../core/hypercall.h"
+#include "../core/preempt.h"
 #include "../core/ptwr.h"
 #include "../sim/sim.h"
 
@@ -155,6 +157,17 @@ static void issue(struct vcpu *v, uint64_t nr, const uint64_t a[6], bool abandon
 		sim_hypercall(v, nr, a);
 }
 
+/* decrease_reservation's core: a frame given back, freed now if nothing
+ * references it, else at its last reference. */
+static void give_back(struct vcpu *v, mfn_t f)
+{
+	preempt_start(v);
+	dom_shared_enter(v);
+	if (domain_give_back(v, f) == GAVE_BACK_NOW)
+		domain_free_taken(v, &f, 1);
+	dom_shared_exit(v);
+}
+
 static void step(struct input *in)
 {
 	uint8_t b = byte(in);
@@ -192,6 +205,8 @@ static void step(struct input *in)
 		if (b & 0x80) {
 			sim_domain_destroy(s, dom[d]);
 			build(d);
+		} else if (b & 0x40) {
+			give_back(sv->v, frame(in, d));
 		}
 		break;
 	}

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The memory_op rules (abi=memory), each with the answer Xen 4.17 gives:
- * the balloon (decrease_reservation, populate_physmap) and XENMEM_exchange,
+ * the balloon (decrease_reservation, of frames unmapped and still mapped,
+ * populate_physmap) and XENMEM_exchange,
  * as Linux's xen_create_contiguous_region uses it: frames of ours, their
  * mappings gone first, for new ones of another order, the m2p set to the
  * pfns we asked for; and what it refuses, before any work and per chunk.
@@ -47,6 +48,39 @@ static void abi_balloon(void)
 	expect("... the new frame's m2p entry is the pfn", pfn_x(mfn_to_pfn(_mfn(list[0]))) == pfn_x(f), 1);
 	p2m_set(f, _mfn(list[0]));
 	expect("mapped back", update_va(gva_x(pfn_to_virt(f)), make_pte((pfn_x(f) << PAGE_SHIFT) | KERNEL_RW)), 0);
+	pput(f);
+}
+
+/* A frame given back while still mapped (Xen's guest_remove_page): done,
+ * and counted in the reservation until its last mapping goes, which still
+ * reaches it meanwhile; once unmapped it is gone for good. */
+static void abi_balloon_mapped(void)
+{
+	static uint64_t list[1];
+	struct xen_memory_reservation r = { (uintptr_t)list, 1, 0, 0, DOMID_SELF };
+	uint16_t self = DOMID_SELF;
+	long pages = memory_op(XENMEM_current_reservation, &self);
+	pfn_t f = palloc();
+	gva_t va = pfn_to_virt(f);
+	volatile uint64_t *p = (volatile uint64_t *)gva_x(va);
+	*p = 0x600dcafe;
+	list[0] = mfn_of(f);
+	expect("decrease_reservation of a frame still mapped (our direct map): done",
+	       memory_op(XENMEM_decrease_reservation, &r), 1);
+	expect("... the reservation as it was while it is mapped", memory_op(XENMEM_current_reservation, &self),
+	       pages);
+	expect("... the mapping still reaches it", *p == 0x600dcafe, 1);
+	expect("... decrease_reservation of it again: done again (still ours until unmapped)",
+	       memory_op(XENMEM_decrease_reservation, &r), 1);
+	expect("... the reservation still as it was", memory_op(XENMEM_current_reservation, &self), pages);
+	expect("... its mapping gone", update_va(gva_x(va), 0), 0);
+	expect("... the reservation one less", memory_op(XENMEM_current_reservation, &self), pages - 1);
+	expect("... mapping it again: not ours (-EBUSY)", update_va(gva_x(va), (list[0] << PAGE_SHIFT) | KERNEL_RW),
+	       -XEN_EBUSY);
+	list[0] = pfn_x(f);
+	expect("populate_physmap of its pfn", memory_op(XENMEM_populate_physmap, &r), 1);
+	p2m_set(f, _mfn(list[0]));
+	expect("mapped back", update_va(gva_x(va), make_pte((pfn_x(f) << PAGE_SHIFT) | KERNEL_RW)), 0);
 	pput(f);
 }
 
@@ -174,6 +208,7 @@ void abi_memory(void)
 {
 	pfn_t f = palloc(), g = palloc();
 	abi_balloon();
+	abi_balloon_mapped();
 	exchange_refused(f);
 	exchange_frames(f, g);
 	pput(f);

@@ -9,12 +9,12 @@
  * checked first (the domain's, used by nothing but their allocation, as a
  * frame given back by decrease_reservation), its out-frames allocated
  * (one aligned run, below the address bits out.mem_flags asks for; Xen
- * may give separate runs), then its in-frames taken (scrubbed, m2p
- * invalid) and the out-frames handed over (m2p set to the pfns the out
- * list held, their mfns written there).  nr_exchanged (in-extents done)
- * is written back on every way out once the struct has been read, and
- * carries a preempted call on; the domain's TLBs are flushed before any
- * frame goes back.  Errors, in Xen's order: -EFAULT (the struct), -EPERM
+ * may give separate runs), then its in-frames taken (all, or none and
+ * each back as it was) and freed after one flush of the vCPUs that need it
+ * (core/domain.h: scrubbed, m2p invalid), and the out-frames handed over
+ * (m2p set to the pfns the out list held, their mfns written there).
+ * nr_exchanged (in-extents done) is written back on every way out once the
+ * struct has been read, and carries a preempted call on.  Errors, in Xen's order: -EFAULT (the struct), -EPERM
  * (an order above 9), -EINVAL (counts that do not match, overflow, other
  * domid in out), -EFAULT (a list that starts in hv's area), -EINVAL (an
  * exact NUMA node), -ESRCH (another domain), then per chunk -EFAULT,
@@ -24,15 +24,15 @@
 #include "../../core/frame.h"
 #include "../../core/m2p.h"
 #include "../../core/preempt.h"
-#include "../../core/tlb.h"
 #include "../hv.h"
 
 #define CHUNK_MAX (1u << DOMU_MAX_ORDER)      /* frames, and in-extents, of a chunk */
 
-/* One chunk's in-extents and the pfns of its frames, per CPU: a chunk is
- * done within one call on one CPU. */
+/* One chunk's in-extents and their frames, per CPU: a chunk is done
+ * within one call on one CPU. */
 static struct {
-	uint64_t gmfn[CHUNK_MAX], pfn[CHUNK_MAX];
+	uint64_t gmfn[CHUNK_MAX];
+	mfn_t taken[CHUNK_MAX];
 } chunk_scratch[SMP_MAX_CPUS];
 
 struct exchange {
@@ -86,7 +86,7 @@ static long take_in_list(struct vcpu *v, const struct exchange *e, uint64_t i, u
 		if (env_copy_from_guest(v, &gmfn[j], e->x.in.extent_start + ((i << e->in_chunk) + j) * 8, 8))
 			return -XEN_EFAULT;
 		for (uint64_t k = 0; k < per; k++)
-			if (gmfn[j] + k < gmfn[j] || !domain_check_remove(v->d, _mfn(gmfn[j] + k)))
+			if (gmfn[j] + k < gmfn[j] || !domain_check_take(v->d, _mfn(gmfn[j] + k)))
 				return -XEN_EINVAL;
 	}
 	return 0;
@@ -100,23 +100,22 @@ static void free_run(struct vcpu *v, mfn_t m, uint64_t n)
 	hv_domain(v->d)->nr_pages -= n;
 }
 
-/* Take chunk (i)'s in-frames (listed in gmfn) from the domain, their pfns
- * kept in (pfn): 0, or -EINVAL with every one given back (its contents
- * lost: another vCPU mapped one since take_in_list looked). */
-static long remove_in(struct vcpu *v, const struct exchange *e, const uint64_t *gmfn, uint64_t *pfn)
+/* Take chunk (i)'s in-frames (listed in gmfn) from the domain into
+ * (taken) and free them: 0, or -EINVAL with every one given back to the
+ * domain as it was (another vCPU mapped one since take_in_list looked). */
+static long take_in(struct vcpu *v, const struct exchange *e, const uint64_t *gmfn, mfn_t *taken)
 {
 	uint64_t n = 1ull << e->in_chunk, per = 1ull << e->x.in.extent_order, f = 0;
 	for (uint64_t j = 0; j < n; j++)
 		for (uint64_t k = 0; k < per; k++, f++) {
-			mfn_t m = _mfn(gmfn[j] + k);
-			pfn[f] = m2p_get(&machine, m);
-			if (!domain_remove_frame(v, m))
+			taken[f] = _mfn(gmfn[j] + k);
+			if (!domain_take(v, taken[f]))
 				continue;
 			while (f--)
-				if (!domain_add_frame(v->d, _mfn(gmfn[f / per] + f % per), _pfn(pfn[f])))
-					hv_domain(v->d)->nr_pages--;    /* taken meanwhile: lost */
+				domain_untake(v, taken[f]);
 			return -XEN_EINVAL;
 		}
+	domain_free_taken(v, taken, (unsigned)(n * per));
 	hv_domain(v->d)->nr_pages -= n * per;
 	return 0;
 }
@@ -146,7 +145,8 @@ static long give_out(struct vcpu *v, const struct exchange *e, uint64_t i, mfn_t
  * a chunk are one aligned run (Xen may give separate ones). */
 static long exchange_chunk(struct vcpu *v, const struct exchange *e, uint64_t i)
 {
-	uint64_t *gmfn = chunk_scratch[this_cpu()->id].gmfn, *pfn = chunk_scratch[this_cpu()->id].pfn;
+	uint64_t *gmfn = chunk_scratch[this_cpu()->id].gmfn;
+	mfn_t *taken = chunk_scratch[this_cpu()->id].taken;
 	unsigned order = e->x.in.extent_order + e->in_chunk;
 	long rc = take_in_list(v, e, i, gmfn);
 	if (rc)
@@ -154,7 +154,7 @@ static long exchange_chunk(struct vcpu *v, const struct exchange *e, uint64_t i)
 	mfn_t m = mem_alloc_run(v, order, e->limit, 1ull << order);
 	if (mfn_eq(m, INVALID_MFN))
 		return -XEN_ENOMEM;
-	rc = remove_in(v, e, gmfn, pfn);
+	rc = take_in(v, e, gmfn, taken);
 	if (rc) {
 		free_run(v, m, 1ull << order);
 		return rc;
@@ -187,7 +187,6 @@ long mem_exchange(struct vcpu *v, uint64_t arg)
 	rc = check_work(v, &e);
 	if (rc)
 		return put_exchanged(v, arg, e.x.nr_exchanged, rc);
-	tlb_flush_mask(v, tlb_all(v->d));       /* no translation outlives a frame given back */
 	uint64_t first = e.x.nr_exchanged >> e.in_chunk;
 	for (uint64_t i = first; i < e.x.in.nr_extents >> e.in_chunk; i++) {
 		if (i != first && preempt_due(v)) {

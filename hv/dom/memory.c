@@ -26,11 +26,12 @@
  *                           reservation; the answer is the extents done,
  *                           never an error, as Xen's; cmd's upper bits carry
  *                           a continuation's start extent.  A frame given
- *                           back must be unused but for its allocation (no
- *                           mapping, pin or type): Xen takes back a frame in
- *                           use too, freeing it when its last reference
- *                           goes, which core does not do.  The domain's
- *                           TLBs are flushed before any frame goes back.
+ *                           back loses its pin and allocation reference
+ *                           (core/domain.h); one still mapped is freed at
+ *                           its last reference and counts in the
+ *                           reservation until then, as Xen's tot_pages.
+ *                           The unreferenced ones are freed in batches,
+ *                           after one flush of the vCPUs that need it.
  *   exchange                dom/exchange.c
  * Everything else is -ENOSYS.
  */
@@ -39,7 +40,6 @@
 #include "../../core/m2p.h"
 #include "../../core/preempt.h"
 #include "../../core/pt.h"
-#include "../../core/tlb.h"
 #include "../hv.h"
 
 #define XENMEM_maximum_ram_page     2
@@ -62,6 +62,13 @@ static long own_domain(struct vcpu *v, uint64_t arg)
 	return domid == DOMID_SELF || domid == v->d->domid ? 0 : -XEN_ESRCH;
 }
 
+/* The domain's pages as Xen counts them (tot_pages): its own, and those
+ * given back while referenced and not yet freed. */
+static uint64_t tot_pages(const struct domain *d)
+{
+	return hv_domain(d)->nr_pages + domain_given_back_live(d);
+}
+
 static long reservation(struct vcpu *v, unsigned op, uint64_t start, uint64_t arg)
 {
 	if (start)
@@ -71,22 +78,33 @@ static long reservation(struct vcpu *v, unsigned op, uint64_t start, uint64_t ar
 		return rc;
 	const struct hv_domain *hd = hv_domain(v->d);
 	if (op != XENMEM_maximum_gpfn)
-		return (long)(op == XENMEM_current_reservation ? hd->nr_pages : hd->max_pages);
+		return (long)(op == XENMEM_current_reservation ? tot_pages(v->d) : hd->max_pages);
 	uint64_t max_pfn = ((struct shared_info *)maddr_virt(hd->shared_info))->arch.max_pfn;
 	return (long)((max_pfn ? max_pfn : 1) - 1);
 }
+
+#define FREE_BATCH 64
 
 struct balloon {
 	struct xen_memory_reservation r;
 	unsigned op;
 	uint64_t limit;             /* frames below this (address bits), or all */
+	mfn_t freed[FREE_BATCH];    /* given back, unreferenced, to free */
+	unsigned nr_freed;
 };
+
+/* The frames of (b) given back so far, freed after one flush. */
+static void free_batch(struct vcpu *v, struct balloon *b)
+{
+	domain_free_taken(v, b->freed, b->nr_freed);
+	b->nr_freed = 0;
+}
 
 mfn_t mem_alloc_run(struct vcpu *v, unsigned order, uint64_t top, uint64_t credit)
 {
 	struct hv_domain *hd = hv_domain(v->d);
 	uint64_t n = 1ull << order;
-	if (hd->nr_pages + n > hd->max_pages + credit)
+	if (tot_pages(v->d) + n > hd->max_pages + credit)
 		return INVALID_MFN;
 	for (uint64_t k = 0, at = hd->alloc_hint & ~(n - 1); k < top; k += n, at += n) {
 		if (at + n > top)
@@ -106,16 +124,22 @@ mfn_t mem_alloc_run(struct vcpu *v, unsigned order, uint64_t top, uint64_t credi
 }
 
 /* Extent (i): true if done. */
-static bool one_extent(struct vcpu *v, const struct balloon *b, uint64_t i)
+static bool one_extent(struct vcpu *v, struct balloon *b, uint64_t i)
 {
 	uint64_t slot = b->r.extent_start + i * 8, n = 1ull << b->r.extent_order, e = 0;
 	if (b->op != XENMEM_increase_reservation && env_copy_from_guest(v, &e, slot, 8))
 		return false;
 	if (b->op == XENMEM_decrease_reservation) {
 		for (uint64_t j = 0; j < n; j++) {
-			if (domain_remove_frame(v, _mfn(e + j)))
+			long rc = domain_give_back(v, _mfn(e + j));
+			if (rc < 0)
 				return false;
-			hv_domain(v->d)->nr_pages--;
+			if (rc != GAVE_BACK_AGAIN)
+				hv_domain(v->d)->nr_pages--;
+			if (rc == GAVE_BACK_NOW)
+				b->freed[b->nr_freed++] = _mfn(e + j);
+			if (b->nr_freed == FREE_BATCH)
+				free_batch(v, b);
 		}
 		return true;
 	}
@@ -154,16 +178,20 @@ static long balloon(struct vcpu *v, unsigned op, uint64_t start, uint64_t arg)
 	bool list_ok = va_guest(b.r.extent_start) && va_guest(last) && last > b.r.extent_start;
 	if (b.r.extent_order > DOMU_MAX_ORDER || ((op != XENMEM_increase_reservation || b.r.extent_start) && !list_ok))
 		return (long)start;
-	if (op == XENMEM_decrease_reservation)
-		tlb_flush_mask(v, tlb_all(v->d));
+	long done = (long)b.r.nr_extents;
 	for (uint64_t i = start; i < b.r.nr_extents; i++) {
-		if (i != start && preempt_due(v))
-			return preempt_continue(v, HYPERVISOR_memory_op, op | i << MEMOP_EXTENT_SHIFT, arg, 0, 0);
-		if (!one_extent(v, &b, i))
-			return (long)i;
+		if (i != start && preempt_due(v)) {
+			done = preempt_continue(v, HYPERVISOR_memory_op, op | i << MEMOP_EXTENT_SHIFT, arg, 0, 0);
+			break;
+		}
+		if (!one_extent(v, &b, i)) {
+			done = (long)i;
+			break;
+		}
 		preempt_spend(v, 1ull << b.r.extent_order);
 	}
-	return (long)b.r.nr_extents;
+	free_batch(v, &b);
+	return done;
 }
 
 long do_memory_op(struct vcpu *v, const uint64_t a[6])

@@ -176,33 +176,105 @@ static void destroy_reclaims_every_frame(void)
 	sim_destroy(s);
 }
 
-/* A frame goes back to the machine (decrease_reservation) only when its
- * allocation is all that holds it: not mapped, pinned, typed or another's. */
-static void only_unused_frames_go_back(void)
+/* A frame given back (decrease_reservation) that nothing but its
+ * allocation holds is the giver's to free: scrubbed, its m2p entry invalid,
+ * free; frames not the domain's, or given back already, stay as they are. */
+static void unused_frame_goes_back_at_once(void)
 {
 	struct sim_domain *a;
 	struct sim *s = test_tree(64, &a);
 	struct vcpu *v = a->vcpus[0].v;
 	mfn_t *p = a->p2m;
 	raw_write(p[20], 3, 0x1234);
-	CHECK(domain_remove_frame(v, p[8]) == -XEN_EINVAL);     /* mapped */
-	CHECK(domain_remove_frame(v, p[0]) == -XEN_EINVAL);     /* pinned, a root */
-	CHECK(domain_remove_frame(v, p[3]) == -XEN_EINVAL);     /* a table */
-	CHECK(domain_remove_frame(v, _mfn(0)) == -XEN_EINVAL);  /* the hypervisor's */
-	CHECK(domain_remove_frame(v, _mfn(1ull << 40)) == -XEN_EINVAL);
-	uint64_t before = word(s, p[8]);
-	CHECK(domain_remove_frame(v, p[20]) == 0);
+	CHECK(domain_give_back(v, _mfn(0)) == -XEN_EINVAL);    /* the hypervisor's */
+	CHECK(domain_give_back(v, _mfn(1ull << 40)) == -XEN_EINVAL);
+	CHECK(domain_give_back(v, p[20]) == GAVE_BACK_NOW);
+	CHECK(fw_count(word(s, p[20])) == 0 && (word(s, p[20]) & FW_GIVEN_BACK));
+	CHECK(domain_give_back(v, p[20]) == -XEN_EINVAL);      /* given back already */
+	domain_free_taken(v, &p[20], 1);
 	CHECK(word(s, p[20]) == 0 && m2p_get(s->m, p[20]) == M2P_INVALID);
-	CHECK(((uint64_t *)env_frame(p[20]))[3] == 0);           /* scrubbed */
-	CHECK(domain_remove_frame(v, p[20]) == -XEN_EINVAL);    /* gone already */
-	CHECK(word(s, p[8]) == before);
+	CHECK(((uint64_t *)env_frame(p[20]))[3] == 0);          /* scrubbed */
+	CHECK(domain_give_back(v, p[20]) == -XEN_EINVAL);      /* gone */
+	check_audit(s, __func__);
+	sim_destroy(s);
+}
+
+/* A frame is freed only after every vCPU that may still translate it has
+ * flushed: vCPU 1 maps one, uses it and unmaps it without a flush (its TLB
+ * keeps the translation), then vCPU 0 gives it back; once freed, no vCPU
+ * caches it (the audit looks at every vCPU's TLB). */
+static void given_back_frame_leaves_no_translation(void)
+{
+	struct sim_domain *a;
+	struct sim *s = test_tree(64, &a);
+	struct vcpu *v0 = a->vcpus[0].v, *v1 = a->vcpus[1].v;
+	mfn_t *p = a->p2m;
+
+	CHECK(hc_update(v1, p[3], 5, pte_make(p[20], PTE_P | PTE_RW | PTE_US)) == 0);
+	CHECK(sim_store(s, &a->vcpus[1], 0x405000, 0x42) == SIM_OK);
+	CHECK(hc_update(v1, p[3], 5, 0) == 0);
+	CHECK(domain_give_back(v0, p[20]) == GAVE_BACK_NOW);
+	domain_free_taken(v0, &p[20], 1);
+	CHECK(word(s, p[20]) == 0);
+	check_audit(s, __func__);
+	sim_destroy(s);
+}
+
+/* A frame given back while mapped (Xen's guest_remove_page) stays mapped,
+ * counted in the domain's pages, until its last mapping goes; then every
+ * vCPU that may translate it flushes and it is freed, scrubbed, though the
+ * guest asked for no flush (the audit checks every vCPU's TLB). */
+static void mapped_frame_goes_at_its_last_reference(void)
+{
+	struct sim_domain *a;
+	struct sim *s = test_tree(64, &a);
+	struct vcpu *v = a->vcpus[0].v;
+	mfn_t *p = a->p2m;
+	uint64_t val;
+
+	CHECK(sim_store(s, &a->vcpus[1], 0x400000, 0x5678) == SIM_OK);     /* cached on vCPU 1 */
+	dom_shared_enter(v);
+	CHECK(domain_give_back(v, p[8]) == GAVE_BACK_LATER);
+	dom_shared_exit(v);
+	CHECK((word(s, p[8]) & FW_GIVEN_BACK) && fw_count(word(s, p[8])) == 1);
+	CHECK(m2p_get(s->m, p[8]) == M2P_INVALID && domain_given_back_live(a->d) == 1);
+	CHECK(domain_give_back(v, p[8]) == GAVE_BACK_AGAIN && domain_given_back_live(a->d) == 1);
+	CHECK(sim_load(s, &a->vcpus[0], 0x400000, &val) == SIM_OK && val == 0x5678);
+	check_audit(s, "a frame given back, still mapped");
+	CHECK(hc_update(v, p[3], 0, 0) == 0);
+	CHECK(word(s, p[8]) == 0 && domain_given_back_live(a->d) == 0);
+	CHECK(((uint64_t *)env_frame(p[8]))[0] == 0);           /* scrubbed */
+	check_audit(s, __func__);
+	sim_destroy(s);
+}
+
+/* A pinned table given back is unpinned first (as Xen does), and freed
+ * when the last table that links it drops it. */
+static void pinned_table_goes_back_unpinned(void)
+{
+	struct sim_domain *a;
+	struct sim *s = test_tree(64, &a);
+	struct vcpu *v = a->vcpus[0].v;
+	mfn_t *p = a->p2m;
+
+	CHECK(hc_ext(v, MMUEXT_PIN_L1_TABLE, mfn_x(p[3])) == 0);
+	dom_shared_enter(v);
+	CHECK(domain_give_back(v, p[3]) == GAVE_BACK_LATER);
+	dom_shared_exit(v);
+	CHECK(!(word(s, p[3]) & FW_PINNED) && fw_live_table(word(s, p[3])));
+	check_audit(s, "a table given back, still linked");
+	CHECK(hc_update(v, p[2], 2, 0) == 0);
+	CHECK(word(s, p[3]) == 0 && domain_given_back_live(a->d) == 0);
 	check_audit(s, __func__);
 	sim_destroy(s);
 }
 
 void test_frame(void)
 {
-	only_unused_frames_go_back();
+	unused_frame_goes_back_at_once();
+	given_back_frame_leaves_no_translation();
+	mapped_frame_goes_at_its_last_reference();
+	pinned_table_goes_back_unpinned();
 	get_only_own_frames();
 	type_changes_only_at_zero();
 	failed_pin_unwinds_everything();
