@@ -215,6 +215,8 @@ struct hv_vcpu {
 };
 
 /* ... and of a domain (d->host). */
+#define PIRQ_MAX 1024u               /* pirqs a domain may have (pv/physdev.c) */
+
 struct hv_domain {
 	struct spinlock lock;       /* event channels, timers, vcpu_op, memory_op, grants,
 				     * the console: hv's state a vCPU may touch for another */
@@ -234,6 +236,11 @@ struct hv_domain {
 	unsigned shutdown_reason;
 	bool console_line_start;    /* console.c: the next byte starts a line */
 	_Atomic unsigned reports;   /* refusals shown on the console so far */
+	struct {
+		uint64_t taken[PIRQ_MAX / 64]; /* pirqs get_free_pirq gave (pv/physdev.c) */
+		bool eoi_map_set;   /* pirq_eoi_gmfn's frame held */
+		bool auto_unmask;   /* asked with its v1 */
+	} pirq;
 	struct hv_vcpu vcpus[MAX_VCPUS];
 };
 
@@ -307,6 +314,12 @@ void apic_send(uint32_t apic_id, uint32_t icr);
 /* This CPU's local APIC as pc/smp.c takes it. */
 struct pc_lapic apic_this(void);
 void apic_delay_us(uint64_t us);
+/* The GSIs the machine's I/O APICs have, as Xen counts them (nr_irqs_gsi:
+ * the sum of their pins, at least the highest GSI + 1, at least 16), from
+ * the MADT (madt, len), NULL for none; irq_gsis holds it once smp_init has
+ * run. */
+unsigned ioapic_gsis(const uint8_t *madt, uint32_t len);
+extern unsigned irq_gsis;
 /* Set up the CPU running this as CPU (id), entries from ring 3 landing on
  * (stack): what cpu_init does for CPU 0 (x86/cpu.c). */
 void cpu_init_ap(unsigned id, uint64_t stack);

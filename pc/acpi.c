@@ -6,6 +6,7 @@
 #define MADT_FIRST 44u              /* the header, the local APIC address, flags */
 #define MADT_LAPIC 0                /* processor local APIC: id at 3, flags at 4 */
 #define MADT_X2APIC 9               /* processor local x2APIC: id at 4, flags at 8 */
+#define MADT_IOAPIC 1               /* I/O APIC: address at 4, first GSI at 8 */
 #define MADT_ENABLED 1u
 
 static uint32_t le32(const uint8_t *p)
@@ -63,26 +64,52 @@ uint64_t acpi_root_entry(const uint8_t *p, uint32_t len, bool xsdt, unsigned i)
 	return xsdt ? le64(e) : le32(e);
 }
 
+/* The MADT entry at (*at) of (p, len), (*at) moved past it; NULL at the
+ * end, or at an entry that runs past the table (nothing after it is
+ * believed). */
+static const uint8_t *madt_entry(const uint8_t *p, uint32_t len, uint32_t *at)
+{
+	if (*at + 2 > len)
+		return NULL;
+	uint8_t size = p[*at + 1];
+	if (size < 2 || *at + size > len)
+		return NULL;
+	const uint8_t *e = p + *at;
+	*at += size;
+	return e;
+}
+
 unsigned acpi_madt_cpus(const uint8_t *p, uint32_t len, uint32_t ids[ACPI_MAX_CPUS])
 {
 	unsigned n = 0;
-	for (uint32_t at = MADT_FIRST; at + 2 <= len;) {
-		uint8_t type = p[at], size = p[at + 1];
-		if (size < 2 || at + size > len)
-			break;                  /* a damaged entry: nothing after it */
+	const uint8_t *e;
+	for (uint32_t at = MADT_FIRST; (e = madt_entry(p, len, &at));) {
 		uint32_t id = 0, flags = 0;
 		bool cpu = false;
-		if (type == MADT_LAPIC && size >= 8) {
-			id = p[at + 3], flags = le32(p + at + 4), cpu = true;
-		} else if (type == MADT_X2APIC && size >= 16) {
-			id = le32(p + at + 4), flags = le32(p + at + 8), cpu = true;
+		if (e[0] == MADT_LAPIC && e[1] >= 8) {
+			id = e[3], flags = le32(e + 4), cpu = true;
+		} else if (e[0] == MADT_X2APIC && e[1] >= 16) {
+			id = le32(e + 4), flags = le32(e + 8), cpu = true;
 		}
 		if (cpu && (flags & MADT_ENABLED)) {
 			if (n < ACPI_MAX_CPUS)
 				ids[n] = id;
 			n++;
 		}
-		at += size;
+	}
+	return n;
+}
+
+unsigned acpi_madt_ioapics(const uint8_t *p, uint32_t len, struct acpi_ioapic io[ACPI_MAX_IOAPICS])
+{
+	unsigned n = 0;
+	const uint8_t *e;
+	for (uint32_t at = MADT_FIRST; (e = madt_entry(p, len, &at));) {
+		if (e[0] != MADT_IOAPIC || e[1] < 12)
+			continue;
+		if (n < ACPI_MAX_IOAPICS)
+			io[n] = (struct acpi_ioapic){ le32(e + 4), le32(e + 8) };
+		n++;
 	}
 	return n;
 }
@@ -112,26 +139,33 @@ static const uint8_t *table_at(acpi_map_fn map, uint64_t pa, const char sig[4], 
 	return *len ? p : NULL;
 }
 
-unsigned acpi_find_cpus(uint64_t rsdp, acpi_map_fn map, uint32_t ids[ACPI_MAX_CPUS])
+const uint8_t *acpi_find_madt(uint64_t rsdp, acpi_map_fn map, uint32_t *len)
 {
 	uint64_t root;
 	bool xsdt;
-	uint32_t len, madt_len;
+	uint32_t root_len;
 	rsdp = rsdp ? rsdp : search_rsdp(map);
 	size_t rlen = 36;               /* revision 0's is 20 bytes */
 	const uint8_t *r = rsdp ? map(rsdp, rlen) : NULL;
 	if (!r && rsdp)
 		r = map(rsdp, rlen = 20);
 	if (!r || !acpi_rsdp_root(r, rlen, &root, &xsdt))
-		return 0;
-	const uint8_t *t = table_at(map, root, xsdt ? "XSDT" : "RSDT", &len);
+		return NULL;
+	const uint8_t *t = table_at(map, root, xsdt ? "XSDT" : "RSDT", &root_len);
 	for (unsigned i = 0; t; i++) {
-		uint64_t pa = acpi_root_entry(t, len, xsdt, i);
+		uint64_t pa = acpi_root_entry(t, root_len, xsdt, i);
 		if (!pa)
 			break;
-		const uint8_t *madt = table_at(map, pa, "APIC", &madt_len);
+		const uint8_t *madt = table_at(map, pa, "APIC", len);
 		if (madt)
-			return acpi_madt_cpus(madt, madt_len, ids);
+			return madt;
 	}
-	return 0;
+	return NULL;
+}
+
+unsigned acpi_find_cpus(uint64_t rsdp, acpi_map_fn map, uint32_t ids[ACPI_MAX_CPUS])
+{
+	uint32_t len;
+	const uint8_t *madt = acpi_find_madt(rsdp, map, &len);
+	return madt ? acpi_madt_cpus(madt, len, ids) : 0;
 }

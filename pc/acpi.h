@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The CPUs the firmware lists: ACPI's RSDP, its root table (XSDT, or the
- * RSDT of revision-0 firmware) and the MADT's local APIC and x2APIC
- * entries.  The parsers take the bytes they are given and nothing else:
+ * The CPUs and I/O APICs the firmware lists: ACPI's RSDP, its root table
+ * (XSDT, or the RSDT of revision-0 firmware) and the MADT's local APIC,
+ * x2APIC and I/O APIC entries.  The parsers take the bytes they are given and nothing else:
  * every length is checked against what was handed in and every table's
  * checksum before a field of it is believed, so a damaged or hostile table
  * gives "no CPUs found", never a read beyond it.  They are host-tested
@@ -35,9 +35,24 @@ uint64_t acpi_root_entry(const uint8_t *p, uint32_t len, bool xsdt, unsigned i);
  * there are; entries that run past the table end the walk. */
 unsigned acpi_madt_cpus(const uint8_t *p, uint32_t len, uint32_t ids[ACPI_MAX_CPUS]);
 
+/* An I/O APIC: its registers' physical address and its first GSI. */
+struct acpi_ioapic {
+	uint32_t addr, gsi_base;
+};
+#define ACPI_MAX_IOAPICS 8u
+
+/* The I/O APICs of a MADT (p, len) checked by acpi_table_len, in table
+ * order (at most ACPI_MAX_IOAPICS kept), and how many there are. */
+unsigned acpi_madt_ioapics(const uint8_t *p, uint32_t len, struct acpi_ioapic io[ACPI_MAX_IOAPICS]);
+
 /* Physical memory as the caller can read it: (len) bytes at (pa), or NULL
  * if they are not all readable. */
 typedef const uint8_t *(*acpi_map_fn)(uint64_t pa, size_t len);
+
+/* The MADT the firmware lists, from the RSDP at (rsdp) (0: search the BIOS
+ * area, 0xe0000-0xfffff, on 16-byte boundaries), checked, its length in
+ * (*len); or NULL when there is no usable RSDP, root table or MADT. */
+const uint8_t *acpi_find_madt(uint64_t rsdp, acpi_map_fn map, uint32_t *len);
 
 /* The enabled CPUs the firmware lists, from the RSDP at (rsdp) (0: search
  * the BIOS area, 0xe0000-0xfffff, on 16-byte boundaries): as

@@ -274,30 +274,6 @@ static long hc(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2)
 	return xen_hypercall(nr, a0, a1, a2, 0, 0);
 }
 
-/* physdev_op's two calls a domU may make, and what they refuse. */
-static void abi_physdev(void)
-{
-	static struct iobitmap { uint64_t bitmap; uint32_t nr_ports, pad; } iobmp;
-	static uint32_t iopl[1] = { 4 };
-	expect("physdev_op set_iopl: 4", hc(HYPERVISOR_physdev_op, PHYSDEVOP_set_iopl, (uintptr_t)iopl, 0),
-	       -XEN_EINVAL);
-	expect("physdev_op set_iopl: its argument in the hypervisor's area",
-	       hc(HYPERVISOR_physdev_op, PHYSDEVOP_set_iopl, HV_DMAP, 0), -XEN_EFAULT);
-	iobmp = (struct iobitmap){ (uintptr_t)victim, 65537, 0 };
-	expect("physdev_op set_iobitmap: 65537 ports",
-	       hc(HYPERVISOR_physdev_op, PHYSDEVOP_set_iobitmap, (uintptr_t)&iobmp, 0), -XEN_EINVAL);
-	iobmp = (struct iobitmap){ HV_DMAP, 16, 0 };
-	expect("physdev_op set_iobitmap: a bitmap in the hypervisor's area",
-	       hc(HYPERVISOR_physdev_op, PHYSDEVOP_set_iobitmap, (uintptr_t)&iobmp, 0), -XEN_EINVAL);
-	iobmp = (struct iobitmap){ 0x0000800000000000ull, 16, 0 };
-	expect("physdev_op set_iobitmap: a non-canonical bitmap",
-	       hc(HYPERVISOR_physdev_op, PHYSDEVOP_set_iobitmap, (uintptr_t)&iobmp, 0), -XEN_EINVAL);
-	iobmp = (struct iobitmap){ (uintptr_t)victim, 0, 0 };
-	expect("physdev_op set_iobitmap: none (no ports)",
-	       hc(HYPERVISOR_physdev_op, PHYSDEVOP_set_iobitmap, (uintptr_t)&iobmp, 0), 0);
-	expect("physdev_op: command 99", hc(HYPERVISOR_physdev_op, 99, 0, 0), -XEN_ENOSYS);
-}
-
 static void abi_platform(void)
 {
 	static uint32_t feat[2], ev[6];
@@ -341,7 +317,6 @@ static void abi_platform(void)
 	expect("memory_op: machphys_mapping", hc(HYPERVISOR_memory_op, 12, (uintptr_t)arg, 0), 0);
 	expect("... starts at 0xffff800000000000", (long)(arg[0] >> 32), 0xffff8000);
 	expect("memory_op: command 63", hc(HYPERVISOR_memory_op, 63, 0, 0), -XEN_ENOSYS);
-	abi_physdev();
 	expect("set_timer_op(0)", hc(HYPERVISOR_set_timer_op, 0, 0, 0), 0);
 }
 
@@ -353,5 +328,6 @@ const struct attack_mode abi_modes[] = {
 	{ "misc", abi_misc },
 	{ "platform", abi_platform },
 	{ "memory", abi_memory },
+	{ "physdev", abi_physdev },
 };
 const unsigned nr_abi_modes = sizeof(abi_modes) / sizeof(abi_modes[0]);

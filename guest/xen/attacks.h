@@ -64,8 +64,9 @@ void timers_mode(void);
 void runstate_mode(void);
 /* vcpu-churn (churn.c). */
 void vcpu_churn(void);
-/* The memory_op rules (abi_memory.c). */
+/* The memory_op rules (abi_memory.c), the physdev_op rules (abi_physdev.c). */
 void abi_memory(void);
+void abi_physdev(void);
 
 /* vCPU 1's loop: run the jobs vCPU 0 posts, one at a time (on vCPUs a
  * stress run started, its workload instead: stress.c). */

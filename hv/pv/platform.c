@@ -2,7 +2,7 @@
 /*
  * What a PV kernel asks of the platform at boot, answered as Xen 4.17
  * answers an unprivileged PV domain (common/kernel.c, common/domain.c,
- * arch/x86/physdev.c, XSM's default policy):
+ * XSM's default policy):
  *
  * xen_version(cmd, arg):
  *   version           4.17, as (major << 16) | minor
@@ -26,13 +26,7 @@
  *   guest kernel counts as ring 0 for the virtual IOPL, pv/emul_priv.c)
  *   and pae_extended_cr3 (the feature bit); the others are recorded.
  *
- * physdev_op(cmd, arg): set_iopl (0-3, else -EINVAL) sets the vCPU's
- *   virtual IOPL; set_iobitmap takes a bitmap that starts where a guest
- *   handle may and at most 65536 ports (else -EINVAL), which hv does not
- *   consult: only the virtual IOPL opens
- *   ports, and no port is the domain's.  Everything else is -ENOSYS: hv
- *   has no physical IRQs (Xen takes pirq_eoi_gmfn from any domain, and
- *   answers irq_status_query for its pirqs).
+ * physdev_op: pv/physdev.c.
  */
 #include "../hv.h"
 
@@ -131,30 +125,4 @@ long do_vm_assist(struct vcpu *v, const uint64_t a[6])
 	else
 		return -XEN_ENOSYS;
 	return 0;
-}
-
-long do_physdev_op(struct vcpu *v, const uint64_t a[6])
-{
-	struct hv_vcpu *h = hv_vcpu(v);
-	switch ((int)a[0]) {
-	case PHYSDEVOP_set_iopl: {
-		uint32_t iopl;
-		if (env_copy_from_guest(v, &iopl, a[1], sizeof(iopl)))
-			return -XEN_EFAULT;
-		if (iopl > 3)
-			return -XEN_EINVAL;
-		h->iopl = (uint64_t)iopl << 12;
-		return 0;
-	}
-	case PHYSDEVOP_set_iobitmap: {
-		struct { uint64_t bitmap; uint32_t nr_ports; } b;
-		if (env_copy_from_guest(v, &b, a[1], 12))
-			return -XEN_EFAULT;
-		if (!guest_addr_ok(b.bitmap) || b.nr_ports > 65536)
-			return -XEN_EINVAL;     /* Xen's guest_handle_okay: where it starts */
-		return 0;
-	}
-	default:
-		return -XEN_ENOSYS;
-	}
 }

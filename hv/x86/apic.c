@@ -9,8 +9,11 @@
  * CPU that starts it (sched.c).  Its rate is the APIC's bus clock over 16,
  * measured once against the TSC (whose rate pc/tsc.c measured against the
  * PIT): count down from the top for 10 ms of TSC and see how far it got.
- * hv uses no PIC: both stay masked (cpu.c).
+ * hv uses no PIC: both stay masked (cpu.c).  The I/O APICs only say how
+ * many GSIs the machine has, which Xen's count of a domain's pirqs starts
+ * from (pv/physdev.c).
  */
+#include "../../pc/acpi.h"
 #include "../hv.h"
 
 #define LAPIC_TPR       0x080u
@@ -91,4 +94,21 @@ void apic_timer_start(void)
 	*reg(LAPIC_TIMER_DCR) = DCR_DIV16;
 	*reg(LAPIC_LVT_TIMER) = LVT_PERIODIC | PC_TIMER_VECTOR;
 	*reg(LAPIC_TIMER_ICR) = timer_per_tick;
+}
+
+unsigned irq_gsis;
+
+unsigned ioapic_gsis(const uint8_t *madt, uint32_t len)
+{
+	struct acpi_ioapic io[ACPI_MAX_IOAPICS];
+	unsigned n = madt ? acpi_madt_ioapics(madt, len, io) : 0, sum = 0, top = 0;
+	for (unsigned i = 0; i < n && i < ACPI_MAX_IOAPICS; i++) {
+		volatile uint32_t *r = (volatile uint32_t *)maddr_virt(io[i].addr);
+		r[0] = 1;                               /* IOREGSEL: the version register */
+		unsigned pins = ((r[4] >> 16) & 0xff) + 1;      /* IOWIN: its highest entry */
+		sum += pins;
+		top = top > io[i].gsi_base + pins ? top : io[i].gsi_base + pins;
+	}
+	sum = sum > top ? sum : top;
+	return sum < 16 ? 16 : sum;                     /* Xen's nr_irqs_gsi */
 }

@@ -85,7 +85,10 @@ _Noreturn void ap_start64(void)
 void smp_init(uint64_t rsdp)
 {
 	cpu_up(0);
-	unsigned n = acpi_find_cpus(rsdp, direct, cpu_apic_ids);
+	uint32_t len = 0;
+	const uint8_t *madt = acpi_find_madt(rsdp, direct, &len);
+	unsigned n = madt ? acpi_madt_cpus(madt, len, cpu_apic_ids) : 0;
+	irq_gsis = ioapic_gsis(madt, len);
 	smp_cpus_found = n ? n : 1;         /* no MADT: the one we run on */
 	printk("hv: %u CPU%s from the firmware's MADT%s\n", smp_cpus_found, smp_cpus_found == 1 ? "" : "s",
 	       n ? "" : " (none listed: the bootstrap CPU alone)");

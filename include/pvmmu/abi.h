@@ -283,10 +283,73 @@ struct iret_context {
 #define EVTCHNOP_bind_vcpu        8
 #define EVTCHNOP_unmask           9
 
-/* physdev_op (arg: struct physdev_set_iopl { uint32 iopl }, struct
- * physdev_set_iobitmap { uint64 bitmap; uint32 nr_ports }) */
-#define PHYSDEVOP_set_iopl     6
-#define PHYSDEVOP_set_iobitmap 7
+/* physdev_op's commands (public/physdev.h) and the structs its PIRQ
+ * commands take (the others: set_iopl { uint32 iopl }, set_iobitmap
+ * { uint64 bitmap; uint32 nr_ports }, apic { uint64 apic_physbase; uint32
+ * reg, value }, irq { uint32 irq, vector }, manage_pci { uint8 bus, devfn },
+ * manage_pci_ext { uint8 bus, devfn; uint32 is_extfn, is_virtfn; uint8
+ * physfn_bus, physfn_devfn }, setup_gsi { int32 gsi; uint8 triggering,
+ * polarity }, pci_device { uint16 seg; uint8 bus, devfn }, pci_device_add
+ * { uint16 seg; uint8 bus, devfn; uint32 flags; uint8 physfn_bus,
+ * physfn_devfn }, pci_mmcfg_reserved { uint64 address; uint16 segment;
+ * uint8 start_bus, end_bus; uint32 flags }) */
+#define PHYSDEVOP_IRQ_UNMASK_NOTIFY 4
+#define PHYSDEVOP_irq_status_query  5
+#define PHYSDEVOP_set_iopl          6
+#define PHYSDEVOP_set_iobitmap      7
+#define PHYSDEVOP_apic_read         8
+#define PHYSDEVOP_apic_write        9
+#define PHYSDEVOP_alloc_irq_vector  10
+#define PHYSDEVOP_free_irq_vector   11
+#define PHYSDEVOP_eoi               12
+#define PHYSDEVOP_map_pirq          13
+#define PHYSDEVOP_unmap_pirq        14
+#define PHYSDEVOP_manage_pci_add    15
+#define PHYSDEVOP_manage_pci_remove 16
+#define PHYSDEVOP_pirq_eoi_gmfn_v1  17
+#define PHYSDEVOP_restore_msi       19
+#define PHYSDEVOP_manage_pci_add_ext 20
+#define PHYSDEVOP_setup_gsi         21
+#define PHYSDEVOP_get_free_pirq     23
+#define PHYSDEVOP_pci_mmcfg_reserved 24
+#define PHYSDEVOP_pci_device_add    25
+#define PHYSDEVOP_pci_device_remove 26
+#define PHYSDEVOP_restore_msi_ext   27
+#define PHYSDEVOP_pirq_eoi_gmfn_v2  28
+#define PHYSDEVOP_dbgp_op           29
+#define PHYSDEVOP_prepare_msix      30
+#define PHYSDEVOP_release_msix      31
+
+#define MAP_PIRQ_TYPE_MSI       0
+#define MAP_PIRQ_TYPE_GSI       1
+#define MAP_PIRQ_TYPE_MULTI_MSI 4
+#define XENIRQSTAT_needs_eoi    1u
+
+struct physdev_irq_status_query {
+	uint32_t irq;
+	uint32_t flags;             /* XENIRQSTAT_*, out */
+};
+
+struct physdev_map_pirq {
+	uint16_t domid;             /* a domid_t */
+	int32_t type;
+	int32_t index;
+	int32_t pirq;
+	int32_t bus;
+	int32_t devfn;
+	int32_t entry_nr;
+	uint64_t table_base;
+};
+
+struct physdev_unmap_pirq {
+	uint16_t domid;             /* a domid_t */
+	int32_t pirq;
+};
+
+struct physdev_get_free_pirq {
+	int32_t type;
+	uint32_t pirq;              /* out */
+};
 
 /* A vCPU's registers as Xen's x86-64 ABI lays them out. */
 struct cpu_user_regs {

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The CPUs the firmware lists (pc/acpi.c): an RSDP, a root table and a MADT
- * built in a little physical memory of the test's own, as QEMU lays them
- * out; then each damage a firmware table can carry (a checksum off, a
+ * The CPUs and I/O APICs the firmware lists (pc/acpi.c): an RSDP, a root
+ * table and a MADT built in a little physical memory of the test's own, as
+ * QEMU lays them out; then each damage a firmware table can carry (a checksum off, a
  * length past the end, an entry that runs over, a disabled CPU, a root of
  * revision 0), which must give no CPUs or only the real ones, never a read
  * beyond what was handed in.
@@ -169,8 +169,38 @@ static void test_damage(void)
 		CHECK(acpi_madt_cpus(mem + MADT, len, ids) == (len - 44) / 8);
 }
 
+/* The I/O APICs: two of them among the CPUs, in table order, an entry too
+ * short for one passed over, one that runs past the table not believed. */
+static void test_ioapics(void)
+{
+	struct acpi_ioapic io[ACPI_MAX_IOAPICS];
+	uint32_t ids[ACPI_MAX_CPUS], len;
+	firmware(2, -1);
+	uint64_t e = MADT + 44 + 16;
+	const uint8_t entries[][12] = {
+		{ 1, 12, 0, 0, 0x00, 0x00, 0xc0, 0xfe, 0, 0, 0, 0 },
+		{ 1, 8, 1, 0, 0x00, 0x10, 0xc0, 0xfe, 0, 0, 0, 0 },        /* too short */
+		{ 1, 12, 2, 0, 0x00, 0x10, 0xc0, 0xfe, 24, 0, 0, 0 },
+	};
+	for (unsigned i = 0; i < 3; i++) {
+		memcpy(mem + e, entries[i], entries[i][1]);
+		e += entries[i][1];
+	}
+	header(MADT, "APIC", (uint32_t)(e - MADT));
+	const uint8_t *madt = acpi_find_madt(RSDP, map, &len);
+	CHECK(madt == mem + MADT && len == e - MADT);
+	CHECK(acpi_madt_cpus(madt, len, ids) == 2);
+	CHECK(acpi_madt_ioapics(madt, len, io) == 2);
+	CHECK(io[0].addr == 0xfec00000 && io[0].gsi_base == 0);
+	CHECK(io[1].addr == 0xfec01000 && io[1].gsi_base == 24);
+	CHECK(acpi_madt_ioapics(madt, len - 1, io) == 1);       /* the last runs past */
+	mem[MADT + 9] ^= 1;
+	CHECK(acpi_find_madt(RSDP, map, &len) == NULL);         /* its checksum off */
+}
+
 void test_acpi(void)
 {
+	test_ioapics();
 	test_found();
 	test_x2apic();
 	test_revision0();
