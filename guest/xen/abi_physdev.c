@@ -97,11 +97,16 @@ static void abi_privileged(void)
 	static uint8_t buf[16];
 	static int32_t gsi[2];
 	static const void *const bad = (const void *)HV_DMAP;
+	static struct pci_add { uint16_t seg; uint8_t bus, devfn; uint32_t flags; uint8_t physfn[2], pad[2];
+				 uint32_t pxm; } pci_add;
 	map = (struct physdev_map_pirq){ .domid = 7, .type = MAP_PIRQ_TYPE_GSI, .index = 9, .pirq = -1 };
 	expect("map_pirq for domain 7 (none)", physdev(PHYSDEVOP_map_pirq, &map), -XEN_ESRCH);
 	map = (struct physdev_map_pirq){ .domid = DOMID_SELF, .type = MAP_PIRQ_TYPE_MULTI_MSI, .table_base = 1 };
 	expect("map_pirq: multi-MSI with a table base", physdev(PHYSDEVOP_map_pirq, &map), -XEN_EINVAL);
 	expect("map_pirq: its argument in the hypervisor's area", physdev(PHYSDEVOP_map_pirq, bad), -XEN_EFAULT);
+	map = (struct physdev_map_pirq){ .domid = 7, .type = MAP_PIRQ_TYPE_MSI_SEG, .pirq = -1 };
+	expect("map_pirq: MSI_SEG for domain 7 (none)", physdev(PHYSDEVOP_map_pirq, &map), -XEN_ESRCH);
+	expect("... written back as MSI", map.type, MAP_PIRQ_TYPE_MSI);
 	unmap = (struct physdev_unmap_pirq){ 7, 40 };
 	expect("unmap_pirq for domain 7 (none)", physdev(PHYSDEVOP_unmap_pirq, &unmap), -XEN_ESRCH);
 	unmap.domid = DOMID_SELF;
@@ -123,6 +128,9 @@ static void abi_privileged(void)
 	expect("restore_msi: bus 255, device 31.7 (none such)", physdev(PHYSDEVOP_restore_msi, buf), -XEN_ENODEV);
 	expect("manage_pci_add: its argument in the hypervisor's area", physdev(PHYSDEVOP_manage_pci_add, bad),
 	       -XEN_EFAULT);
+	pci_add = (struct pci_add){ .bus = 0xff, .devfn = 0xff, .flags = XEN_PCI_DEV_PXM };
+	expect_dom0("pci_device_add: bus 255, device 31.7", physdev(PHYSDEVOP_pci_device_add, &pci_add), -XEN_EPERM,
+		    0, "a dom0 may add devices");
 }
 
 void abi_physdev(void)

@@ -23,7 +23,9 @@
  *   eoi                 0 for a pirq get_free_pirq gave, else -EINVAL
  *   map_pirq            -EINVAL for MULTI_MSI with a table base (nothing
  *                       written back); an unknown domain -ESRCH, else
- *                       -EPERM; the struct written back (-EFAULT)
+ *                       -EPERM; the struct written back (-EFAULT), an
+ *                       MSI_SEG type as MSI
+ *   pci_device_add      its proximity domain read too if asked, then -EPERM
  *   unmap_pirq          an unknown domain -ESRCH, else -EPERM
  *   apic_read/write, alloc_irq_vector, manage_pci_add/remove,
  *   prepare/release_msix, pci_device_add/remove  -EPERM
@@ -188,6 +190,8 @@ static long map_pirq(struct vcpu *v, unsigned cmd, uint64_t arg)
 		return rc;
 	if (map.type == MAP_PIRQ_TYPE_MULTI_MSI && map.table_base)
 		return -XEN_EINVAL;
+	if (map.type == MAP_PIRQ_TYPE_MSI_SEG)
+		map.type = MAP_PIRQ_TYPE_MSI;   /* and so it is written back */
 	rc = pirq_domain_refused(map.domid);
 	return arg_out(v, arg, &map, sizeof(map)) ? -XEN_EFAULT : rc;
 }
@@ -205,14 +209,24 @@ static long unmap_pirq(struct vcpu *v, unsigned cmd, uint64_t arg)
 static const uint8_t priv_arg[32] = {
 	[PHYSDEVOP_apic_read] = 16, [PHYSDEVOP_apic_write] = 16, [PHYSDEVOP_alloc_irq_vector] = 8,
 	[PHYSDEVOP_manage_pci_add] = 2, [PHYSDEVOP_manage_pci_remove] = 2,
-	[PHYSDEVOP_prepare_msix] = 4, [PHYSDEVOP_release_msix] = 4,
-	[PHYSDEVOP_pci_device_add] = 12, [PHYSDEVOP_pci_device_remove] = 4,
+	[PHYSDEVOP_prepare_msix] = 4, [PHYSDEVOP_release_msix] = 4, [PHYSDEVOP_pci_device_remove] = 4,
 };
 
 static long privileged(struct vcpu *v, unsigned cmd, uint64_t arg)
 {
 	uint8_t buf[16];
 	long rc = arg_in(v, buf, arg, priv_arg[cmd]);
+	return rc ? rc : -XEN_EPERM;
+}
+
+/* pci_device_add reads its proximity domain too when its flags say so. */
+static long pci_device_add(struct vcpu *v, unsigned cmd, uint64_t arg)
+{
+	(void)cmd;
+	struct { uint16_t seg; uint8_t bus, devfn; uint32_t flags; uint8_t physfn[2]; uint32_t pxm; } add;
+	long rc = arg_in(v, &add, arg, 12);
+	if (!rc && (add.flags & XEN_PCI_DEV_PXM))
+		rc = arg_in(v, &add.pxm, arg + 12, sizeof(add.pxm));
 	return rc ? rc : -XEN_EPERM;
 }
 
@@ -268,7 +282,7 @@ static const physdev_fn physdev_ops[32] = {
 	[PHYSDEVOP_setup_gsi] = setup_gsi,
 	[PHYSDEVOP_get_free_pirq] = get_free_pirq,
 	[PHYSDEVOP_pci_mmcfg_reserved] = refused_unread,
-	[PHYSDEVOP_pci_device_add] = privileged,
+	[PHYSDEVOP_pci_device_add] = pci_device_add,
 	[PHYSDEVOP_pci_device_remove] = privileged,
 	[PHYSDEVOP_restore_msi_ext] = restore_msi,
 	[PHYSDEVOP_pirq_eoi_gmfn_v2] = pirq_eoi_gmfn,

@@ -322,8 +322,10 @@ struct iret_context {
 
 #define MAP_PIRQ_TYPE_MSI       0
 #define MAP_PIRQ_TYPE_GSI       1
+#define MAP_PIRQ_TYPE_MSI_SEG   3
 #define MAP_PIRQ_TYPE_MULTI_MSI 4
 #define XENIRQSTAT_needs_eoi    1u
+#define XEN_PCI_DEV_PXM         4u  /* pci_device_add: a proximity domain follows */
 
 struct physdev_irq_status_query {
 	uint32_t irq;
