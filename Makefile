@@ -37,6 +37,7 @@ CORE += core/hypercall.c
 CORE += core/mmu_update.c
 CORE += core/mmuext.c
 CORE += core/pt.c
+CORE += core/pt_table.c
 CORE += core/ptwr.c
 CORE += core/tlb.c
 CORE += core/update_va.c

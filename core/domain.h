@@ -120,7 +120,7 @@ void dom_excl_end(struct vcpu *v);
  * own under way (core/frame.c: a vCPU that waits for that validation must
  * not be kept waiting), and otherwise works in shared mode, side by side
  * with the others.  Exclusive mode is the faster one (whole tables at
- * memory speed, core/pt.c's bulk path), never needed for correctness. */
+ * memory speed, core/pt_table.c's bulk path), never needed for correctness. */
 bool dom_excl_enter(struct vcpu *v);
 
 #endif

@@ -26,10 +26,10 @@
  *    goes, after every vCPU of the domain that may hold a translation of it
  *    has flushed.
  *  - get_type/put_type: the type count.  A frame's type may change only while
- *    its type count is zero.  Taking the first reference of a pagetable type
- *    validates the frame (core/pt.c promotes its entries); dropping the last
- *    queues it for devalidation (core/pt.c demotes its entries, a bounded
- *    chunk at a time).  A writable mapping holds a writable type
+ *    its type count is zero.  Taking the first reference of a pagetable
+ *    type validates the frame (core/pt_table.c promotes its entries);
+ *    dropping the last queues it for devalidation (core/pt_table.c demotes
+ *    its entries, a bounded chunk at a time).  A writable mapping holds a writable type
  *    reference, so a frame mapped writable can never be a pagetable and a
  *    pagetable can never be mapped writable.
  *
@@ -154,7 +154,7 @@ bool frame_assign(struct machine *m, mfn_t mfn, unsigned owner);
 void frame_release(struct machine *m, mfn_t mfn);
 
 /* The devalidation queue is done with demoting table (mfn): drop the type
- * reference it held (core/pt.c); frees a table given back. */
+ * reference it held (core/pt_table.c); frees a table given back. */
 void frame_put_demoted(struct vcpu *v, mfn_t mfn);
 
 #endif

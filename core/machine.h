@@ -86,8 +86,8 @@ struct vcpu {
 	const char *reason;         /* why the last refusal happened */
 	struct vcpu_stats stats;
 	int64_t budget;             /* work left in this hypercall slice (core/preempt.h) */
-	uint64_t demoting;          /* head of this vCPU's devalidation queue (core/pt.c):
-				     * mfn + 1, 0 if empty */
+	uint64_t demoting;          /* head of this vCPU's devalidation queue
+				     * (core/pt_table.c): mfn + 1, 0 if empty */
 	struct {
 		bool pending;       /* the last hypercall stopped: issue nr with a again */
 		uint64_t nr, a[6];  /* the hypercall to issue again */

@@ -42,6 +42,16 @@ static inline bool l4_slot_is_hv(unsigned slot)
 /* The entries of frame (mfn), as the hypervisor sees them. */
 _Atomic uint64_t *pt_entries(struct machine *m, mfn_t mfn);
 
+/* An entry (e) for a table of (level), its own bits checked: 0, or
+ * refused (disallowed flags -XEN_EINVAL; a not-present entry that is
+ * L1TF-unsafe crashes the domain, as Xen without shadow paging does). */
+long pt_check_entry(struct vcpu *v, unsigned level, uint64_t e);
+
+/* Take (get) or drop (put) the references present entry (e) of (table) at
+ * (level) holds; get returns 0 or a refusal, having taken nothing. */
+long pt_get_entry_refs(struct vcpu *v, mfn_t table, unsigned level, uint64_t e);
+void pt_put_entry_refs(struct vcpu *v, mfn_t table, unsigned level, uint64_t e);
+
 /* Promote (mfn) to a validated table of (level): check every entry from
  * (start) on and take the references it holds, adjusting stored entries
  * (entries below (start) hold theirs already).  Returns 0; or -XEN_ERESTART
@@ -87,17 +97,46 @@ long pt_update(struct vcpu *v, mfn_t table, unsigned level, unsigned slot,
 /* Would the not-present entry (e) of a table of (level) expose memory to
  * L1TF speculation (Xen's pv_l1tf_check_pte): an address below the safe
  * boundary, or above L1 the PSE bit, which makes the CPU read the entry as
- * a superpage? */
-bool pt_l1tf_unsafe(const struct machine *m, unsigned level, uint64_t e);
+ * a superpage?  (Inline, as the rest of this group: whole-table walks,
+ * core/pt_table.c, call them for every entry.) */
+static inline bool pt_l1tf_unsafe(const struct machine *m, unsigned level, uint64_t e)
+{
+	uint64_t addr = e & PTE_ADDR_MASK;
+	return m->l1tf_safe_maddr &&
+	       ((level > 1 && (e & PTE_PSE)) || (addr && addr < m->l1tf_safe_maddr));
+}
+
+/* Flags a present entry of a table of (level), 1 to 4, may carry: G only at
+ * L1 (global kernel mappings).  Everything else (PWT, PCD and PAT/PSE,
+ * which need I/O privilege this design never grants, PSE superpages at
+ * L2/L3, G above L1) is refused with -EINVAL. */
+#define PT_ALLOW_COMMON (PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D | PTE_AVAIL | PTE_AVAIL_HIGH | PTE_NX)
+static inline uint64_t pt_allow_mask(unsigned level)
+{
+	return level == 1 ? PT_ALLOW_COMMON | PTE_G : PT_ALLOW_COMMON;
+}
 
 /* Check present entry (e) against the flags level (level) allows. */
-bool pt_flags_allowed(unsigned level, uint64_t e);
+static inline bool pt_flags_allowed(unsigned level, uint64_t e)
+{
+	return (pte_flags(e) & ~pt_allow_mask(level)) == 0;
+}
 
 /* Present entry (e) as stored after Xen's adjustment for a ring-3 PV
  * kernel (adjust_guest_l<level>e): a kernel L1 mapping becomes user and
  * GUEST_KERNEL, a user one global; upper entries become user, an L4 entry
  * accessed too. */
-uint64_t pt_adjust(unsigned level, uint64_t e);
+static inline uint64_t pt_adjust(unsigned level, uint64_t e)
+{
+	if (level == 1) {
+		if (!(e & PTE_US))
+			e |= PTE_US | PTE_GUEST_KERNEL;
+		return (e & PTE_GUEST_KERNEL) ? e : e | PTE_G;
+	}
+	if (level == 4)
+		return e | PTE_US | PTE_A;
+	return e | PTE_US;
+}
 
 /* Find the L1 table that maps (va) in vCPU (v)'s kernel pagetables: every
  * entry on the way present, no superpage.  Returns 0 and the L1 frame, or
