@@ -160,24 +160,38 @@ static uint64_t drop_allocation(struct vcpu *v, mfn_t mfn, bool (*ok)(const stru
 	return n;
 }
 
+/* Drop the reference domain_give_back held while it worked: true if that
+ * was the frame's last (unreferenced for good: the caller's to free). */
+static bool put_own_ref(struct vcpu *v, mfn_t mfn)
+{
+	_Atomic uint64_t *w = &vcpu_machine(v)->ft[mfn_x(mfn)];
+	uint64_t x = atomic_load_explicit(w, memory_order_acquire), n;
+	do {
+		n = x - FW_COUNT_ONE;
+	} while (!atomic_compare_exchange_weak_explicit(w, &x, n, memory_order_acq_rel, memory_order_acquire));
+	return !fw_count(n) && !fw_tc(n);
+}
+
 long domain_give_back(struct vcpu *v, mfn_t mfn)
 {
 	struct machine *m = vcpu_machine(v);
-	uint64_t x = frame_valid(m, mfn) ? frame_word(m, mfn) : 0;
-	if (fw_owner(x) != v->d->owner || !fw_count(x))
+	/* a reference of its own meanwhile, as Xen's get_page: nobody can free
+	 * the frame under it, so its m2p entry is still this domain's to
+	 * change */
+	if (!frame_valid(m, mfn) || frame_get(v, mfn))
 		return refuse(v, XEN_EINVAL, "a frame to give back is not the domain's");
-	if (x & FW_PINNED)
+	if (frame_word(m, mfn) & FW_PINNED)
 		frame_unpin(v, mfn);    /* as Xen's guest_remove_page */
-	/* counted first and the m2p entry changed first: once the allocation
-	 * reference is gone, any put may free the frame */
-	atomic_fetch_add(&v->d->nr_given_back, 1);
+	if (!drop_allocation(v, mfn, givable)) {
+		frame_put(v, mfn);      /* given back already: done again, as on Xen */
+		return GAVE_BACK_AGAIN;
+	}
 	m2p_set(m, mfn, M2P_INVALID);
-	uint64_t n = drop_allocation(v, mfn, givable);
-	if (n && (fw_count(n) || fw_tc(n)))
+	/* counted before the reference goes: any put may free it from then on */
+	atomic_fetch_add(&v->d->nr_given_back, 1);
+	if (!put_own_ref(v, mfn))
 		return GAVE_BACK_LATER;
 	atomic_fetch_sub(&v->d->nr_given_back, 1);
-	if (!n)
-		return GAVE_BACK_AGAIN; /* still referenced: done again, as on Xen */
 	tlb_note_drop(m, mfn);
 	return GAVE_BACK_NOW;
 }
