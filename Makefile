@@ -77,6 +77,9 @@ TOOLS += tools/scenario.c
 TOOLS += tools/sprog.c
 TOOLS += tools/xen.c
 
+# hv's xenstore: pure, host-tested and fuzzed
+XS := hv/xs/xs_db.c hv/xs/xs_conn.c hv/xs/xs_op.c hv/xs/xs_watch.c hv/xs/xs_tx.c hv/xs/xs_ring.c
+
 UNIT += tests/unit/main.c
 UNIT += tests/unit/test_frame.c
 UNIT += tests/unit/test_mmu.c
@@ -87,6 +90,7 @@ UNIT += tests/unit/test_attacks.c
 UNIT += tests/unit/test_preempt.c
 UNIT += tests/unit/test_insn.c
 UNIT += tests/unit/test_elf.c
+UNIT += tests/unit/test_xenstore.c
 UNIT += tests/unit/test_acpi.c
 UNIT += pc/acpi.c
 UNIT += tests/unit/test_kernel.c
@@ -95,6 +99,7 @@ UNIT += tests/unit/test_priv.c
 UNIT += hv/x86/insn.c
 UNIT += hv/x86/priv.c
 UNIT += hv/dom/elf.c
+UNIT += $(XS)
 UNIT += tools/kernel.c
 
 # the PC under both ring-0 images
@@ -112,6 +117,7 @@ HV += hv/x86/smp.c
 HV += hv/x86/apic.c
 HV += hv/dom/builder.c
 HV += hv/dom/elf.c
+HV += $(XS)
 HV += hv/dom/memory.c
 HV += hv/dom/exchange.c
 HV += hv/pv/callback.c
@@ -128,6 +134,7 @@ HV += hv/pv/iret.c
 HV += hv/pv/ptwr.c
 HV += hv/pv/traps.c
 HV += hv/event/console.c
+HV += hv/event/xenstore.c
 HV += hv/event/evtchn.c
 HV += hv/event/time.c
 HV += hv/sched/sched.c
@@ -276,12 +283,18 @@ build/fuzz/fuzz_elf: fuzz/fuzz_elf.c hv/dom/elf.c $(HEADERS)
 	@$(if $(Q),echo "  FUZZ  $@")
 	$(Q)$(CLANG) $(BASE) $(HOSTED) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_elf.c hv/dom/elf.c
 
+build/fuzz/fuzz_xenstore: fuzz/fuzz_xenstore.c $(XS) $(HEADERS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZ  $@")
+	$(Q)$(CLANG) $(BASE) $(HOSTED) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_xenstore.c $(XS)
+
 build/fuzz/fuzz_kernel: fuzz/fuzz_kernel.c tools/kernel.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZ  $@")
 	$(Q)$(CLANG) $(BASE) $(HOSTED) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_kernel.c tools/kernel.c -llzma
 
-fuzz: build/fuzz/fuzz_kernel build/fuzz/fuzz_hypercalls build/fuzz/fuzz_scenario build/fuzz/fuzz_insn build/fuzz/fuzz_elf build/release/pvmmu $(IMAGES)
+fuzz: build/fuzz/fuzz_kernel build/fuzz/fuzz_hypercalls build/fuzz/fuzz_scenario build/fuzz/fuzz_insn build/fuzz/fuzz_elf \
+      build/fuzz/fuzz_xenstore build/release/pvmmu $(IMAGES)
 	fuzz/run.sh $(FUZZ_SECONDS)
 
 
@@ -292,10 +305,10 @@ all: build/release/pvmmu $(IMAGES)
 # and our program (guest/linux/), both fetched with apt-get download on
 # first use into build/debian/ (tools/debian-fetch.sh).  make linux fails
 # with a message where they cannot be had; the tests then skip loudly.
-build/linux/pvmmu-linux: guest/linux/pvmmu-linux.c
+build/linux/pvmmu-linux: guest/linux/pvmmu-linux.c guest/linux/xenbus.c guest/linux/xenbus.h
 	@mkdir -p $(@D)
 	@echo "  CC [linux] $@ (static)"
-	$(Q)$(CC) -std=c11 -O2 -static $(WARN) -o $@ $<
+	$(Q)$(CC) -std=c11 -O2 -static $(WARN) -o $@ guest/linux/pvmmu-linux.c guest/linux/xenbus.c
 
 build/linux/vmlinuz:
 	@mkdir -p $(@D)
@@ -317,7 +330,7 @@ linux: $(IMAGES) build/linux/vmlinuz build/linux/initramfs.cpio
 test: build/release/pvmmu $(IMAGES) $(CLANG_IMAGES) build/release/test_unit build/release/core.o build/release/guest.o \
       build/asan/pvmmu build/asan/test_unit build/clang/pvmmu build/clang/test_unit \
       build/tsan/test_unit build/fuzz/fuzz_hypercalls build/fuzz/fuzz_scenario build/fuzz/fuzz_insn \
-      build/fuzz/fuzz_elf build/fuzz/fuzz_kernel
+      build/fuzz/fuzz_elf build/fuzz/fuzz_kernel build/fuzz/fuzz_xenstore
 	$(Q)tests/run.sh
 
 # Linux in make run: two vCPUs on two physical CPUs where the host has two

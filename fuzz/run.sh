@@ -6,7 +6,7 @@ set -u
 cd "$(dirname "$0")/.."
 secs=${1:-300}
 status=0
-for h in hypercalls scenario insn elf kernel; do
+for h in hypercalls scenario insn elf kernel xenstore; do
 	corpus=build/fuzz/corpus-$h
 	mkdir -p "$corpus"
 	seeds=

@@ -36,6 +36,7 @@
  *   event/evtchn.c   2-level event channels
  *   event/time.c     system time, pvclock, wall clock, guest timers
  *   event/console.c  console_io and the console ring's backend
+ *   event/xenstore.c the xenstore ring's backend; the store itself in xs/
  *   sched/sched.c    vCPUs on CPUs: run queues, switches, idle, the tick
  *   sched/sched_op.c sched_op (block, poll), runstates
  *   sched/vcpu_op.c  vcpu_op
@@ -61,6 +62,7 @@
 #include <stdint.h>
 #include "../core/machine.h"
 #include "../pc/pc.h"
+#include "xs/xs.h"
 
 #define HV_TEXT_VIRT  0xffff82d080000000ull
 #define HV_DIRECTMAP  0xffff830000000000ull
@@ -148,12 +150,13 @@ static inline struct pcpu *this_cpu(void)
 /* An event channel port of a domain (event/evtchn.c). */
 enum evtchn_state {
 	EVTCHN_FREE, EVTCHN_UNBOUND, EVTCHN_INTERDOMAIN, EVTCHN_VIRQ, EVTCHN_IPI,
-	EVTCHN_BACKEND,             /* bound to hv's console backend */
+	EVTCHN_BACKEND,             /* bound to a backend of hv's: */
 };
+enum evtchn_backend { BACKEND_CONSOLE, BACKEND_STORE };
 #define EVTCHN_PORTS 1024u
 #define GRANT_MAX_FRAMES 64u
 struct evtchn {
-	uint8_t state, virq;
+	uint8_t state, virq, backend;
 	uint16_t vcpu;              /* the vCPU it notifies */
 	uint16_t remote_dom, remote_port;
 };
@@ -227,6 +230,9 @@ struct hv_domain {
 	uint64_t alloc_hint;        /* where the next search for free frames starts */
 	uint64_t console_ring;      /* machine address of its console page */
 	unsigned console_port;      /* its console's event channel */
+	uint64_t store_ring;        /* machine address of its xenstore page */
+	unsigned store_port;        /* its xenstore's event channel */
+	struct xs_conn xs;          /* its connection to the store (event/xenstore.c) */
 	struct evtchn evtchn[EVTCHN_PORTS];
 	mfn_t grant_mfn[GRANT_MAX_FRAMES];  /* its grant table's frames (pv/grant.c) */
 	uint32_t grant_frames;      /* how many it has set up */
@@ -576,12 +582,20 @@ long time_vcpu_op(struct vcpu *v, struct vcpu *t, unsigned cmd, uint64_t arg);
 void evtchn_set_pending(struct domain *d, unsigned p);
 /* Raise (virq) on (v), if it is bound. */
 void evtchn_send_virq(struct vcpu *v, unsigned virq);
-/* A port of (d) bound to hv's console backend: its number, 0 if none free. */
-unsigned evtchn_bind_backend(struct domain *d);
+/* A port of (d) bound to hv's backend (b): its number, 0 if none free. */
+unsigned evtchn_bind_backend(struct domain *d, enum evtchn_backend b);
 /* The console backend: the guest sent on its port (drain the ring); and
  * input from COM1 into the ring of (d). */
 void console_kick(struct domain *d);
 void console_poll(struct domain *d);
+/* The xenstore backend (event/xenstore.c): the store made, at boot; a
+ * domain's part of it written and its ring (ring) served, false if the
+ * store had no room; the guest sent on its port (serve the ring); and, on
+ * the tick, what the store has queued for it sent. */
+void xenstore_init(void);
+bool xenstore_init_domain(struct domain *d, mfn_t ring);
+void xenstore_kick(struct domain *d);
+void xenstore_poll(struct domain *d);
 
 /* --- pv/callback.c ---------------------------------------------------- */
 

@@ -82,6 +82,7 @@ _Noreturn void hv_main(uint64_t start_info)
 	struct domain_request q = { .module = mod->paddr, .module_len = mod->size,
 				    .initrd_offset = initrd_offset, .initrd_len = initrd_size,
 				    .nr_pages = pages, .nr_vcpus = (unsigned)vcpus, .cmdline = guest_cmdline };
+	xenstore_init();
 	struct domain *d = build_domain(&q, &r);
 	if (!d)
 		pc_exit(EXIT_GUEST);

@@ -13,7 +13,8 @@
  *                      the CPU has it, then enabled in XCR0) kept by each
  *                      of two processes across their switches, and (under a Xen-ABI
  *                      hypervisor) the balloon giving 16 MiB back and
- *                      taking it again.  Prints one line per check and
+ *                      taking it again, and (under pvmmu's hv, whose
+ *                      domains have a xenstore: xenbus.c) the xenstore.  Prints one line per check and
  *                      "pvmmu-linux-test passed=N failed=M".
  *   pvmmu-linux bench [OP]  what lmbench measures (OP alone, if named), per
  *                      operation in µs, one line each:
@@ -53,6 +54,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "xenbus.h"
 
 static unsigned passed, failed;
 
@@ -412,6 +414,8 @@ static int test(const char *self)
 	check(vector_registers(), "vector registers (AVX where the CPU has it) are each process's own");
 	if (under_xen)
 		check(balloon(), "the balloon gives 16 MiB back and takes it again");
+	if (under_xen && counters(before))
+		check(xenstore_checks(), "xenstore: read, written, watched, a transaction; what is not ours refused");
 	check(system("/bin/sh -c 'x=$((6*7)); [ $x = 42 ]'") == 0, "sh -c arithmetic");
 	printf("pvmmu-linux-test passed=%u failed=%u\n", passed, failed);
 	return failed != 0;

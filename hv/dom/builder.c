@@ -365,10 +365,11 @@ static long take_initial_root(struct vcpu *v, mfn_t l4)
 }
 
 /* The frames hv writes by their machine address, held for the domain's
- * life (core's dom_hold_writable): its shared info page, its console ring
- * and its grant table's frames; none can become a pagetable whose entries
- * hv would then write.  0, or core's error. */
-static long hold_written(struct vcpu *v, mfn_t shared, mfn_t console, const mfn_t grant[GRANT_MAX_FRAMES])
+ * life (core's dom_hold_writable): its shared info page, its console and
+ * xenstore rings and its grant table's frames; none can become a pagetable
+ * whose entries hv would then write.  0, or core's error. */
+static long hold_written(struct vcpu *v, mfn_t shared, mfn_t console, mfn_t store,
+			 const mfn_t grant[GRANT_MAX_FRAMES])
 {
 	long rc;
 	dom_shared_enter(v);
@@ -376,6 +377,8 @@ static long hold_written(struct vcpu *v, mfn_t shared, mfn_t console, const mfn_
 	rc = dom_hold_writable(v, shared);
 	if (!rc)
 		rc = dom_hold_writable(v, console);
+	if (!rc)
+		rc = dom_hold_writable(v, store);
 	for (unsigned i = 0; !rc && i < GRANT_MAX_FRAMES; i++)
 		rc = dom_hold_writable(v, grant[i]);
 	dom_shared_exit(v);
@@ -442,8 +445,15 @@ struct domain *build_domain(const struct domain_request *q, struct regs *r)
 		pv_debugreg_init(&d->vcpus[k]);
 	}
 	hd->console_ring = mfn_x(pfn_mfn(&b, pfn_of(&b.l, b.l.console))) << PAGE_SHIFT;
-	hd->console_port = evtchn_bind_backend(d);
-	((struct xen_start_info *)pfn_page(&b, pfn_of(&b.l, b.l.start_info)))->console.evtchn = hd->console_port;
+	hd->console_port = evtchn_bind_backend(d, BACKEND_CONSOLE);
+	struct xen_start_info *si = pfn_page(&b, pfn_of(&b.l, b.l.start_info));
+	si->console.evtchn = hd->console_port;
+	mfn_t store = pfn_mfn(&b, pfn_of(&b.l, b.l.store));
+	if (!xenstore_init_domain(d, store)) {
+		printk("hv: no room in the xenstore for d%u\n", d->domid);
+		return NULL;
+	}
+	si->store_evtchn = hd->store_port;
 	time_init_domain(d);
 	struct vcpu *v = &d->vcpus[0];
 	hd->vcpus[0].initialised = hd->vcpus[0].up = true;
@@ -453,7 +463,7 @@ struct domain *build_domain(const struct domain_request *q, struct regs *r)
 		       v->reason ? v->reason : "");
 		return NULL;
 	}
-	rc = hold_written(v, shared, _mfn(hd->console_ring >> PAGE_SHIFT), grant);
+	rc = hold_written(v, shared, _mfn(hd->console_ring >> PAGE_SHIFT), store, grant);
 	if (rc) {
 		printk("hv: the frames hv writes could not be held (%ld): %s\n", rc, v->reason ? v->reason : "");
 		return NULL;

@@ -8,9 +8,10 @@
  * is delivered on the way back to the guest (pv/callback.c).
  *
  * Port 0 is never given out.  hv gives a domain EVTCHN_PORTS ports (Xen's
- * xl default for a domU is 1023 + 1).  The console's port is bound at
- * build time to hv's console backend (event/console.c), which stands where
- * Xen's dom0 would: it reads as an interdomain port to domain 0.
+ * xl default for a domU is 1023 + 1).  The console's and the xenstore's
+ * ports are bound at build time to hv's backends (event/console.c,
+ * event/xenstore.c), which stand where Xen's dom0 would: each reads as an
+ * interdomain port to domain 0.
  *
  *   alloc_unbound    a port another domain may bind (dom must be the
  *                    caller; remote_dom DOMID_SELF is the caller)
@@ -85,13 +86,19 @@ static unsigned alloc_port(struct domain *d)
 	return 0;
 }
 
-unsigned evtchn_bind_backend(struct domain *d)
+unsigned evtchn_bind_backend(struct domain *d, enum evtchn_backend b)
 {
 	unsigned p = alloc_port(d);
 	if (p)
-		hv_domain(d)->evtchn[p] = (struct evtchn){ .state = EVTCHN_BACKEND };
+		hv_domain(d)->evtchn[p] = (struct evtchn){ .state = EVTCHN_BACKEND, .backend = (uint8_t)b };
 	return p;
 }
+
+/* What a send on a backend's port does. */
+static void (*const backend_kick[])(struct domain *d) = {
+	[BACKEND_CONSOLE] = console_kick,
+	[BACKEND_STORE] = xenstore_kick,
+};
 
 static bool own_domid(const struct vcpu *v, uint16_t domid)
 {
@@ -219,7 +226,7 @@ static long op_send(struct op *o)
 		evtchn_set_pending(d, o->w[0]);
 		return 0;
 	case EVTCHN_BACKEND:
-		console_kick(d);
+		backend_kick[e->backend](d);
 		return 0;
 	case EVTCHN_UNBOUND:
 		return 0;

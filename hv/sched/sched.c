@@ -330,6 +330,7 @@ static void tick(struct pcpu *c)
 				sched_wake(v);
 		}
 		console_poll(d);
+		xenstore_poll(d);
 		spin_unlock(&hv_domain(d)->lock);
 	}
 }

@@ -473,6 +473,43 @@ struct xen_start_info {
 	uint64_t first_p2m_pfn, nr_p2m_frames;
 };
 
+/* The xenstore wire protocol (public/io/xs_wire.h): a message is this
+ * header and (len) bytes of payload, NUL-terminated strings mostly. */
+enum xsd_sockmsg_type {
+	XS_CONTROL, XS_DIRECTORY, XS_READ, XS_GET_PERMS, XS_WATCH, XS_UNWATCH,
+	XS_TRANSACTION_START, XS_TRANSACTION_END, XS_INTRODUCE, XS_RELEASE,
+	XS_GET_DOMAIN_PATH, XS_WRITE, XS_MKDIR, XS_RM, XS_SET_PERMS, XS_WATCH_EVENT,
+	XS_ERROR, XS_IS_DOMAIN_INTRODUCED, XS_RESUME, XS_SET_TARGET,
+	XS_RESET_WATCHES = XS_SET_TARGET + 2, XS_DIRECTORY_PART,
+	XS_TYPE_COUNT,
+};
+struct xsd_sockmsg {
+	uint32_t type;              /* XS_* */
+	uint32_t req_id;            /* echoed in the reply */
+	uint32_t tx_id;             /* the transaction, 0 for none */
+	uint32_t len;               /* bytes of payload that follow */
+};
+#define XENSTORE_RING_SIZE    1024u
+#define XENSTORE_PAYLOAD_MAX  4096u
+#define XENSTORE_ABS_PATH_MAX 3072u
+#define XENSTORE_REL_PATH_MAX 2048u
+/* The ring page: requests from the guest, replies and watch events to it;
+ * each side writes its producer index and the other's consumer index. */
+struct xenstore_domain_interface {
+	char req[XENSTORE_RING_SIZE];
+	char rsp[XENSTORE_RING_SIZE];
+	uint32_t req_cons, req_prod;
+	uint32_t rsp_cons, rsp_prod;
+	uint32_t server_features;
+	uint32_t connection;        /* XENSTORE_CONNECTED */
+	uint32_t error;             /* why the server stopped serving the ring */
+};
+#define XENSTORE_CONNECTED     0u
+#define XENSTORE_ERROR_NONE    0u
+#define XENSTORE_ERROR_COMM    1u
+#define XENSTORE_ERROR_RINGIDX 2u
+#define XENSTORE_ERROR_PROTO   3u
+
 /* PVH: what the loader leaves for a PVH kernel; ebx points at it. */
 #define XEN_HVM_START_MAGIC 0x336ec578u
 struct hvm_start_info {
@@ -540,6 +577,7 @@ _Static_assert(sizeof(struct trap_info) == 16, "trap_info is 16 bytes");
 _Static_assert(__builtin_offsetof(struct xen_start_info, pt_base) == 88, "start_info pt_base at +88");
 _Static_assert(__builtin_offsetof(struct xen_start_info, cmd_line) == 128, "start_info cmd_line at +128");
 _Static_assert(sizeof(struct xen_start_info) == 1168, "start_info is 1168 bytes");
+_Static_assert(offsetof(struct xenstore_domain_interface, server_features) == 2064, "xenstore ring features at 2064");
 _Static_assert(sizeof(struct hvm_start_info) == 56, "hvm_start_info is 56 bytes");
 _Static_assert(sizeof(struct cpu_user_regs) == 200, "cpu_user_regs is 200 bytes");
 _Static_assert(sizeof(struct vcpu_guest_context) == 5168, "vcpu_guest_context is 5168 bytes");

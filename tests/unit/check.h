@@ -50,6 +50,7 @@ void test_attacks(void);
 void test_preempt(void);
 void test_insn(void);
 void test_elf(void);
+void test_xenstore(void);
 void test_acpi(void);
 void test_kernel(void);
 void test_desc(void);

@@ -72,6 +72,7 @@ int main(void)
 	test_preempt();
 	test_insn();
 	test_elf();
+	test_xenstore();
 	test_acpi();
 	test_kernel();
 	test_desc();
