@@ -78,7 +78,7 @@ TOOLS += tools/sprog.c
 TOOLS += tools/xen.c
 
 # hv's xenstore: pure, host-tested and fuzzed
-XS := hv/xs/xs_db.c hv/xs/xs_conn.c hv/xs/xs_op.c hv/xs/xs_watch.c hv/xs/xs_tx.c hv/xs/xs_ring.c
+XS := hv/xs/xs_db.c hv/xs/xs_conn.c hv/xs/xs_path.c hv/xs/xs_op.c hv/xs/xs_watch.c hv/xs/xs_tx.c hv/xs/xs_ring.c
 
 UNIT += tests/unit/main.c
 UNIT += tests/unit/test_frame.c
@@ -115,6 +115,7 @@ HV += hv/x86/mem.c
 HV += hv/x86/fpu.c
 HV += hv/x86/smp.c
 HV += hv/x86/apic.c
+HV += hv/x86/pci.c
 HV += hv/dom/builder.c
 HV += hv/dom/elf.c
 HV += $(XS)

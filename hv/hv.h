@@ -14,6 +14,7 @@
  *   x86/smp.c        the other CPUs started; IPIs, remote flushes, locks,
  *                    holding the other CPUs still
  *   x86/apic.c       the local APIC: IPIs, end of interrupt, the timer
+ *   x86/pci.c        the machine's PCI functions, as Xen lists them
  *   x86/insn.c       a pure decoder of the stores hv emulates (insn.h)
  *   x86/priv.c       a pure decoder of the privileged instructions (priv.h)
  *   dom/elf.c        the image as Xen's loader reads it (pure)
@@ -326,6 +327,10 @@ void apic_delay_us(uint64_t us);
  * run. */
 unsigned ioapic_gsis(const uint8_t *madt, uint32_t len);
 extern unsigned irq_gsis;
+/* The machine's PCI functions (x86/pci.c): found once at boot, before any
+ * guest; is (seg, bus, devfn) one of them? */
+void pci_scan(void);
+bool pci_present(uint16_t seg, uint8_t bus, uint8_t devfn);
 /* Set up the CPU running this as CPU (id), entries from ring 3 landing on
  * (stack): what cpu_init does for CPU 0 (x86/cpu.c). */
 void cpu_init_ap(unsigned id, uint64_t stack);

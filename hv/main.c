@@ -47,6 +47,7 @@ _Noreturn void hv_main(uint64_t start_info)
 	const struct hvm_start_info *si = maddr_virt(start_info);
 	mem_reserve_holes(si);
 	smp_init(si->rsdp_paddr);
+	pci_scan();
 	const char *cmdline = si->cmdline_paddr ? maddr_virt(si->cmdline_paddr) : "";
 	printk("hv: %lu MiB of machine memory, command line \"%s\"\n",
 	       machine.nr_frames * PAGE_SIZE >> 20, cmdline);

@@ -339,7 +339,7 @@ xen_suite() {
 	# every ABI rule and every hostile attempt gets hv's answer, or the
 	# documented dom0 one
 	expect 0 "xen: every ABI rule answered as on hv, or as Xen answers its dom0" "$bin" run --host xen --abi all
-	if grep -q 'answered as Xen answers them (12 as Xen answers its dom0), 0 not, 0 SKIPPED' $T/test.out; then ok
+	if grep -q 'answered as Xen answers them (15 as Xen answers its dom0), 0 not, 0 SKIPPED' $T/test.out; then ok
 	else bad "xen: the documented ABI differences are 12 dom0 answers"; grep -E 'NOT REFUSED|SKIP|abi \(' $T/test.out; fi
 	expect 0 "xen: every attack answered as on hv, or as Xen answers its dom0" "$bin" run --host xen --attack all
 	if grep -q 'answered as Xen answers them (14 as Xen answers its dom0), 0 not, 2 SKIPPED' $T/test.out; then ok

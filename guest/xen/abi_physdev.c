@@ -126,6 +126,17 @@ static void abi_privileged(void)
 		    "a dom0 is the hardware domain");
 	buf[0] = 0xff, buf[1] = 0xff;
 	expect("restore_msi: bus 255, device 31.7 (none such)", physdev(PHYSDEVOP_restore_msi, buf), -XEN_ENODEV);
+	pci_add = (struct pci_add){ 0 };
+	expect_dom0("pci_device_add: 00:00.0, the host bridge (as a dom0 reports it)",
+		    physdev(PHYSDEVOP_pci_device_add, &pci_add), -XEN_EPERM, 0, "a dom0 may add devices");
+	buf[0] = 0, buf[1] = 0;
+	expect_dom0("restore_msi: 00:00.0", physdev(PHYSDEVOP_restore_msi, buf), -XEN_EPERM, 0,
+		    "the hardware domain's to restore");
+	static uint16_t ext[2];
+	expect_dom0("restore_msi_ext: 0000:00:00.0", physdev(PHYSDEVOP_restore_msi_ext, ext), -XEN_EPERM, 0,
+		    "the hardware domain's to restore");
+	ext[0] = 1;
+	expect("restore_msi_ext: segment 1 (none such)", physdev(PHYSDEVOP_restore_msi_ext, ext), -XEN_ENODEV);
 	expect("manage_pci_add: its argument in the hypervisor's area", physdev(PHYSDEVOP_manage_pci_add, bad),
 	       -XEN_EFAULT);
 	pci_add = (struct pci_add){ .bus = 0xff, .devfn = 0xff, .flags = XEN_PCI_DEV_PXM };

@@ -31,8 +31,9 @@
  *   prepare/release_msix, pci_device_add/remove  -EPERM
  *   manage_pci_add_ext  -EINVAL for is_extfn or is_virtfn above 1, else -EPERM
  *   setup_gsi           -EINVAL for a GSI outside nr_irqs_gsi, else -EPERM
- *   restore_msi(_ext)   -ENODEV: no PCI device is known here (Xen looks
- *                       in every domain's and may find the host bridge)
+ *   restore_msi(_ext)   a function the machine has (x86/pci.c, as Xen
+ *                       lists every domain's) -EPERM (not the hardware
+ *                       domain's to restore), else -ENODEV
  *   pci_mmcfg_reserved, dbgp_op  -EPERM before anything is read
  *   anything else       -ENOSYS
  *
@@ -253,8 +254,12 @@ static long setup_gsi(struct vcpu *v, unsigned cmd, uint64_t arg)
 static long restore_msi(struct vcpu *v, unsigned cmd, uint64_t arg)
 {
 	uint8_t dev[4];
-	long rc = arg_in(v, dev, arg, cmd == PHYSDEVOP_restore_msi ? 2 : 4);
-	return rc ? rc : -XEN_ENODEV;
+	bool ext = cmd == PHYSDEVOP_restore_msi_ext;
+	long rc = arg_in(v, dev, arg, ext ? 4 : 2);
+	if (rc)
+		return rc;
+	uint16_t seg = ext ? (uint16_t)(dev[0] | dev[1] << 8) : 0;
+	return pci_present(seg, dev[ext ? 2 : 0], dev[ext ? 3 : 1]) ? -XEN_EPERM : -XEN_ENODEV;
 }
 
 static long refused_unread(struct vcpu *v, unsigned cmd, uint64_t arg)

@@ -13,7 +13,7 @@
  * owner) and a generation, the database's clock when it last changed,
  * its list of children included.  The root exists always.
  *
- * Requests (xs_op.c) run one at a time under the caller's lock, each on
+ * Requests (xs_op.c, xs_path.c) run one at a time under the caller's lock, each on
  * the database or on its transaction's copy, and answer as xenstored
  * does, errors by name.  A connection is a domain's (never privileged:
  * hv itself writes through xs_write_priv, as a toolstack would).

@@ -29,6 +29,33 @@ unsigned xs_perm_for(uint16_t dom, const struct xs_perm *p, unsigned n);
 /* "/local/domain/<dom>", its length. */
 size_t xs_domain_path(uint32_t dom, char *buf);
 
+/* --- xs_path.c ------------------------------------------------------------ */
+/* The payload's NULs; its one string, NUL-terminated at its end (else
+ * NULL); its first (num) strings into (vec), how many there are. */
+unsigned xs_count_strings(const char *p, uint32_t len);
+const char *xs_onearg(const char *p, uint32_t len);
+unsigned xs_get_strings(const char *p, uint32_t len, const char **vec, unsigned num);
+/* xenstored's is_valid_nodename. */
+bool xs_valid_name(const char *p, size_t len);
+/* (arg) made absolute into x->path: false if too long to be valid. */
+bool xs_canonical(struct xs_ctx *x, const char *arg);
+/* (arg)'s node in x->db into (*out), if the caller has (perm) on it. */
+enum xs_err xs_get_node(struct xs_ctx *x, const char *arg, unsigned perm, struct xs_node **out);
+/* The bytes xenstored counts against quota_max_entry_size for (n) with a
+ * value of (vlen) bytes and (nperms) permissions. */
+uint64_t xs_entry_size(struct xs_db *db, const struct xs_node *n, size_t vlen, unsigned nperms);
+/* Make x->path with (value) and the parents it lacks, the caller's. */
+enum xs_err xs_create(struct xs_ctx *x, const char *value, size_t vlen);
+/* (n)'s children's names as one NUL-separated list: its bytes from (off)
+ * into (buf), at most (max); the whole list's length. */
+size_t xs_children(struct xs_db *db, const struct xs_node *n, size_t off, char *buf, size_t max);
+uint64_t xs_parse_uint(const char *s);
+/* "<n|r|w|b><domid>" into (*out), the domid as strtol(, 0) reads it. */
+bool xs_parse_perm(const char *s, struct xs_perm *out);
+/* Remove x->path and all below it, each node's watches fired (exactly,
+ * below the top). */
+void xs_remove_tree(struct xs_ctx *x);
+
 /* A message to (c): header and the payload (a, alen) then (b, blen),
  * whole or not at all (false: no room). */
 bool xs_send(struct xs_conn *c, uint32_t type, uint32_t req_id, uint32_t tx_id,
