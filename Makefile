@@ -188,7 +188,7 @@ $(eval $(call variant,tsan,$(CLANG),-O1 -fsanitize=thread))
 # pc/pvh.S is each ring-0 image's entry, assembled for where it is linked.
 KFLAGS := $(BASE) $(FREESTANDING) -O2 -nostdlib -fpie -mno-red-zone -mgeneral-regs-only \
           -fno-stack-protector -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
-          -fcf-protection=none
+          -fcf-protection=none -ffunction-sections
 KLD := ld -nostdlib -static --no-relax -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments
 
 X86_GUEST += guest/x86/access.c
@@ -235,7 +235,7 @@ build/$(1)/pc/pvh-native.o: pc/pvh.S $$(HEADERS)
 	$$(Q)$(2) $$(KFLAGS) -DPVH_HIGH_L4=272 -DPVH_HIGH_L3=0 -DPVH_MAIN=native_main -c $$< -o $$@
 
 $(1)_HV_OBJ := $$(call kobj,$(1),$$(CORE) $$(HV) $$(PC)) build/$(1)/pc/pvh-hv.o
-build/$(1)/hv.elf: hv/hv.ld $$($(1)_HV_OBJ)
+build/$(1)/hv.elf: hv/hv.ld hv/hot.ld $$($(1)_HV_OBJ)
 	@$$(if $$(Q),echo "  LD [$(1)] $$@")
 	$$(Q)$$(KLD) -T hv/hv.ld -o $$@ $$($(1)_HV_OBJ)
 
