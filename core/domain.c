@@ -26,6 +26,7 @@ void machine_init(struct machine *m, uint64_t nr_hv)
 	atomic_store(&m->tlb_clock, 1);
 	for (unsigned i = 0; i < MAX_DOMAINS; i++)
 		m->domains[i].live = false;
+	atomic_store(&m->live_domains, 0);
 }
 
 struct domain *domain_create(struct machine *m, unsigned nr_vcpus)
@@ -40,6 +41,7 @@ struct domain *domain_create(struct machine *m, unsigned nr_vcpus)
 		d->owner = OWNER_FIRST + i;
 		d->domid = (domid_t)(i + 1);
 		d->live = true;
+		atomic_fetch_or(&m->live_domains, 1ull << i);
 		d->crashed = false;
 		d->crash_reason = NULL;
 		d->nr_vcpus = nr_vcpus;
@@ -289,6 +291,7 @@ void domain_destroy(struct domain *d)
 		env_flush_tlb(&d->vcpus[k]);
 	dom_excl_end(ctx);
 	d->live = false;
+	atomic_fetch_and(&m->live_domains, ~(1ull << (d - m->domains)));
 }
 
 void dom_shared_wait(struct vcpu *v)

@@ -140,8 +140,10 @@ struct machine {
 				     * several vCPUs does (tests, and to measure what
 				     * exclusive mode buys) */
 	_Atomic uint64_t tlb_clock; /* core/tlb.c */
+	_Atomic uint64_t live_domains; /* bit i: domains[i] is live (scans skip the rest) */
 	struct domain domains[MAX_DOMAINS];
 };
+_Static_assert(MAX_DOMAINS <= 64, "live_domains has a bit per domain");
 
 static inline struct machine *vcpu_machine(const struct vcpu *v) { return v->d->m; }
 

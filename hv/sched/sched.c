@@ -81,8 +81,8 @@ static struct vcpu *pick(struct pcpu *c, const struct vcpu *prev, bool steal)
 	struct vcpu *other = NULL;
 	if (!atomic_load(&sched_open))
 		return NULL;
-	for (unsigned i = 0; i < MAX_DOMAINS; i++) {
-		struct domain *d = &machine.domains[i];
+	for (uint64_t live = atomic_load(&machine.live_domains); live; live &= live - 1) {
+		struct domain *d = &machine.domains[__builtin_ctzll(live)];
 		unsigned first = prev && prev->d == d ? prev->id + 1 : 0;
 		for (unsigned k = 0; d->live && k < d->nr_vcpus; k++) {
 			struct vcpu *v = &d->vcpus[(first + k) % d->nr_vcpus];
@@ -315,8 +315,8 @@ void sched_down(struct vcpu *v)
 static void tick(struct pcpu *c)
 {
 	uint64_t now = time_now();
-	for (unsigned i = 0; i < MAX_DOMAINS; i++) {
-		struct domain *d = &machine.domains[i];
+	for (uint64_t live = atomic_load(&machine.live_domains); live; live &= live - 1) {
+		struct domain *d = &machine.domains[__builtin_ctzll(live)];
 		if (!d->live || !atomic_load(&sched_open))
 			continue;
 		spin_lock(&hv_domain(d)->lock);
