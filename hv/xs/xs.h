@@ -111,6 +111,15 @@ struct xs_node *xs_db_next(struct xs_db *db, const struct xs_node *n);
  * clock and marked changed; its permissions are (perms[0..nperms)). */
 struct xs_node *xs_db_put(struct xs_db *db, struct xs_node *n, const char *path, size_t len,
 			  const void *value, size_t vlen, const struct xs_perm *perms, unsigned nperms);
+/* The nearest existing ancestor of (path, len), the root at worst; in
+ * (*need) the bytes the node and the parents it lacks take, its value
+ * (vlen) bytes. */
+struct xs_node *xs_db_ancestor(struct xs_db *db, const char *path, size_t len, size_t vlen, uint64_t *need);
+/* Make (path, len) with (value), and every level between it and (a), its
+ * nearest existing ancestor, empty; all with (perms), each parent stamped.
+ * The caller made sure they fit (xs_db_ancestor's need). */
+void xs_db_make(struct xs_db *db, struct xs_node *a, const char *path, size_t len, const void *value,
+		size_t vlen, const struct xs_perm *perms, unsigned nperms);
 /* Stamp (n) with the clock, marked changed (its children or permissions changed). */
 void xs_db_touch(struct xs_db *db, struct xs_node *n);
 /* The bytes a record of (plen, vlen) takes; can (db) take (bytes) more? */

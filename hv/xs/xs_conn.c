@@ -146,19 +146,16 @@ enum xs_err xs_write_priv(struct xs_store *s, const char *path, const char *valu
 	size_t len = xs_strlen(path), vlen = xs_strlen(value);
 	if (len < 2 || path[0] != '/' || path[len - 1] == '/' || !nperms || nperms > XS_PERMS_MAX)
 		return XS_EINVAL;
-	uint64_t need = xs_db_record_size(len, vlen);
-	for (size_t top = len; !xs_db_find(&s->db, path, top = xs_path_parent(path, top));)
-		need += xs_db_record_size(top, 0);
-	if (!xs_db_fits(&s->db, need))
-		return XS_ENOSPC;
-	for (size_t at = 2; at <= len; at++) {
-		if (at < len && path[at] != '/')
-			continue;
-		struct xs_node *n = xs_db_find(&s->db, path, at);
-		if (!n)
-			xs_db_touch(&s->db, xs_db_find(&s->db, path, xs_path_parent(path, at)));
-		if (!n || at == len)
-			xs_db_put(&s->db, n, path, at, at == len ? value : "", at == len ? vlen : 0, perms, nperms);
+	struct xs_node *n = xs_db_find(&s->db, path, len);
+	if (n) {
+		if (!xs_db_put(&s->db, n, path, len, value, vlen, perms, nperms))
+			return XS_ENOSPC;
+	} else {
+		uint64_t need;
+		struct xs_node *a = xs_db_ancestor(&s->db, path, len, vlen, &need);
+		if (!xs_db_fits(&s->db, need))
+			return XS_ENOSPC;
+		xs_db_make(&s->db, a, path, len, value, vlen, perms, nperms);
 	}
 	xs_watch_fire(s, path, len, false, NULL, 0);
 	return XS_OK;

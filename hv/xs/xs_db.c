@@ -6,7 +6,7 @@
  * place in the order is kept.  A lookup is a walk over the arena: the
  * store is a few hundred nodes of control data, not a filesystem.
  */
-#include "xs.h"
+#include "xs_int.h"
 
 static void move(void *d, const void *s, size_t n)
 {
@@ -18,14 +18,6 @@ static void move(void *d, const void *s, size_t n)
 	else
 		for (size_t i = n; i-- > 0;)
 			dst[i] = src[i];
-}
-
-static bool same(const char *a, const char *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (a[i] != b[i])
-			return false;
-	return true;
 }
 
 uint32_t xs_db_record_size(size_t plen, size_t vlen)
@@ -52,7 +44,7 @@ struct xs_node *xs_db_next(struct xs_db *db, const struct xs_node *n)
 struct xs_node *xs_db_find(struct xs_db *db, const char *path, size_t len)
 {
 	for (struct xs_node *n = xs_db_first(db); n; n = xs_db_next(db, n))
-		if (n->path_len == len && same(n->text, path, len))
+		if (n->path_len == len && xs_same(n->text, path, len))
 			return n;
 	return NULL;
 }
@@ -96,6 +88,31 @@ void xs_db_remove(struct xs_db *db, struct xs_node *n)
 	db->used -= size;
 }
 
+struct xs_node *xs_db_ancestor(struct xs_db *db, const char *path, size_t len, size_t vlen, uint64_t *need)
+{
+	struct xs_node *a;
+	*need = xs_db_record_size(len, vlen);
+	while (!(a = xs_db_find(db, path, len = xs_path_parent(path, len))))
+		*need += xs_db_record_size(len, 0);
+	return a;
+}
+
+void xs_db_make(struct xs_db *db, struct xs_node *a, const char *path, size_t len, const void *value,
+		size_t vlen, const struct xs_perm *perms, unsigned nperms)
+{
+	for (size_t top = a->path_len;;) {
+		size_t next = top == 1 ? 1 : top + 1;
+		while (next < len && path[next] != '/')
+			next++;
+		xs_db_touch(db, a);
+		bool last = next == len;
+		a = xs_db_put(db, NULL, path, next, last ? value : "", last ? vlen : 0, perms, nperms);
+		if (last)
+			return;
+		top = next;
+	}
+}
+
 void xs_db_init(struct xs_db *db)
 {
 	db->clock = 0;
@@ -108,7 +125,7 @@ bool xs_path_below(const char *path, size_t len, const char *parent, size_t plen
 {
 	if (plen == 1 && parent[0] == '/')
 		return true;
-	return len >= plen && same(path, parent, plen) && (len == plen || path[plen] == '/');
+	return len >= plen && xs_same(path, parent, plen) && (len == plen || path[plen] == '/');
 }
 
 bool xs_node_is_child(const struct xs_node *n, const char *parent, size_t plen)

@@ -125,39 +125,24 @@ uint64_t xs_entry_size(struct xs_db *db, const struct xs_node *n, size_t vlen, u
 	return size;
 }
 
-/* The length of x->path's next level below the one of length (top). */
-static size_t next_level(const struct xs_ctx *x, size_t top)
-{
-	size_t next = top == 1 ? 1 : top + 1;
-	while (next < x->len && x->path[next] != '/')
-		next++;
-	return next;
-}
-
 /* Make x->path with (value), and the parents it lacks, all the caller's
  * with its nearest ancestor's other permissions. */
 enum xs_err xs_create(struct xs_ctx *x, const char *value, size_t vlen)
 {
-	size_t top = x->len;
-	uint64_t need = xs_db_record_size(x->len, vlen);
-	struct xs_node *a;
-	while (!(a = xs_db_find(x->db, x->path, top = xs_path_parent(x->path, top))))
-		need += xs_db_record_size(top, 0);
-	size_t first = next_level(x, top), name = first - (top == 1 ? 1 : top + 1) + 1;
-	if (!xs_db_fits(x->db, need) || xs_entry_size(x->db, a, a->value_len, a->nperms) + name >= XS_NODE_MAX ||
+	uint64_t need;
+	struct xs_node *a = xs_db_ancestor(x->db, x->path, x->len, vlen, &need);
+	size_t first = a->path_len == 1 ? 1 : a->path_len + 1, end = first;
+	while (end < x->len && x->path[end] != '/')
+		end++;
+	if (!xs_db_fits(x->db, need) ||
+	    xs_entry_size(x->db, a, a->value_len, a->nperms) + (end - first + 1) >= XS_NODE_MAX ||
 	    24 + 8ull * a->nperms + vlen >= XS_NODE_MAX)
 		return XS_ENOSPC;
 	struct xs_perm perms[XS_PERMS_MAX];
-	unsigned nperms = a->nperms;
 	xs_copy(perms, a->perms, sizeof(perms));
 	perms[0].dom = x->c->domid;
-	for (size_t len = first;; len = next_level(x, len)) {
-		xs_db_touch(x->db, a);
-		bool last = len == x->len;
-		a = xs_db_put(x->db, NULL, x->path, len, last ? value : "", last ? vlen : 0, perms, nperms);
-		if (last)
-			return XS_OK;
-	}
+	xs_db_make(x->db, a, x->path, x->len, value, vlen, perms, a->nperms);
+	return XS_OK;
 }
 
 /* (n)'s children's names, each NUL-terminated, as one list: its bytes
