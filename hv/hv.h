@@ -338,6 +338,9 @@ void cpu_init_ap(unsigned id, uint64_t stack);
 extern bool cpu_smap;
 /* UMIP is on: sgdt, sidt, sldt, smsw and str fault in ring 3. */
 extern bool cpu_umip;
+/* Spin loops use pause (not under QEMU's TCG, where it costs a trip
+ * through QEMU's CPU loop). */
+extern bool cpu_spin_pause;
 void cpu_init(void);
 /* The GDT's first 14 pages become the (n) frames (a guest's GDT, rest
  * empty); n = 0 gives back hv's own empty pages.  After mem_init. */

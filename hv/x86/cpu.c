@@ -58,7 +58,22 @@ struct cpu_tables {
 };
 static struct cpu_tables tables[SMP_MAX_CPUS];
 struct pcpu pcpus[SMP_MAX_CPUS];
-bool cpu_smap, cpu_umip;
+bool cpu_smap, cpu_umip, cpu_spin_pause = true;
+
+/* QEMU's TCG names itself in the hypervisor leaf.  There, pause leaves the
+ * translated code for QEMU's CPU loop (and its global lock) each time, so
+ * a waiting CPU delays the very interrupt it waits for: hv's spins do
+ * without it (x86/smp.c). */
+static void spin_init(void)
+{
+	uint32_t r[4];
+	pc_cpuid(1, 0, r);
+	if (!(r[2] & (1u << 31)))
+		return;         /* no hypervisor */
+	pc_cpuid(0x40000000, 0, r);
+	if (r[1] == 0x54474354 && r[2] == 0x43544743 && r[3] == 0x47435447)     /* "TCGTCGTCGTCG" */
+		cpu_spin_pause = false;
+}
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 extern uint8_t boot_stack_top[];
 extern const uint64_t exc_stubs[35];     /* 0-31, then other vectors, the IPI, spurious */
@@ -240,6 +255,7 @@ static void cpu_init_this(unsigned id, uint64_t stack)
 	gdt_init(t);
 	idt_load();
 	cr_init();
+	spin_init();
 
 	c->stack_top = stack;
 	c->self = c;

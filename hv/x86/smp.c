@@ -159,7 +159,8 @@ static _Noreturn void spun_too_long(struct pcpu *c)
 void smp_relax(void)
 {
 	struct pcpu *c = this_cpu();
-	__asm__ volatile("pause");
+	if (cpu_spin_pause)
+		__asm__ volatile("pause");
 	serve_flush(c);
 	uint64_t now = rdtsc();
 	if (!c->spin_since || atomic_load(&c->parked))
