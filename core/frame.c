@@ -269,7 +269,8 @@ static uint64_t demoting_word(uint64_t x, bool ref)
 	return ((x & ~FW_VALIDATED) | FW_DEMOTING) - (ref ? FW_COUNT_ONE : 0);
 }
 
-void frame_put_type(struct vcpu *v, mfn_t mfn, bool ref)
+/* frame_put_type; (own): the reference was hv's own access. */
+static inline __attribute__((always_inline)) void put_type(struct vcpu *v, mfn_t mfn, bool ref, bool own)
 {
 	_Atomic uint64_t *w = word(v, mfn);
 	uint64_t x = atomic_load_explicit(w, memory_order_acquire);
@@ -290,8 +291,10 @@ void frame_put_type(struct vcpu *v, mfn_t mfn, bool ref)
 			pt_demote_run(v);
 			break;
 		}
-		if (fw_tc(x) == 1)
+		if (!own && fw_tc(x) == 1)
 			tlb_note_drop(vcpu_machine(v), mfn);
+		else if (!own && fw_type(x) == FT_WRITABLE)
+			tlb_note_early_drop(vcpu_machine(v), mfn);
 		if (fw_update(v, w, &x, x - 1 - (ref ? FW_COUNT_ONE : 0))) {
 			after_put(v, mfn, x - 1 - (ref ? FW_COUNT_ONE : 0));
 			break;
@@ -299,6 +302,17 @@ void frame_put_type(struct vcpu *v, mfn_t mfn, bool ref)
 	}
 	if (began)
 		dom_excl_end(v);
+}
+
+void frame_put_type(struct vcpu *v, mfn_t mfn, bool ref)
+{
+	put_type(v, mfn, ref, false);
+}
+
+void frame_put_access(struct vcpu *v, mfn_t mfn)
+{
+	ASSERT(fw_type(frame_word(vcpu_machine(v), mfn)) == FT_WRITABLE);
+	put_type(v, mfn, false, true);
 }
 
 /* A type reference (with (ref) a general one too) on (mfn) if it is a live

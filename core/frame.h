@@ -123,8 +123,16 @@ long frame_get_type(struct vcpu *v, mfn_t mfn, unsigned type, bool ref);
 
 /* Drop a type reference (and with (ref) a general one).  Dropping the last
  * type reference of a pagetable queues it for devalidation, which runs as
- * far as the budget allows (the rest comes first in the next hypercall). */
+ * far as the budget allows (the rest comes first in the next hypercall).
+ * A writable type reference's drop is noted for the TLB rule every time
+ * (core/tlb.h), any other type's when it is the last. */
 void frame_put_type(struct vcpu *v, mfn_t mfn, bool ref);
+
+/* Drop a writable type reference that was hv's own, taken only to write the
+ * frame itself (clear or copy it), never mapped: no translation was made
+ * from it, so the frame's drop time stays as the guest's mappings left it
+ * (core/tlb.h). */
+void frame_put_access(struct vcpu *v, mfn_t mfn);
 
 /* Take a type reference on (mfn) of whatever pagetable type it has now, if
  * it is a live table of (v)'s domain, so it stays one while an entry is

@@ -99,7 +99,7 @@ static long op_clear_page(struct vcpu *v, const struct mmuext_op *op)
 	_Atomic uint64_t *p = pt_entries(vcpu_machine(v), mfn);
 	for (unsigned i = 0; i < PT_ENTRIES; i++)
 		atomic_store_explicit(&p[i], 0, memory_order_relaxed);
-	frame_put_type(v, mfn, false);
+	frame_put_access(v, mfn);
 	return 0;
 }
 
@@ -118,7 +118,7 @@ static long op_copy_page(struct vcpu *v, const struct mmuext_op *op)
 	for (unsigned i = 0; i < PT_ENTRIES; i++)
 		atomic_store_explicit(&d[i], atomic_load_explicit(&s[i], memory_order_relaxed),
 				      memory_order_relaxed);
-	frame_put_type(v, dst, false);
+	frame_put_access(v, dst);
 	frame_put(v, src);
 	return 0;
 }

@@ -65,9 +65,9 @@ static bool l1_get_excl(const struct machine *m, unsigned owner, uint64_t e)
 
 /* The demote twin: drop an L1 entry's references when no pagetable
  * devalidation can follow (a writable frame, or a general reference),
- * noting a writable count's drop to zero for the TLB rule; false, having
- * done nothing, for a frame given back, whose last reference frees it
- * (the general path's work). */
+ * noting a writable reference's drop for the TLB rule; false, having done
+ * nothing, for a frame given back, whose last reference frees it (the
+ * general path's work). */
 static bool l1_put_excl(struct machine *m, uint64_t e)
 {
 	_Atomic uint64_t *w = &m->ft[mfn_x(pte_mfn(e))];
@@ -77,6 +77,8 @@ static bool l1_put_excl(struct machine *m, uint64_t e)
 	ASSERT(fw_count(x) >= 2 && (!(e & PTE_RW) || (fw_type(x) == FT_WRITABLE && fw_tc(x))));
 	if ((e & PTE_RW) && fw_tc(x) == 1)
 		tlb_note_drop(m, pte_mfn(e));
+	else if (e & PTE_RW)
+		tlb_note_early_drop(m, pte_mfn(e));
 	atomic_store_explicit(w, x - FW_COUNT_ONE - ((e & PTE_RW) ? 1 : 0), memory_order_relaxed);
 	return true;
 }

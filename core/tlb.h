@@ -10,16 +10,27 @@
  * The rule (Xen's tlbflush clock and page timestamps): a global clock
  * ticks at every full flush; each vCPU records the tick of its last full
  * flush (flush_time), core's flushes and its host's own (a root loaded
- * into cr3).  Whoever drops a frame's type count to zero records the clock
- * in the frame's drop_time, after the mappings are gone and before the
- * count reaches zero.  Before a frame changes type, every vCPU of the
- * domain whose flush_time is not later than that frame's drop_time is
- * flushed.  Every translation of the frame that could survive was made
- * before its count dropped, hence before that drop_time, hence is gone
- * after the flush.  Only vCPUs that have not flushed since that frame's
- * drop are flushed: drops of other frames do not count.  Two drops to zero
- * of one frame are ordered by the count rising in between, so the later
- * one's tick is the one left.
+ * into cr3).  Whoever drops a reference that a translation may have been
+ * made from records the clock in the frame's drop_time (the latest tick
+ * stays), after the mapping is gone and before the count drops: the last
+ * type reference (a table's once its entries are gone), and a writable
+ * mapping's type reference even when others are left.  Before a frame
+ * changes type, every vCPU of the domain whose flush_time is not later than
+ * that frame's drop_time is flushed.  A type changes only at type count
+ * zero, so every mapping that held the old type is gone and noted; every
+ * translation made from one was made before its drop, hence before
+ * drop_time, hence is gone after the flush.  Only vCPUs that have not
+ * flushed since the frame's latest such drop are flushed: drops of other
+ * frames do not count.
+ *
+ * Where this is finer than Xen: Xen stamps a page at the last drop of its
+ * type count, whoever held it.  hv's own brief writable references (to
+ * clear or copy a frame, frame_put_access) make no translation and are not
+ * noted, so a frame filled by MMUEXT_COPY_PAGE keeps the drop time of its
+ * last mapping: once every vCPU has flushed since then it becomes a table
+ * with no flush at all (the guest kernel builds its tables so, guest/mmu/
+ * pin.c).  A mapping's drop is noted even when it is not the last, or one
+ * made and dropped while hv held the frame would go unnoticed.
  */
 #ifndef CORE_TLB_H
 #define CORE_TLB_H
@@ -46,8 +57,11 @@ void tlb_flush_mask(struct vcpu *v, uint64_t mask);
 /* Drop the translation of (va) on every vCPU of (d) in (mask). */
 void tlb_invlpg_mask(struct domain *d, uint64_t mask, uint64_t va);
 
-/* Record that the type count of frame (mfn) is about to drop to zero. */
+/* Record that frame (mfn)'s type count is about to drop to zero, or (early)
+ * that a writable mapping's type reference is about to drop with others
+ * left (the rule above says when each is called). */
 void tlb_note_drop(struct machine *m, mfn_t mfn);
+void tlb_note_early_drop(struct machine *m, mfn_t mfn);
 
 /* Frame (mfn) of (v)'s domain is about to change type: flush every vCPU
  * that may still hold a translation from before the frame's last drop. */

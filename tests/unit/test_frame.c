@@ -220,6 +220,35 @@ static void given_back_frame_leaves_no_translation(void)
 	sim_destroy(s);
 }
 
+/* A writable mapping's drop is noted for the TLB rule even when it is not
+ * the frame's last type reference: vCPU 1 maps a frame writable and writes
+ * through it while hv holds a writable reference of its own (as to copy
+ * into it), then unmaps it without a flush; hv lets go, noting nothing of
+ * its own; when the frame becomes a pagetable, vCPU 1 is flushed (the
+ * audit looks at every vCPU's TLB). */
+static void mapping_dropped_beside_hv_access_is_noted(void)
+{
+	struct sim_domain *a;
+	struct sim *s = test_tree(64, &a);
+	struct vcpu *v0 = a->vcpus[0].v, *v1 = a->vcpus[1].v;
+	mfn_t *p = a->p2m;
+
+	dom_shared_enter(v0);
+	CHECK(frame_get_type(v0, p[20], FT_WRITABLE, false) == 0);
+	dom_shared_exit(v0);
+	CHECK(hc_update(v1, p[3], 5, pte_make(p[20], PTE_P | PTE_RW | PTE_US)) == 0);
+	CHECK(sim_store(s, &a->vcpus[1], 0x405000, 0x42) == SIM_OK);
+	CHECK(hc_update(v1, p[3], 5, 0) == 0);
+	dom_shared_enter(v0);
+	frame_put_access(v0, p[20]);
+	dom_shared_exit(v0);
+	uint64_t flushes = v0->stats.flushes;
+	CHECK(hc_ext(v0, MMUEXT_PIN_L1_TABLE, mfn_x(p[20])) == 0);
+	CHECK(v0->stats.flushes > flushes);
+	check_audit(s, __func__);
+	sim_destroy(s);
+}
+
 /* A frame given back while mapped (Xen's guest_remove_page) stays mapped,
  * counted in the domain's pages, until its last mapping goes; then every
  * vCPU that may translate it flushes and it is freed, scrubbed, though the
@@ -273,6 +302,7 @@ void test_frame(void)
 {
 	unused_frame_goes_back_at_once();
 	given_back_frame_leaves_no_translation();
+	mapping_dropped_beside_hv_access_is_noted();
 	mapped_frame_goes_at_its_last_reference();
 	pinned_table_goes_back_unpinned();
 	get_only_own_frames();
