@@ -51,6 +51,7 @@ GUEST += guest/mmu/mmu.c
 GUEST += guest/mmu/native.c
 GUEST += guest/mmu/p2m.c
 GUEST += guest/mmu/pin.c
+GUEST += guest/mmu/held.c
 GUEST += guest/mmu/pv.c
 GUEST += guest/os/boot.c
 GUEST += guest/os/palloc.c

@@ -183,8 +183,7 @@ static void do_run(struct phase *p)
 
 static void do_teardown(struct phase *p)
 {
-	p->w->teardown();
-	proc_idle();
+	workload_teardown(p->w);
 }
 
 static void count(struct sim_domain *sd, struct guest_counts *c)

@@ -77,6 +77,8 @@ struct mm;
 
 struct mmu_ops {
 	const char *name;
+	bool readonly_tables;       /* a pinned space's tables are read-only in the
+				     * kernel's mapping (and stay so when unpinned) */
 	/* Write entry (val, machine form) at (entry), in a table of any
 	 * level; (pinned) says whether the table is live in the hypervisor. */
 	void (*set_entry)(gva_t entry, uint64_t val, bool pinned);
@@ -88,6 +90,9 @@ struct mmu_ops {
 	void (*load_root)(pfn_t pgd);
 	void (*flush_all)(void);
 	void (*flush_one)(uint64_t va);
+	/* Pin (mm): its tables made read-only (if readonly_tables), then the
+	 * root pinned (the tables may move: mm->pgd and mm->tables change);
+	 * unpin is the unpin alone. */
 	void (*pin)(struct mm *mm);
 	void (*unpin)(struct mm *mm);
 	void (*protect_kernel_page)(pfn_t pfn, bool readonly);
@@ -109,13 +114,16 @@ void lazy_set_batching(bool on);
 struct mm {
 	_Alignas(16) pfn_t pgd;     /* aligned: a drop request packs a vCPU below its address */
 	bool pinned;
+	bool readonly;              /* its tables are read-only in the kernel's mapping */
 	_Atomic uint32_t active;    /* vCPUs that have it loaded (bit per vCPU) */
 	unsigned nr_tables;
 	uint32_t tables[MM_MAX_TABLES];
+	uint32_t hooks[MM_MAX_TABLES]; /* where each is linked: its parent's pfn << 9 | slot */
 };
 
-/* (mm) has a new table (pfn) below its root; panics past MM_MAX_TABLES. */
-void mm_add_table(struct mm *mm, pfn_t pfn);
+/* (mm) has a new table (pfn) below its root, linked at kernel address
+ * (hook), an entry of its parent; panics past MM_MAX_TABLES. */
+void mm_add_table(struct mm *mm, pfn_t pfn, gva_t hook);
 
 /* Write an entry of a table of (mm) at kernel address (entry); pfn-based
  * value, converted here.  set_pte_at is for an L1 entry that maps (va) of
@@ -166,10 +174,25 @@ void mm_for_each_table(struct mm *mm, void (*fn)(pfn_t pfn));
 void make_page_readonly(pfn_t pfn);
 void make_page_readwrite(pfn_t pfn);
 
-/* Pin (mm): its user tables and root read-only, then the root pinned, in
- * one batch; unpin reverses it. */
+/* Pin (mm): its tables read-only (or moved into held frames, pv.c), then
+ * the root pinned, in one batch.  Unpin: the root unpinned; the tables stay
+ * read-only until mmu_free_tables takes them. */
 void mmu_pin(struct mm *mm);
 void mmu_unpin(struct mm *mm);
+
+/* --- tables between two lives (held.c) ---------------------------------- */
+
+/* (mm), unpinned, is done with: (put) gets each of its table frames, at
+ * once if they are writable; read-only ones wait on this vCPU's list for a
+ * new space's tables (mmu_take_held), or until the list fills and all of
+ * it is made writable and given to (put). */
+void mmu_free_tables(struct mm *mm, void (*put)(pfn_t pfn));
+/* (n) held frames for a new space's tables, the longest held first, and the
+ * (put) for the frames they replace; false, taking none, unless enough
+ * others stay held behind them (held.c says why). */
+bool mmu_take_held(unsigned n, pfn_t out[], void (**put)(pfn_t pfn));
+/* Every vCPU's list made writable and given back (every vCPU quiescent). */
+void mmu_free_held(void);
 
 /* Load (next) on this vCPU (the previous space stays loaded on no vCPU). */
 void activate_mm(struct mm *prev, struct mm *next);

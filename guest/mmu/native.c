@@ -42,6 +42,7 @@ static void native_protect_kernel_page(pfn_t pfn, bool readonly)
 
 const struct mmu_ops native_mmu_ops = {
 	.name = "native",
+	.readonly_tables = false,
 	.set_entry = native_set_entry,
 	.set_pte_current = native_set_pte_current,
 	.set_pte_other = native_set_pte_other,

@@ -8,10 +8,11 @@
  */
 #include "mmu.h"
 
-void mm_add_table(struct mm *mm, pfn_t pfn)
+void mm_add_table(struct mm *mm, pfn_t pfn, gva_t hook)
 {
 	if (mm->nr_tables == MM_MAX_TABLES)
 		hostif_panic("address space has too many tables");
+	mm->hooks[mm->nr_tables] = (uint32_t)((gva_x(hook) - DIRECT_BASE) / 8);
 	mm->tables[mm->nr_tables++] = (uint32_t)pfn_x(pfn);
 }
 
@@ -50,6 +51,7 @@ void mmu_unpin(struct mm *mm)
 	mmu_ops->unpin(mm);
 	lazy_mmu_leave();
 	mm->pinned = false;
+	mm->readonly = mmu_ops->readonly_tables;
 }
 
 void activate_mm(struct mm *prev, struct mm *next)

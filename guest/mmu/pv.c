@@ -59,13 +59,59 @@ static void make_ro(pfn_t pfn)
 	pv_protect_kernel_page(pfn, true);
 }
 
-static void make_rw(pfn_t pfn)
+#define MOVE_MAX 8       /* the most tables a space pinned in held frames has */
+
+static unsigned index_of(const pfn_t *pfns, unsigned n, uint64_t pfn)
 {
-	pv_protect_kernel_page(pfn, false);
+	for (unsigned i = 0; i < n; i++)
+		if (pfn_x(pfns[i]) == pfn)
+			return i;
+	hostif_panic("a table is linked from outside its space");
+}
+
+/* (mm)'s tables (the root first) move from (from) to (to): each table's
+ * link in its parent, still writable, is pointed at its new frame. */
+static void relink(struct mm *mm, const pfn_t *from, const pfn_t *to, unsigned n)
+{
+	for (unsigned i = 1; i < n; i++) {
+		uint32_t hook = mm->hooks[i - 1];
+		gva_t entry = _gva(DIRECT_BASE + (uint64_t)hook * 8);
+		uint64_t e = read_entry(entry);
+		set_pmd(mm, entry, (e & ~PTE_ADDR_MASK) | (pfn_x(to[i]) << PAGE_SHIFT));
+		mm->hooks[i - 1] = (uint32_t)(pfn_x(to[index_of(from, n, hook >> 9)]) << 9 | (hook & 511));
+		mm->tables[i - 1] = (uint32_t)pfn_x(to[i]);
+	}
+	mm->pgd = to[0];
+}
+
+/* Pin (mm) in frames held since an earlier space's end (held.c says why):
+ * relinked, copied there by the hypervisor, pinned, and the frames it was
+ * built in given back, still writable and never typed.  False, doing
+ * nothing, without enough held frames. */
+static bool pin_in_held(struct mm *mm)
+{
+	unsigned n = mm->nr_tables + 1;
+	pfn_t from[MOVE_MAX], to[MOVE_MAX];
+	void (*put)(pfn_t pfn);
+	if (n > MOVE_MAX || !mmu_take_held(n, to, &put))
+		return false;
+	from[0] = mm->pgd;
+	for (unsigned i = 1; i < n; i++)
+		from[i] = _pfn(mm->tables[i - 1]);
+	relink(mm, from, to, n);
+	for (unsigned i = 0; i < n; i++)
+		mc_mmuext(MMUEXT_COPY_PAGE, mfn_x(pfn_to_mfn(to[i])), mfn_x(pfn_to_mfn(from[i])), "copy_page");
+	mc_mmuext(MMUEXT_PIN_L4_TABLE, mfn_x(pfn_to_mfn(mm->pgd)), 0, "pin_l4_table");
+	lazy_mmu_flush();
+	for (unsigned i = 0; i < n; i++)
+		put(from[i]);
+	return true;
 }
 
 static void pv_pin(struct mm *mm)
 {
+	if (pin_in_held(mm))
+		return;
 	mm_for_each_table(mm, make_ro);
 	mc_mmuext(MMUEXT_PIN_L4_TABLE, mfn_x(pfn_to_mfn(mm->pgd)), 0, "pin_l4_table");
 }
@@ -73,11 +119,11 @@ static void pv_pin(struct mm *mm)
 static void pv_unpin(struct mm *mm)
 {
 	mc_mmuext(MMUEXT_UNPIN_TABLE, mfn_x(pfn_to_mfn(mm->pgd)), 0, "unpin_table");
-	mm_for_each_table(mm, make_rw);
 }
 
 const struct mmu_ops pv_mmu_ops = {
 	.name = "pv",
+	.readonly_tables = true,
 	.set_entry = pv_set_entry,
 	.set_pte_current = pv_set_pte_current,
 	.set_pte_other = pv_set_pte_other,

@@ -25,7 +25,7 @@ static void share_kernel_slot(struct mm *mm, unsigned slot)
 void vm_create(struct mm *mm)
 {
 	mm->pgd = palloc();
-	mm->pinned = false;
+	mm->pinned = mm->readonly = false;
 	mm->nr_tables = 0;
 	atomic_store(&mm->active, 0);
 	if (hostif_zero_page(pfn_to_virt(mm->pgd)))
@@ -43,7 +43,7 @@ static pfn_t new_table(struct mm *mm, gva_t entry)
 	pfn_t t = palloc();
 	if (hostif_zero_page(pfn_to_virt(t)))
 		hostif_panic("cannot zero a new table");
-	mm_add_table(mm, t);
+	mm_add_table(mm, t, entry);
 	if (mm->pinned)
 		make_page_readonly(t);
 	set_pmd(mm, entry, (pfn_x(t) << PAGE_SHIFT) | TABLE_FLAGS);
@@ -253,6 +253,5 @@ void vm_destroy(struct mm *mm)
 {
 	mmu_unpin(mm);
 	vm_for_each_pte(mm, 0, USER_LIMIT, put_page, NULL);
-	mm_for_each_table(mm, put_table);
-	mm->nr_tables = 0;
+	mmu_free_tables(mm, put_table);
 }

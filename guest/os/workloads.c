@@ -252,6 +252,13 @@ const struct workload workloads[] = {
 };
 const unsigned nr_workloads = sizeof(workloads) / sizeof(workloads[0]);
 
+void workload_teardown(const struct workload *w)
+{
+	w->teardown();
+	proc_idle();
+	mmu_free_held();
+}
+
 const struct workload *workload_find(const char *name)
 {
 	for (unsigned i = 0; i < nr_workloads; i++) {

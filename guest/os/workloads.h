@@ -27,6 +27,11 @@ extern const unsigned nr_workloads;
 
 const struct workload *workload_find(const char *name);
 
+/* On vCPU 0, every vCPU's run over: (w)'s teardown, then this vCPU on the
+ * kernel's space and the tables every vCPU still holds read-only given
+ * back (mmu_free_held), so every frame is back in the allocator. */
+void workload_teardown(const struct workload *w);
+
 /* Pages the fork workloads give their parent (tests change it). */
 extern unsigned fork_parent_pages;
 

@@ -184,8 +184,7 @@ void x86_run_workload(const struct start_info *si, const char *cmdline, bool nat
 	run_everywhere(w, ops);
 	uint64_t t1 = tsc();
 	bool hv_counts = read_counts(after, w->vcpus);
-	w->teardown();
-	proc_idle();
+	workload_teardown(w);
 	bool leak_free = palloc_nr_free() == free_after_boot && proc_count() == 0;
 	print_result(w, mode, ops * w->vcpus, t1 - t0, before, after, hv_counts, leak_free);
 	if (!leak_free)
