@@ -38,7 +38,7 @@
  *   event/time.c     system time, pvclock, wall clock, guest timers
  *   event/console.c  console_io and the console ring's backend
  *   event/xenstore.c the xenstore ring's backend; the store itself in xs/
- *   sched/sched.c    vCPUs on CPUs: run queues, switches, idle, the tick
+ *   sched/sched.c    vCPUs on CPUs: run queues, switches, idle, the timer
  *   sched/sched_op.c sched_op (block, poll), runstates
  *   sched/vcpu_op.c  vcpu_op
  * and from pc/: the PVH entry, the serial console, the TSC's rate, the CMOS
@@ -129,7 +129,7 @@ struct pcpu {
 	unsigned id;
 	uint32_t apic_id;
 	bool up;                    /* started (x86/smp.c) */
-	bool ticking;               /* the timer runs (sched.c) */
+	uint64_t timer_at;          /* system time the timer is set for, ~0: none (sched.c) */
 	_Atomic bool resched;       /* switch vCPUs on the way out (sched.c) */
 	_Atomic bool idle;          /* halted, waiting for a vCPU (sched.c) */
 	_Atomic bool parked;        /* held still by another CPU (x86/smp.c) */
@@ -309,12 +309,14 @@ void smp_quiescent(void);
 void smp_hold_others(void);
 void smp_release_others(void);
 /* The local APIC (x86/apic.c): this CPU's on, the timer's rate measured
- * on the first; the timer ticking at 1 kHz at PC_TIMER_VECTOR; end of
- * interrupt; this CPU's APIC ID; an ICR command to (apic_id); a busy wait. */
+ * on the first; the timer, one-shot at PC_TIMER_VECTOR, set to go off
+ * (ns) from now (at least one of its counts, at most 60 s; 0 stops it);
+ * end of interrupt; this CPU's APIC ID; an ICR command to (apic_id); a
+ * busy wait. */
 #define APIC_IPI_VECTOR      0xf0u
 #define APIC_SPURIOUS_VECTOR 0xffu
 void apic_init_cpu(void);
-void apic_timer_start(void);
+void apic_timer_in(uint64_t ns);
 void apic_eoi(void);
 uint32_t apic_id(void);
 void apic_send(uint32_t apic_id, uint32_t icr);
@@ -436,8 +438,8 @@ void hv_report(struct vcpu *v, const char *what, uint64_t which, long rc);
 /* When hv audits besides at shutdown, from its command line, stopping at
  * the first audit that fails: "audit=each" after every hypercall and
  * exception of every vCPU (slow: for finding where a fuzzing run went
- * wrong); "audit=periodic" every AUDIT_PERIOD_MS while the domain runs, at
- * the end of a tick (a quiescent point: the other CPUs held still wherever
+ * wrong); "audit=periodic" every AUDIT_PERIOD_MS while the domain runs, when
+ * CPU 0's timer goes off (a quiescent point: the other CPUs held still wherever
  * they are outside hv's critical sections), for stress runs. */
 enum hv_audit_when { AUDIT_AT_END, AUDIT_EACH, AUDIT_PERIODIC };
 #define AUDIT_PERIOD_MS 100u
@@ -598,8 +600,8 @@ void console_kick(struct domain *d);
 void console_poll(struct domain *d);
 /* The xenstore backend (event/xenstore.c): the store made, at boot; a
  * domain's part of it written and its ring (ring) served, false if the
- * store had no room; the guest sent on its port (serve the ring); and, on
- * the tick, what the store has queued for it sent. */
+ * store had no room; the guest sent on its port (serve the ring); and, when
+ * CPU 0's timer goes off, what the store has queued for it sent. */
 void xenstore_init(void);
 bool xenstore_init_domain(struct domain *d, mfn_t ring);
 void xenstore_kick(struct domain *d);
@@ -673,7 +675,7 @@ void sched_start(struct vcpu *v);
 _Noreturn void sched_idle_start(void);
 /* Ask for a choice of vCPU on the way back to the guest. */
 void sched_yield(void);
-/* An interrupt at (vector): the tick (timers, console input, a choice
+/* An interrupt at (vector): the timer (timers, console input, a choice
  * asked for), or an IPI (x86/smp.c). */
 void sched_interrupt(unsigned vector);
 /* On the way back to the guest (hv_exit), if a choice was asked for or
@@ -686,9 +688,10 @@ static inline bool sched_runnable(const struct vcpu *v)
 	const struct hv_vcpu *h = hv_vcpu(v);
 	return h->up & !h->blocked;
 }
-/* Every CPU's timer ticks from now on, unless (sched_no_timer): "timer=off"
- * (the ticks then never switch vCPUs). */
-void sched_tick_start(void);
+/* (v)'s timers changed: its CPU sets its timer for them (told by IPI if
+ * it is another).  With (sched_no_timer), "timer=off", the timer never
+ * switches vCPUs. */
+void sched_timer_changed(struct vcpu *v);
 extern bool sched_no_timer;
 /* An event for (v): if it blocked, it may run again; if it runs on another
  * CPU, that CPU is told. */

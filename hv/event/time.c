@@ -17,9 +17,10 @@
  * singleshot_timer) and a periodic one (VCPUOP_set_periodic_timer, at
  * least 1 ms), each raising VIRQ_TIMER when due.  A single-shot deadline
  * already past fires at once, whatever its flags say: Xen 4.17 ignores
- * VCPU_SSHOTTMR_future (the ABI suite found it, checked against Xen).  hv looks at them on
- * every tick of its 1 kHz timer and when a vCPU blocks, so a deadline is
- * met within a millisecond; one already past when it is set fires at once.
+ * VCPU_SSHOTTMR_future (the ABI suite found it, checked against Xen).  The
+ * CPU whose queue holds the vCPU sets its one-shot timer for the earliest
+ * of them (sched.c), so a deadline is met when it comes, not on a tick;
+ * one already past when it is set fires at once.
  */
 #include "../../core/domain.h"
 #include "../hv.h"
@@ -131,7 +132,7 @@ static void set_deadline(struct vcpu *v, uint64_t at)
 {
 	hv_vcpu(v)->timer_deadline = at ? at : 1;
 	time_tick(v, time_now());
-	sched_tick_start();
+	sched_timer_changed(v);
 }
 
 long do_set_timer_op(struct vcpu *v, const uint64_t a[6])
@@ -155,7 +156,7 @@ long time_vcpu_op(struct vcpu *v, struct vcpu *t, unsigned cmd, uint64_t arg)
 			return -XEN_EINVAL;
 		h->timer_period = period;
 		h->timer_next = time_now() + period;
-		sched_tick_start();
+		sched_timer_changed(t);
 		return 0;
 	}
 	case VCPUOP_stop_periodic_timer:

@@ -5,10 +5,10 @@
  * with the spurious vector, inter-processor interrupts through the ICR,
  * end of interrupt, and the timer.
  *
- * The timer ticks at APIC_HZ in periodic mode at PC_TIMER_VECTOR, on each
- * CPU that starts it (sched.c).  Its rate is the APIC's bus clock over 16,
- * measured once against the TSC (whose rate pc/tsc.c measured against the
- * PIT): count down from the top for 10 ms of TSC and see how far it got.
+ * The timer is one-shot at PC_TIMER_VECTOR, set by each CPU for its next
+ * event (sched.c).  Its rate is the APIC's bus clock over 16, measured
+ * once against the TSC (whose rate pc/tsc.c measured against the PIT):
+ * count down from the top for 10 ms of TSC and see how far it got.
  * hv uses no PIC: both stay masked (cpu.c).  The I/O APICs only say how
  * many GSIs the machine has, which Xen's count of a domain's pirqs starts
  * from (pv/physdev.c).
@@ -25,11 +25,10 @@
 #define LAPIC_TIMER_DCR 0x3e0u
 #define SVR_ENABLE      (1u << 8)
 #define LVT_MASKED      (1u << 16)
-#define LVT_PERIODIC    (1u << 17)
 #define DCR_DIV16       0x3u
-#define APIC_HZ         1000u
+#define TIMER_MAX_NS    (60ull * 1000000000ull)
 
-static uint32_t timer_per_tick;     /* APIC timer counts per tick: the same clock on every CPU */
+static uint32_t timer_per_ms;       /* APIC timer counts per ms: the same clock on every CPU */
 
 static volatile uint32_t *reg(unsigned r)
 {
@@ -64,7 +63,7 @@ void apic_eoi(void)
 	*reg(LAPIC_EOI) = 0;
 }
 
-/* The timer's counts per tick: those in 10 ms of TSC, times 100, over APIC_HZ. */
+/* The timer's counts per ms: those in 10 ms of TSC, over 10. */
 static uint32_t calibrate(void)
 {
 	*reg(LAPIC_TIMER_DCR) = DCR_DIV16;
@@ -74,7 +73,7 @@ static uint32_t calibrate(void)
 	apic_delay_us(10000);
 	uint32_t to = *reg(LAPIC_TIMER_CCR);
 	*reg(LAPIC_TIMER_ICR) = 0;
-	uint32_t per = (uint32_t)((uint64_t)(from - to) * 100u / APIC_HZ);
+	uint32_t per = (from - to) / 10u;
 	return per ? per : 1;
 }
 
@@ -83,17 +82,24 @@ void apic_init_cpu(void)
 	*reg(LAPIC_TPR) = 0;
 	*reg(LAPIC_SVR) = SVR_ENABLE | APIC_SPURIOUS_VECTOR;
 	*reg(LAPIC_LVT_TIMER) = LVT_MASKED;
-	if (!timer_per_tick) {
-		timer_per_tick = calibrate();
-		printk("hv: local APIC timer %u kHz\n", timer_per_tick * APIC_HZ / 1000u);
+	if (!timer_per_ms) {
+		timer_per_ms = calibrate();
+		printk("hv: local APIC timer %u kHz\n", timer_per_ms);
 	}
+	*reg(LAPIC_TIMER_DCR) = DCR_DIV16;
+	*reg(LAPIC_LVT_TIMER) = PC_TIMER_VECTOR;        /* one-shot, stopped until set */
 }
 
-void apic_timer_start(void)
+void apic_timer_in(uint64_t ns)
 {
-	*reg(LAPIC_TIMER_DCR) = DCR_DIV16;
-	*reg(LAPIC_LVT_TIMER) = LVT_PERIODIC | PC_TIMER_VECTOR;
-	*reg(LAPIC_TIMER_ICR) = timer_per_tick;
+	uint64_t counts = 0;
+	if (ns) {
+		ns = ns < TIMER_MAX_NS ? ns : TIMER_MAX_NS;
+		counts = ns * timer_per_ms / 1000000u;
+		counts = counts ? counts : 1;
+		counts = counts < UINT32_MAX ? counts : UINT32_MAX;
+	}
+	*reg(LAPIC_TIMER_ICR) = (uint32_t)counts;
 }
 
 unsigned irq_gsis;
