@@ -122,7 +122,8 @@ void spin_unlock(struct spinlock *l);
 /* Per physical CPU; gs points at it in ring 0.  entry.S knows the first
  * three fields' offsets.  Fields other CPUs touch are atomic. */
 struct pcpu {
-	uint64_t stack_top;         /* +0: ring-0 stack for entries from ring 3 */
+	_Alignas(64) uint64_t stack_top; /* +0: ring-0 stack for entries from ring 3 (each
+				     * CPU's on cache lines of its own) */
 	uint64_t guest_rsp;         /* +8: scratch for the syscall entry */
 	struct pcpu *self;          /* +16: this struct, for this_cpu() */
 	struct vcpu *cur;           /* the vCPU running here, NULL while idle */

@@ -156,9 +156,11 @@ qemu_suite() {
 	done
 	# vCPUs side by side on 2 and 4 CPUs: processes migrating between two
 	# vCPUs (mixed), and two fork loops at once, each ending with clean
-	# audits, no frame leaked and the sim's pins; the fork loops' type
-	# changes flush the other vCPU's TLB on its CPU, by IPI, counted
+	# audits, no frame leaked and the sim's pins; type changes flush the
+	# other vCPU's TLB on its CPU, by IPI, counted (mixed's tables added
+	# to live spaces, the fork loops' first pins, before tables are held)
 	for n in 2 4; do
+		: >$T/ipis
 		for w in mixed fork-exit-2; do
 			"$bin" run --host sim --workload $w --mode pv --ops 40 --pages 32768 --json 2>/dev/null |
 				grep -o '"pins":[0-9.]*,"unpins":[0-9.]*' >$T/sim.json
@@ -167,9 +169,10 @@ qemu_suite() {
 			if grep -q '"audit":true,"leak_free":true' $T/qemu.json && grep -q "hv: $n CPUs up" $T/qemu.log &&
 			   [ "$(grep -o '"pins":[0-9.]*,"unpins":[0-9.]*' $T/qemu.json)" = "$(cat $T/sim.json)" ]; then ok
 			else bad "qemu: $w on $n CPUs finishes cleanly with the sim's pins"; tail -5 $T/qemu.log; fi
+			grep -o '"flush_ipis":[0-9.]*' $T/qemu.json >>$T/ipis
 		done
-		if grep -q '"flush_ipis":0.000' $T/qemu.json; then bad "qemu: fork-exit-2 on $n CPUs counts flush IPIs"
-		else ok; fi
+		if grep -qv '"flush_ipis":0.000' $T/ipis; then ok
+		else bad "qemu: mixed and fork-exit-2 on $n CPUs count flush IPIs"; cat $T/ipis; fi
 	done
 	# one vCPU's hostile modes while the others run on other CPUs: every
 	# attempt refused as on one CPU (the 4 that watch vCPUs take turns on a

@@ -35,7 +35,8 @@ static const char bench_smp_usage[] =
 	"  --accel A     QEMU's accelerator: tcg (default, multi-threaded with two\n"
 	"                CPUs) or kvm\n"
 	"  --reps N      rounds (default 5, 1..100)\n"
-	"  --ops N       operations per worker and run (default 400)\n"
+	"  --ops N       operations per worker and run (default 4000: a second or\n"
+	"                more per run, which the host's noise needs)\n"
 	"  --timeout S   stop a run after S seconds (default 600)\n"
 	"  --json        one JSON object, with the machine\n"
 	"\n"
@@ -120,7 +121,7 @@ static void print(const struct qemu_opts *q, unsigned reps, bool json, const str
 int bench_smp(int argc, char **argv, struct report *rep)
 {
 	struct qemu_opts q = { .accel = "tcg", .timeout = 600 };
-	unsigned reps = 5, ops = 400;
+	unsigned reps = 5, ops = 4000;
 	bool json = false;
 	(void)rep;
 	for (int i = 1; i < argc; i++) {

@@ -29,7 +29,8 @@
 #define HELD_RESERVE 8
 
 static struct held {
-	unsigned first, n;          /* a ring: the oldest at first */
+	_Alignas(64) unsigned first, n; /* a ring: the oldest at first (each vCPU's list
+				     * on cache lines of its own) */
 	void (*put)(pfn_t pfn);
 	uint32_t pfn[HELD_TABLES];
 } held[MAX_GUEST_VCPUS];

@@ -16,7 +16,7 @@
 #define MC_CALLBACKS 32
 
 struct mc_buf {
-	struct multicall_entry e[MC_ENTRIES];
+	_Alignas(64) struct multicall_entry e[MC_ENTRIES]; /* each vCPU's on lines of its own */
 	const char *what[MC_ENTRIES];
 	struct mmu_update u[MC_UPDATES];
 	const char *uwhat[MC_UPDATES];

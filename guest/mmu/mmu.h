@@ -64,7 +64,8 @@ maddr_t virt_to_machine(gva_t va);
 /* --- statistics ------------------------------------------------------- */
 
 struct mmu_stats {
-	uint64_t hypercalls;        /* hypercalls issued */
+	_Alignas(64) uint64_t hypercalls; /* hypercalls issued (a cache line per vCPU's
+				     * counts: each is written all the time) */
 	uint64_t mc_entries;        /* operations issued inside multicalls */
 	uint64_t emulated_stores;   /* stores left to the hypervisor to emulate */
 	uint64_t faults;            /* page faults the kernel resolved (vm_fault) */
