@@ -2,8 +2,9 @@
 /*
  * Whole tables: promotion (validating every entry of a table), the
  * devalidation queue that demotes tables a bounded chunk at a time, and the
- * bulk path that settles plain L1 entries at memory speed in exclusive
- * mode (theory in pt.h and frame.h; the per-entry rules: pt.c).
+ * bulk path that settles plain L1 entries at memory speed: with plain
+ * stores in exclusive mode, with one compare-and-swap each in shared mode
+ * (theory in pt.h and frame.h; the per-entry rules: pt.c).
  */
 #include "domain.h"
 #include "env.h"
@@ -39,12 +40,25 @@ static inline __attribute__((always_inline)) bool group_empty(_Atomic uint64_t *
 	return any == 0;
 }
 
-/* The bulk fast path: in exclusive mode no one else changes frame words,
- * so the references of an L1 entry whose frame needs no decision (the
- * domain's own, no type change, no overflow) are one plain load and store.
- * Every other case returns false and takes the general path, which decides
- * and refuses.  Used only by whole-table promote and demote. */
-static bool l1_get_excl(const struct machine *m, unsigned owner, uint64_t e)
+/* (w) from (x) to (n): a plain store in exclusive mode, where no one else
+ * changes frame words; else a compare-and-swap, false if the word changed
+ * meanwhile (the general path then decides on the new word). */
+static inline __attribute__((always_inline)) bool bulk_update(_Atomic uint64_t *w, uint64_t x, uint64_t n,
+								bool excl)
+{
+	if (excl) {
+		atomic_store_explicit(w, n, memory_order_relaxed);
+		return true;
+	}
+	return atomic_compare_exchange_strong_explicit(w, &x, n, memory_order_acq_rel, memory_order_relaxed);
+}
+
+/* The bulk fast path: the references of an L1 entry whose frame needs no
+ * decision (the domain's own, no type change, no overflow) are one load
+ * and one update of its word.  Every other case returns false and takes
+ * the general path, which decides and refuses.  Used only by whole-table
+ * promote and demote. */
+static bool l1_get_fast(const struct machine *m, unsigned owner, uint64_t e, bool excl)
 {
 	mfn_t f = pte_mfn(e);
 	if (!frame_valid(m, f))
@@ -59,8 +73,7 @@ static bool l1_get_excl(const struct machine *m, unsigned owner, uint64_t e)
 	if ((x & mask) != want || fw_count(x) == 0 || fw_count(x) == FW_COUNT_MAX ||
 	    fw_tc(x) == FW_TC_MASK)
 		return false;
-	atomic_store_explicit(w, x + FW_COUNT_ONE + rw, memory_order_relaxed);
-	return true;
+	return bulk_update(w, x, x + FW_COUNT_ONE + rw, excl);
 }
 
 /* The demote twin: drop an L1 entry's references when no pagetable
@@ -68,7 +81,7 @@ static bool l1_get_excl(const struct machine *m, unsigned owner, uint64_t e)
  * noting a writable reference's drop for the TLB rule; false, having done
  * nothing, for a frame given back, whose last reference frees it (the
  * general path's work). */
-static bool l1_put_excl(struct machine *m, uint64_t e)
+static bool l1_put_fast(struct machine *m, uint64_t e, bool excl)
 {
 	_Atomic uint64_t *w = &m->ft[mfn_x(pte_mfn(e))];
 	uint64_t x = atomic_load_explicit(w, memory_order_relaxed);
@@ -79,16 +92,15 @@ static bool l1_put_excl(struct machine *m, uint64_t e)
 		tlb_note_drop(m, pte_mfn(e));
 	else if (e & PTE_RW)
 		tlb_note_early_drop(m, pte_mfn(e));
-	atomic_store_explicit(w, x - FW_COUNT_ONE - ((e & PTE_RW) ? 1 : 0), memory_order_relaxed);
-	return true;
+	return bulk_update(w, x, x - FW_COUNT_ONE - ((e & PTE_RW) ? 1 : 0), excl);
 }
 
-/* Settle L1 entries from (i) on with the bulk fast path, in exclusive mode,
- * until one needs the general path (or (end)); return its index and add
- * the present entries settled to (*present).  Groups of eight empty
- * entries are passed over whole; the entries of any other group one by one. */
+/* Settle L1 entries from (i) on with the bulk fast path, until one needs
+ * the general path (or (end)); return its index and add the present
+ * entries settled to (*present).  Groups of eight empty entries are passed
+ * over whole; the entries of any other group one by one. */
 static unsigned l1_bulk_get(const struct machine *m, unsigned owner, _Atomic uint64_t *t, unsigned i,
-			    unsigned end, uint64_t *present)
+			    unsigned end, uint64_t *present, bool excl)
 {
 	while (i < end) {
 		if ((i & 7) == 0 && i + 8 <= end && group_empty(t, i)) {
@@ -105,7 +117,7 @@ static unsigned l1_bulk_get(const struct machine *m, unsigned owner, _Atomic uin
 				continue;
 			}
 			uint64_t adjusted = pt_adjust(1, e);
-			if (!pt_flags_allowed(1, e) || !l1_get_excl(m, owner, adjusted))
+			if (!pt_flags_allowed(1, e) || !l1_get_fast(m, owner, adjusted, excl))
 				return i;
 			if (adjusted != e)
 				atomic_store_explicit(&t[i], adjusted, memory_order_relaxed);
@@ -130,10 +142,10 @@ long pt_promote(struct vcpu *v, mfn_t mfn, unsigned level, unsigned start)
 			rc = -XEN_ERESTART;
 			break;
 		}
-		if (level == 1 && v->excl) {
+		if (level == 1) {
 			int64_t room = v->budget > 0 ? v->budget : 1;
 			unsigned end = i + (unsigned)(room < PT_ENTRIES - i ? room : PT_ENTRIES - i);
-			unsigned j = l1_bulk_get(m, v->d->owner, t, i, end, &present);
+			unsigned j = l1_bulk_get(m, v->d->owner, t, i, end, &present, v->excl);
 			preempt_spend(v, j - i);
 			i = j;
 			if (i == PT_ENTRIES)
@@ -218,7 +230,7 @@ static bool demote_some(struct vcpu *v, mfn_t mfn, unsigned level)
 	struct machine *m = vcpu_machine(v);
 	_Atomic uint64_t *t = pt_entries(m, mfn);
 	unsigned i = m->progress[mfn_x(mfn)];
-	bool bulk = level == 1 && v->excl;
+	bool bulk = level == 1;
 
 	bool first = true;
 	while (i > 0) {
@@ -243,7 +255,7 @@ static bool demote_some(struct vcpu *v, mfn_t mfn, unsigned level)
 			uint64_t e = atomic_load_explicit(&t[i], memory_order_relaxed);
 			if (!pte_present(e))
 				continue;
-			if (!bulk || !l1_put_excl(m, e))
+			if (!bulk || !l1_put_fast(m, e, v->excl))
 				pt_put_entry_refs(v, mfn, level, e);
 		}
 	}

@@ -15,8 +15,8 @@
  *             of five made just before each pin (the tables then warm in
  *             the caches for the pin as for the read), the yardstick each
  *             pin + unpin is divided by, run by run;
- *  locked     the same pin and unpin with every count change a CAS and no
- *             bulk path, to show what the exclusive count mode buys;
+ *  locked     the same pin and unpin in shared count mode, every count
+ *             change a CAS, to show what the exclusive count mode buys;
  *  contiguous the same with the domain's frames in machine order, as an
  *             allocator hands out a fresh domain's memory (the headline
  *             figure keeps them shuffled: every frame word a cache miss).
@@ -168,8 +168,8 @@ static double read_pass(struct sim_domain *sd)
 }
 
 /* Pin and unpin the 1 GiB tree (reps) times, each next to a read pass; the
- * ratio is taken per repetition, then its median.  With (locked), every
- * count change is a CAS and the bulk path is off: the design's yardstick.
+ * ratio is taken per repetition, then its median.  With (locked), shared
+ * count mode: every count change is a CAS.
  * With (contiguous), the domain's frames are in machine order, as an
  * allocator hands out a fresh domain's memory, instead of shuffled. */
 static int bench_tree(struct tree_results *res, unsigned reps, bool locked, bool contiguous)
@@ -244,7 +244,7 @@ static void figures(const struct results *r, struct figure f[NR_FIGURES])
 		{ "unpin", "unpin it", "ms", &r->tree.unpin_ms, 0 },
 		{ "read", "plain read pass over its 515 tables", "us", &r->tree.read_us, 0 },
 		{ "pin-unpin/read", "(pin + unpin) / read pass", "x", &r->tree.ratio, 8 },
-		{ "locked-pin", "pin, one CAS per count change, no bulk path", "ms", &r->locked.pin_ms, 0 },
+		{ "locked-pin", "pin, in shared mode: one CAS per count change", "ms", &r->locked.pin_ms, 0 },
 		{ "locked-unpin", "unpin, the same", "ms", &r->locked.unpin_ms, 0 },
 		{ "locked-read", "read pass, the same", "us", &r->locked.read_us, 0 },
 		{ "locked/read", "(pin + unpin) / read pass, the same", "x", &r->locked.ratio, 0 },
