@@ -112,6 +112,12 @@ static inline void dom_shared_exit(struct vcpu *v)
 }
 bool dom_excl_begin(struct vcpu *v);
 void dom_excl_end(struct vcpu *v);
+/* No other vCPU of (v)'s domain can be in core now: (v) holds exclusive
+ * mode, or is its domain's only vCPU. */
+static inline bool dom_alone_in_core(const struct vcpu *v)
+{
+	return v->excl || v->d->nr_vcpus == 1;
+}
 
 /* Take exclusive mode to validate or devalidate in, if (v) may: true if it
  * did (end it with dom_excl_end).  A solo domain's vCPU (one vCPU: nothing

@@ -293,7 +293,7 @@ static inline __attribute__((always_inline)) void put_type(struct vcpu *v, mfn_t
 		}
 		if (!own && fw_tc(x) == 1)
 			tlb_note_drop(vcpu_machine(v), mfn);
-		else if (!own && fw_type(x) == FT_WRITABLE)
+		else if (!own && fw_type(x) == FT_WRITABLE && !dom_alone_in_core(v))
 			tlb_note_early_drop(vcpu_machine(v), mfn);
 		if (fw_update(v, w, &x, x - 1 - (ref ? FW_COUNT_ONE : 0))) {
 			after_put(v, mfn, x - 1 - (ref ? FW_COUNT_ONE : 0));

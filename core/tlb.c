@@ -45,27 +45,6 @@ void tlb_invlpg_mask(struct domain *d, uint64_t mask, uint64_t va)
 			env_invlpg(&d->vcpus[k], va);
 }
 
-void tlb_note_drop(struct machine *m, mfn_t mfn)
-{
-	/* A release store is enough: the count update that follows (a CAS in
-	 * shared mode, the release of exclusive mode) publishes it before
-	 * anyone can see the count at zero.  Every earlier drop of the frame
-	 * was seen before this one read the clock, so its tick is the latest. */
-	uint64_t t = atomic_load_explicit(&m->tlb_clock, memory_order_acquire);
-	atomic_store_explicit(&m->drop_time[mfn_x(mfn)], t, memory_order_release);
-}
-
-void tlb_note_early_drop(struct machine *m, mfn_t mfn)
-{
-	/* other such drops of the frame may race: the latest tick stays */
-	uint64_t t = atomic_load_explicit(&m->tlb_clock, memory_order_acquire);
-	_Atomic uint64_t *d = &m->drop_time[mfn_x(mfn)];
-	uint64_t cur = atomic_load_explicit(d, memory_order_relaxed);
-	while (cur < t && !atomic_compare_exchange_weak_explicit(d, &cur, t, memory_order_release,
-								 memory_order_relaxed))
-		;
-}
-
 void tlb_before_type_change(struct vcpu *v, mfn_t mfn)
 {
 	struct domain *d = v->d;

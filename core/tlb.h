@@ -14,7 +14,8 @@
  * made from records the clock in the frame's drop_time (the latest tick
  * stays), after the mapping is gone and before the count drops: the last
  * type reference (a table's once its entries are gone), and a writable
- * mapping's type reference even when others are left.  Before a frame
+ * mapping's type reference even when others are left, unless no other vCPU
+ * of the domain can be in core (below).  Before a frame
  * changes type, every vCPU of the domain whose flush_time is not later than
  * that frame's drop_time is flushed.  A type changes only at type count
  * zero, so every mapping that held the old type is gone and noted; every
@@ -30,7 +31,10 @@
  * last mapping: once every vCPU has flushed since then it becomes a table
  * with no flush at all (the guest kernel builds its tables so, guest/mmu/
  * pin.c).  A mapping's drop is noted even when it is not the last, or one
- * made and dropped while hv held the frame would go unnoticed.
+ * made and dropped while hv held the frame would go unnoticed; hv holds
+ * such a reference only inside one operation, so a vCPU alone in core (in
+ * exclusive mode, or of a domain of one vCPU) cannot meet one and notes
+ * nothing (as Xen: a batch of mmu_update entries pays nothing for it).
  */
 #ifndef CORE_TLB_H
 #define CORE_TLB_H
@@ -57,11 +61,33 @@ void tlb_flush_mask(struct vcpu *v, uint64_t mask);
 /* Drop the translation of (va) on every vCPU of (d) in (mask). */
 void tlb_invlpg_mask(struct domain *d, uint64_t mask, uint64_t va);
 
-/* Record that frame (mfn)'s type count is about to drop to zero, or (early)
- * that a writable mapping's type reference is about to drop with others
- * left (the rule above says when each is called). */
-void tlb_note_drop(struct machine *m, mfn_t mfn);
-void tlb_note_early_drop(struct machine *m, mfn_t mfn);
+/* Record that frame (mfn)'s type count is about to drop to zero.  A
+ * release store is enough: the count update that follows (a CAS in shared
+ * mode, the release of exclusive mode) publishes it before anyone can see
+ * the count at zero; every earlier drop of the frame was seen before this
+ * one read the clock, so its tick is the latest.  Inline, as the next: it
+ * runs for every entry a whole-table walk or a batch drops. */
+static inline void tlb_note_drop(struct machine *m, mfn_t mfn)
+{
+	uint64_t t = atomic_load_explicit(&m->tlb_clock, memory_order_acquire);
+	atomic_store_explicit(&m->drop_time[mfn_x(mfn)], t, memory_order_release);
+}
+
+/* Record that a writable mapping's type reference of (mfn) is about to drop
+ * with others left.  Only a vCPU that may have company in core needs to:
+ * the drop matters only if hv's own brief reference, which another vCPU
+ * of the domain may hold meanwhile, is the last to go (a vCPU alone, in
+ * exclusive mode or its domain's only one, skips it).  Such drops may
+ * race; the latest tick stays. */
+static inline void tlb_note_early_drop(struct machine *m, mfn_t mfn)
+{
+	uint64_t t = atomic_load_explicit(&m->tlb_clock, memory_order_acquire);
+	_Atomic uint64_t *d = &m->drop_time[mfn_x(mfn)];
+	uint64_t cur = atomic_load_explicit(d, memory_order_relaxed);
+	while (cur < t && !atomic_compare_exchange_weak_explicit(d, &cur, t, memory_order_release,
+								 memory_order_relaxed))
+		;
+}
 
 /* Frame (mfn) of (v)'s domain is about to change type: flush every vCPU
  * that may still hold a translation from before the frame's last drop. */
