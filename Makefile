@@ -140,6 +140,7 @@ HV += hv/event/xenstore.c
 HV += hv/event/evtchn.c
 HV += hv/event/time.c
 HV += hv/sched/sched.c
+HV += hv/sched/timer.c
 HV += hv/sched/sched_op.c
 HV += hv/sched/vcpu_op.c
 

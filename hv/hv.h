@@ -38,7 +38,8 @@
  *   event/time.c     system time, pvclock, wall clock, guest timers
  *   event/console.c  console_io and the console ring's backend
  *   event/xenstore.c the xenstore ring's backend; the store itself in xs/
- *   sched/sched.c    vCPUs on CPUs: run queues, switches, idle, the timer
+ *   sched/sched.c    vCPUs on CPUs: run queues, switches, idle
+ *   sched/timer.c    when each CPU's one-shot timer goes off
  *   sched/sched_op.c sched_op (block, poll), runstates
  *   sched/vcpu_op.c  vcpu_op
  * and from pc/: the PVH entry, the serial console, the TSC's rate, the CMOS
@@ -694,6 +695,9 @@ static inline bool sched_runnable(const struct vcpu *v)
  * switches vCPUs. */
 void sched_timer_changed(struct vcpu *v);
 extern bool sched_no_timer;
+/* Set CPU (c)'s timer, c being this CPU, for its next event, unless it is
+ * set for no later and still ahead (sched/timer.c). */
+void sched_timer_update(struct pcpu *c);
 /* An event for (v): if it blocked, it may run again; if it runs on another
  * CPU, that CPU is told. */
 void sched_wake(struct vcpu *v);

@@ -16,26 +16,15 @@
  * (on_cpu set) before the lock is let go, and let go by the CPU that ran it
  * only after all its state is saved, so two CPUs never hold one vCPU.
  *
- * The timer: each CPU's local APIC timer is one-shot (x86/apic.c), set
- * for the CPU's next event and taken while the guest runs or the CPU
- * idles (hv itself runs with interrupts off).  The next event is the
- * earliest of: a timer or poll timeout of a vCPU in its queue
- * (event/time.c); SLICE_NS on, if a vCPU of its queue waits for it; and on
- * CPU 0, HOUSEKEEPING_NS on, for what is polled (console input, xenstore
- * output waiting for ring space, audit=periodic).  A CPU with one vCPU and
- * no deadline is left alone: no 1 kHz tick interrupts its guest (on two
- * CPUs that tick cost a fork+exit loop 4%, and each CPU read the serial
- * port on it).  The timer is set again whenever the next event may have
- * come nearer: after each choice, on each IPI (whoever queues a vCPU on
- * another CPU, or changes a timer of a vCPU there, sends one) and when the
- * timer goes off; one set for an event that went away goes off for
- * nothing.  When it goes off the CPU runs the timers of the vCPUs in its
- * queue, CPU 0 polls, and a choice is asked for.  With "timer=off" on hv's
- * command line the timer never switches vCPUs: they switch only when they
- * yield, block, go down or a hypercall continues, so with one CPU a run
- * depends on nothing but the guest (a fuzzing seed replays exactly).  The
- * switch happens on the way out (hv_exit), after the running vCPU's result
- * is in its frame.
+ * The timer (sched/timer.c) asks for a choice when it goes off: each CPU's
+ * is one-shot, set for its next event (a vCPU's timer, a slice when one
+ * waits for the CPU, CPU 0's polls).  When it goes off the CPU runs the
+ * timers of the vCPUs in its queue and CPU 0 polls (console input,
+ * xenstore output).  With "timer=off" on hv's command line the timer never
+ * switches vCPUs: they switch only when they yield, block, go down or a
+ * hypercall continues, so with one CPU a run depends on nothing but the
+ * guest (a fuzzing seed replays exactly).  The switch happens on the way
+ * out (hv_exit), after the running vCPU's result is in its frame.
  *
  * What a CPU holds of a vCPU: every switch loads the next vCPU's root and
  * so flushes the TLB (no global pages), and a CPU going idle loads hv's
@@ -52,70 +41,9 @@
  */
 #include "../hv.h"
 
-#define SLICE_NS        1000000ull     /* a vCPU waits for its CPU at most this long */
-#define HOUSEKEEPING_NS 10000000ull    /* CPU 0 polls this often */
-
 static struct spinlock sched_lock;      /* the machine's: every CPU's queue */
 static _Atomic bool sched_open;         /* a domain is built: vCPUs may be taken */
 bool sched_no_timer;
-
-static uint64_t earliest(uint64_t a, uint64_t b)
-{
-	return a < b ? a : b;
-}
-
-/* The earliest deadline of (v)'s timers and poll timeout; ~0 if none. */
-static uint64_t deadline_of(const struct vcpu *v)
-{
-	const struct hv_vcpu *h = hv_vcpu(v);
-	uint64_t at = h->timer_deadline ? h->timer_deadline : ~0ull;
-	if (h->timer_period)
-		at = earliest(at, h->timer_next);
-	if (h->blocked && h->poll_deadline)
-		at = earliest(at, h->poll_deadline);
-	return at;
-}
-
-/* When CPU (c) next has something to do, from (now); ~0 if never.  Reads
- * other CPUs' writes racily: whoever changes one of them for c's queue
- * tells c (sched_timer_changed, tickle), and c looks again. */
-static uint64_t next_event(const struct pcpu *c, uint64_t now)
-{
-	uint64_t at = c->id == 0 ? now + HOUSEKEEPING_NS : ~0ull;
-	for (uint64_t live = atomic_load(&machine.live_domains); live; live &= live - 1) {
-		const struct domain *d = &machine.domains[__builtin_ctzll(live)];
-		for (unsigned k = 0; d->live && k < d->nr_vcpus; k++) {
-			const struct vcpu *v = &d->vcpus[k];
-			const struct hv_vcpu *h = hv_vcpu(v);
-			if (h->cpu != c->id)
-				continue;
-			at = earliest(at, deadline_of(v));
-			if (!sched_no_timer && sched_runnable(v) && atomic_load(&h->on_cpu) < 0)
-				at = earliest(at, now + SLICE_NS);
-		}
-	}
-	return at;
-}
-
-/* Set this CPU's timer for its next event, unless it is set for no later
- * and still ahead. */
-static void timer_update(struct pcpu *c)
-{
-	uint64_t now = time_now(), at = next_event(c, now);
-	if (at >= c->timer_at && c->timer_at > now)
-		return;
-	c->timer_at = at;
-	apic_timer_in(at == ~0ull ? 0 : at > now ? at - now : 1);
-}
-
-void sched_timer_changed(struct vcpu *v)
-{
-	unsigned cpu = hv_vcpu(v)->cpu;
-	if (cpu == this_cpu()->id)
-		timer_update(this_cpu());
-	else
-		smp_kick(cpu);          /* it looks again on the IPI */
-}
 
 /* Take (v) for CPU (c); under the lock. */
 static struct vcpu *take(struct pcpu *c, struct vcpu *v)
@@ -233,7 +161,7 @@ static void idle(struct regs *r, struct vcpu *prev)
 		spin_unlock(&sched_lock);
 		if (next)
 			break;
-		timer_update(c);        /* its queue's blocked vCPUs' timeouts */
+		sched_timer_update(c);        /* its queue's blocked vCPUs' timeouts */
 		c->spin_since = 0;      /* halting is no spin */
 		__asm__ volatile("sti; hlt; cli" ::: "memory");
 	}
@@ -253,7 +181,7 @@ void sched_start(struct vcpu *v)
 	pc_set_tsc_aux(hv_vcpu(v)->tsc_aux);
 	sched_runstate(v, RUNSTATE_running);
 	time_update_vcpu(v);
-	timer_update(c);
+	sched_timer_update(c);
 }
 
 _Noreturn void sched_idle_start(void)
@@ -261,7 +189,7 @@ _Noreturn void sched_idle_start(void)
 	struct regs r;
 	this_cpu()->timer_at = ~0ull;
 	idle(&r, NULL);
-	timer_update(this_cpu());
+	sched_timer_update(this_cpu());
 	cpu_enter_guest(&r);
 }
 
@@ -285,7 +213,7 @@ void sched_run(struct regs *r)
 	} else {
 		idle(r, prev);
 	}
-	timer_update(c);
+	sched_timer_update(c);
 }
 
 void sched_yield(void)
@@ -407,5 +335,5 @@ void sched_interrupt(unsigned vector)
 	} else if (vector == APIC_IPI_VECTOR) {
 		smp_interrupt();
 	}
-	timer_update(c);
+	sched_timer_update(c);
 }
