@@ -13,8 +13,9 @@
  * The PV console ring (start_info.console, struct xencons_interface): hv
  * is its backend, where xenconsoled would be.  When the guest sends on the
  * console's event channel, hv copies what it produced in out[] to the
- * serial port as it is; on every tick (sched.c) bytes typed on the serial
- * port go into in[], and the port is made pending.  Indices are the
+ * serial port as it is; each time CPU 0's timer goes off (at least every
+ * 10 ms, sched/timer.c) bytes typed on the serial port go into in[], and
+ * the port is made pending.  Indices are the
  * guest's to write: a producer that runs more than the ring's size ahead
  * is taken as having written the whole ring, never as a reason to read
  * beyond it.
