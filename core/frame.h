@@ -124,8 +124,8 @@ long frame_get_type(struct vcpu *v, mfn_t mfn, unsigned type, bool ref);
 /* Drop a type reference (and with (ref) a general one).  Dropping the last
  * type reference of a pagetable queues it for devalidation, which runs as
  * far as the budget allows (the rest comes first in the next hypercall).
- * A writable type reference's drop is noted for the TLB rule every time
- * (core/tlb.h), any other type's when it is the last. */
+ * The last type reference's drop is noted for the TLB rule, and a
+ * writable one's before it too unless (v) is alone in core (core/tlb.h). */
 void frame_put_type(struct vcpu *v, mfn_t mfn, bool ref);
 
 /* Drop a writable type reference that was hv's own, taken only to write the

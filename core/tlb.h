@@ -29,8 +29,8 @@
  * clear or copy a frame, frame_put_access) make no translation and are not
  * noted, so a frame filled by MMUEXT_COPY_PAGE keeps the drop time of its
  * last mapping: once every vCPU has flushed since then it becomes a table
- * with no flush at all (the guest kernel builds its tables so, guest/mmu/
- * pin.c).  A mapping's drop is noted even when it is not the last, or one
+ * with no flush at all (the guest kernel pins new tables so: guest/mmu/
+ * held.c).  A mapping's drop is noted even when it is not the last, or one
  * made and dropped while hv held the frame would go unnoticed; hv holds
  * such a reference only inside one operation, so a vCPU alone in core (in
  * exclusive mode, or of a domain of one vCPU) cannot meet one and notes
