@@ -81,8 +81,9 @@ static bool l1_get_fast(const struct machine *m, unsigned owner, uint64_t e, boo
  * noting a writable reference's drop for the TLB rule; false, having done
  * nothing, for a frame given back, whose last reference frees it (the
  * general path's work). */
-static bool l1_put_fast(struct machine *m, uint64_t e, bool excl, bool alone)
+static bool l1_put_fast(const struct vcpu *v, uint64_t e)
 {
+	struct machine *m = vcpu_machine(v);
 	_Atomic uint64_t *w = &m->ft[mfn_x(pte_mfn(e))];
 	uint64_t x = atomic_load_explicit(w, memory_order_relaxed);
 	if (x & FW_GIVEN_BACK)
@@ -90,9 +91,9 @@ static bool l1_put_fast(struct machine *m, uint64_t e, bool excl, bool alone)
 	ASSERT(fw_count(x) >= 2 && (!(e & PTE_RW) || (fw_type(x) == FT_WRITABLE && fw_tc(x))));
 	if ((e & PTE_RW) && fw_tc(x) == 1)
 		tlb_note_drop(m, pte_mfn(e));
-	else if ((e & PTE_RW) && !alone)
+	else if ((e & PTE_RW) && !dom_alone_in_core(v))
 		tlb_note_early_drop(m, pte_mfn(e));
-	return bulk_update(w, x, x - FW_COUNT_ONE - ((e & PTE_RW) ? 1 : 0), excl);
+	return bulk_update(w, x, x - FW_COUNT_ONE - ((e & PTE_RW) ? 1 : 0), v->excl);
 }
 
 /* Settle L1 entries from (i) on with the bulk fast path, until one needs
@@ -255,7 +256,7 @@ static bool demote_some(struct vcpu *v, mfn_t mfn, unsigned level)
 			uint64_t e = atomic_load_explicit(&t[i], memory_order_relaxed);
 			if (!pte_present(e))
 				continue;
-			if (!bulk || !l1_put_fast(m, e, v->excl, dom_alone_in_core(v)))
+			if (!bulk || !l1_put_fast(v, e))
 				pt_put_entry_refs(v, mfn, level, e);
 		}
 	}

@@ -69,9 +69,8 @@ void mmu_free_tables(struct mm *mm, void (*put)(pfn_t pfn))
 		mm_for_each_table(mm, put);
 	} else {
 		struct held *h = &held[hostif_vcpu()];
-		hold(h, mm->pgd, put);
-		for (unsigned i = 0; i < mm->nr_tables; i++)
-			hold(h, _pfn(mm->tables[i]), put);
+		for (unsigned i = 0; i < mm_frames(mm); i++)
+			hold(h, mm_frame(mm, i), put);
 	}
 	mm->readonly = false;
 	mm->nr_tables = 0;

@@ -122,6 +122,14 @@ struct mm {
 	uint32_t hooks[MM_MAX_TABLES]; /* where each is linked: its parent's pfn << 9 | slot */
 };
 
+/* (mm)'s pagetable frames, the root first: mm_frames of them, frame i
+ * mm_frame(mm, i). */
+static inline unsigned mm_frames(const struct mm *mm) { return mm->nr_tables + 1; }
+static inline pfn_t mm_frame(const struct mm *mm, unsigned i)
+{
+	return i ? _pfn(mm->tables[i - 1]) : mm->pgd;
+}
+
 /* (mm) has a new table (pfn) below its root, linked at kernel address
  * (hook), an entry of its parent; panics past MM_MAX_TABLES. */
 void mm_add_table(struct mm *mm, pfn_t pfn, gva_t hook);

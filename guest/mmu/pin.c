@@ -18,9 +18,8 @@ void mm_add_table(struct mm *mm, pfn_t pfn, gva_t hook)
 
 void mm_for_each_table(struct mm *mm, void (*fn)(pfn_t pfn))
 {
-	fn(mm->pgd);
-	for (unsigned i = 0; i < mm->nr_tables; i++)
-		fn(_pfn(mm->tables[i]));
+	for (unsigned i = 0; i < mm_frames(mm); i++)
+		fn(mm_frame(mm, i));
 }
 
 void make_page_readonly(pfn_t pfn)

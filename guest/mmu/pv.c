@@ -90,14 +90,13 @@ static void relink(struct mm *mm, const pfn_t *from, const pfn_t *to, unsigned n
  * nothing, without enough held frames. */
 static bool pin_in_held(struct mm *mm)
 {
-	unsigned n = mm->nr_tables + 1;
+	unsigned n = mm_frames(mm);
 	pfn_t from[MOVE_MAX], to[MOVE_MAX];
 	void (*put)(pfn_t pfn);
 	if (n > MOVE_MAX || !mmu_take_held(n, to, &put))
 		return false;
-	from[0] = mm->pgd;
-	for (unsigned i = 1; i < n; i++)
-		from[i] = _pfn(mm->tables[i - 1]);
+	for (unsigned i = 0; i < n; i++)
+		from[i] = mm_frame(mm, i);
 	relink(mm, from, to, n);
 	for (unsigned i = 0; i < n; i++)
 		mc_mmuext(MMUEXT_COPY_PAGE, mfn_x(pfn_to_mfn(to[i])), mfn_x(pfn_to_mfn(from[i])), "copy_page");
